@@ -1,0 +1,90 @@
+"""Accounts API: each route calls exactly one service function."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+
+from .. import schemas
+from ..domain import EntryType
+from ..http.resolver import principal, store
+from ..services import accounts as svc
+
+router = Router()
+TAG = ["accounts"]
+IdemHeader = Annotated[
+    schemas.IdempotencyKey,
+    Header(alias="Idempotency-Key", description="Unique per money movement; a replay returns the first answer"),
+]
+
+
+def _json(status: int, body: dict, replayed: bool = False) -> Response:  # type: ignore[type-arg]
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
+
+
+@router.post("/accounts", tags=TAG, summary="Open an account", responses={201: {"description": "Opened"}})
+def open_account(body: schemas.AccountCreate) -> Response[schemas.AccountView]:
+    account = svc.open_account(store(), principal(router), body)
+    return _json(201, svc.view(account))
+
+
+@router.get("/accounts/<account_id>", tags=TAG, summary="Balance, credit limit, available and settings")
+def get_account(account_id: str) -> schemas.AccountView:
+    return schemas.AccountView.model_validate(svc.view(svc.get_account(store(), principal(router), account_id)))
+
+
+@router.patch("/accounts/<account_id>", tags=TAG, summary="Update company details and billing emails")
+def patch_account(account_id: str, body: schemas.AccountPatch) -> schemas.AccountView:
+    account = svc.update_details(store(), principal(router), account_id, body)
+    return schemas.AccountView.model_validate(svc.view(account))
+
+
+@router.put("/accounts/<account_id>/settings", tags=TAG, summary="Payment settings and low-balance threshold")
+def put_settings(account_id: str, body: schemas.Settings) -> schemas.AccountView:
+    account = svc.put_settings(store(), principal(router), account_id, body)
+    return schemas.AccountView.model_validate(svc.view(account))
+
+
+@router.put("/accounts/<account_id>/credit-limit", tags=TAG, summary="Set the credit limit (operator)")
+def put_credit_limit(account_id: str, body: schemas.CreditLimit) -> schemas.AccountView:
+    account = svc.set_credit_limit(store(), principal(router), account_id, body)
+    return schemas.AccountView.model_validate(svc.view(account))
+
+
+@router.post(
+    "/accounts/<account_id>/adjustments",
+    tags=TAG,
+    summary="Credit or debit the balance with a reason (operator)",
+)
+def post_adjustment(
+    account_id: str, body: schemas.Adjustment, idempotency_key: IdemHeader
+) -> Response[schemas.AdjustmentResult]:
+    result = svc.adjust(store(), principal(router), account_id, body, idempotency_key)
+    return _json(result.status, result.body, result.replayed)
+
+
+@router.get("/accounts/<account_id>/transactions", tags=TAG, summary="Ledger entries, newest first, cursor paging")
+def list_transactions(
+    account_id: str,
+    since: Annotated[str | None, Query(alias="from", description="ISO date or date-time, inclusive")] = None,
+    until: Annotated[str | None, Query(alias="to", description="ISO date or date-time, inclusive")] = None,
+    entry_type: Annotated[Literal[tuple(EntryType)] | None, Query(alias="type")] = None,  # type: ignore[valid-type]
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> schemas.EntryPage:
+    window = schemas.TransactionFilter.model_validate({"since": since, "until": until})
+    page = svc.list_transactions(
+        store(),
+        principal(router),
+        account_id,
+        since=window.since,
+        until=window.until,
+        entry_type=entry_type,
+        cursor=cursor,
+        limit=limit,
+    )
+    return schemas.EntryPage(items=[schemas.Entry(**e.as_dict()) for e in page.items], next_cursor=page.next_cursor)

@@ -1,0 +1,1 @@
+"""HTTP edge: the resolver factory, the problem-details exception map and the principal."""

@@ -1,0 +1,43 @@
+"""Resolver factory shared by every HTTP function, and the current principal."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from ..auth import Principal
+from ..store import Store
+from . import problems
+
+TITLE = "Account Credit API"
+VERSION = "1.0.0"
+
+
+def make_app(*routers: Router) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    problems.register(app)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def principal(router: Router | APIGatewayHttpResolver) -> Principal:
+    """The caller, from the claims of the JWT the API's authorizer verified."""
+    claims = router.current_event.request_context.authorizer.jwt_claim
+    return Principal.from_claims(claims)
+
+
+@lru_cache(maxsize=1)
+def store() -> Store:
+    """The process-wide store: DynamoDB, or the in-memory fake when STORE=memory (local only)."""
+    import os
+
+    if os.environ.get("STORE") == "memory":
+        from ..store.memory import MemoryStore
+
+        return MemoryStore()
+    from ..store.dynamo import DynamoStore
+
+    return DynamoStore()

@@ -1,0 +1,589 @@
+"""DynamoDB implementation of the store. The only module that touches boto3.
+
+Money movements: ``DynamoUnitOfWork.commit`` sends ONE ``TransactWriteItems``:
+
+* the account item: ``SET balance = balance + :delta, seq = seq + :n, version = version + 1``
+  conditioned on ``version = :v`` (so ``balance_after`` on every entry is exact) **and**
+  on the floor (``balance >= :need``, i.e. ``balance - amount >= floor``);
+* one ``Put`` per ledger entry with ``attribute_not_exists``;
+* the idempotency record with ``attribute_not_exists`` (permanent, no TTL);
+* any records / record updates the service added (order, deposit, webhook marker).
+
+The account state used to build the condition comes from a per-process cache; when it
+is stale the condition fails and DynamoDB returns the current item
+(``ReturnValuesOnConditionCheckFailure=ALL_OLD``), so a warm function spends exactly one
+write call per movement and a stale one two, without a separate read. A replay fails on
+the idempotency record and its stored answer comes back in the same cancellation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .. import ledger
+from ..config import settings
+from ..domain import Account
+from ..errors import ConcurrentUpdate, DomainError, InsufficientFunds, InvalidInput, NotFound, ServiceUnavailable
+from ..ids import iso, utc_now
+from . import items, keys
+from .base import CommitResult, IdempotencyClaim, Page, Posting, Responder, Store, UnitOfWork, stored_response
+
+_RETRYABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+}
+_RETRYABLE_REASONS = {"TransactionConflict", "ProvisionedThroughputExceeded", "ThrottlingError"}
+
+# --------------------------------------------------------------------------- values
+
+
+def to_attr(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, dict):
+        return {"M": {k: to_attr(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [to_attr(v) for v in value]}
+    raise TypeError(f"cannot store {type(value).__name__} (floats are never stored)")
+
+
+def from_attr(attr: dict[str, Any]) -> Any:
+    (kind, value), = attr.items()
+    if kind == "S":
+        return value
+    if kind == "N":
+        return int(value)
+    if kind == "BOOL":
+        return value
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: from_attr(v) for k, v in value.items()}
+    if kind == "L":
+        return [from_attr(v) for v in value]
+    raise TypeError(f"unsupported attribute type {kind}")
+
+
+def to_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: to_attr(v) for k, v in item.items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: from_attr(v) for k, v in item.items()}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+# --------------------------------------------------------------------------- client
+
+_clients: dict[tuple[str | None, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def client(endpoint: str | None = None, region: str | None = None) -> Any:
+    """A shared low-level DynamoDB client (botocore retries off: we retry with jitter ourselves)."""
+    cfg = settings()
+    endpoint = endpoint if endpoint is not None else cfg.dynamodb_endpoint
+    region = region or cfg.aws_region
+    with _clients_lock:
+        found = _clients.get((endpoint, region))
+        if found is None:
+            import boto3
+            from botocore.config import Config
+
+            found = boto3.session.Session().client(
+                "dynamodb",
+                endpoint_url=endpoint or None,
+                region_name=region,
+                config=Config(
+                    retries={"max_attempts": 1, "mode": "standard"},
+                    connect_timeout=2,
+                    read_timeout=5,
+                    max_pool_connections=64,
+                ),
+            )
+            _clients[(endpoint, region)] = found
+        return found
+
+
+def _error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+def _is_transient_io(exc: Exception) -> bool:
+    from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+    return isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError))
+
+
+def _backoff(attempt: int, base: float = 0.01, cap: float = 0.5) -> None:
+    """Full jitter: sleep uniformly in [0, min(cap, base * 2**attempt)]."""
+    time.sleep(random.uniform(0, min(cap, base * (2**attempt))))
+
+
+# --------------------------------------------------------------------------- account cache
+
+
+class _AccountCache:
+    """Last known state of each account in this process (bounded LRU) plus one lock per account.
+
+    A Lambda container serves one request at a time, so the lock only matters for
+    the threaded local server and benchmarks: it stops threads of one process from
+    invalidating each other's state. Across processes the version condition decides.
+    """
+
+    def __init__(self, size: int = 2048) -> None:
+        self._size = size
+        self._data: OrderedDict[tuple[str, str], tuple[Account, int]] = OrderedDict()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, table: str, account_id: str) -> tuple[Account, int] | None:
+        with self._guard:
+            found = self._data.get((table, account_id))
+            if found is not None:
+                self._data.move_to_end((table, account_id))
+            return found
+
+    def put(self, table: str, account: Account, version: int) -> None:
+        with self._guard:
+            self._data[(table, account.account_id)] = (account, version)
+            self._data.move_to_end((table, account.account_id))
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+    def drop(self, table: str, account_id: str) -> None:
+        with self._guard:
+            self._data.pop((table, account_id), None)
+
+    @contextmanager
+    def locked(self, table: str, account_ids: list[str]) -> Iterator[None]:
+        with self._guard:
+            locks = [self._locks.setdefault((table, a), threading.Lock()) for a in sorted(set(account_ids))]
+        for lock in locks:
+            lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+
+# --------------------------------------------------------------------------- unit of work
+
+
+class DynamoUnitOfWork(UnitOfWork):
+    def __init__(self, store: DynamoStore) -> None:
+        super().__init__()
+        self.store = store
+
+    # -- building the transaction
+
+    def _account_update(self, before: Account, version: int, after: Account, floors: list[int | None]) -> dict[str, Any]:
+        delta = after.balance - before.balance
+        names = {"#b": "balance", "#s": "seq", "#v": "version", "#u": "updated_at"}
+        values: dict[str, Any] = {
+            ":d": to_attr(delta),
+            ":n": to_attr(after.seq - before.seq),
+            ":one": to_attr(1),
+            ":v": to_attr(version),
+            ":now": to_attr(iso(utc_now())),
+        }
+        condition = "#v = :v"
+        # The floor, stated in the database too: balance + delta >= floor  <=>  balance >= floor - delta.
+        real_floors = [f for f in floors if f is not None]
+        if real_floors and delta < 0:
+            values[":need"] = to_attr(max(real_floors) - delta)
+            condition += " AND #b >= :need"
+        return {
+            "Update": {
+                "TableName": self.store.table,
+                "Key": _key(keys.account_pk(before.account_id), keys.ACCOUNT_SK),
+                "UpdateExpression": "SET #b = #b + :d, #s = #s + :n, #v = #v + :one, #u = :now",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _put(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.store.table,
+                "Item": to_item(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _record_update(self, upd: Any) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets = []
+        for i, (k, v) in enumerate(upd.changes.items()):
+            names[f"#c{i}"] = k
+            values[f":c{i}"] = to_attr(v)
+            sets.append(f"#c{i} = :c{i}")
+        conds = ["attribute_exists(pk)"]
+        for i, (k, v) in enumerate(upd.expect.items()):
+            names[f"#e{i}"] = k
+            values[f":e{i}"] = to_attr(v)
+            conds.append(f"#e{i} = :e{i}")
+        return {
+            "Update": {
+                "TableName": self.store.table,
+                "Key": _key(upd.pk, upd.sk),
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ConditionExpression": " AND ".join(conds),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    # -- committing
+
+    def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
+        store = self.store
+        account_ids = sorted({m.account_id for m in self.movements})
+        max_attempts = settings().max_write_attempts
+        with store.cache.locked(store.table, account_ids):
+            states = {a: store.cache.get(store.table, a) for a in account_ids}
+            confirmed = False  # states were read consistently during this commit
+            last_error: Exception | None = None
+            for attempt in range(max_attempts):
+                missing = [a for a, s in states.items() if s is None]
+                if missing:
+                    states.update(store._read_accounts(missing))
+                    confirmed = True
+                accounts = {a: s[0] for a, s in states.items() if s is not None}
+                try:
+                    posting = self.plan(accounts, claim)
+                except InsufficientFunds:
+                    # Decide a decline on confirmed data only, and never decline a replay.
+                    replay = self._fresh_look(claim, account_ids, states)
+                    if replay is not None:
+                        return replay
+                    if confirmed:
+                        raise
+                    confirmed = True
+                    continue
+                status, body = respond(posting)
+                transact = self._transaction(posting, states, claim, status, body)
+                try:
+                    store.client.transact_write_items(TransactItems=transact)
+                except Exception as exc:  # noqa: BLE001 - classified below, re-raised if unknown
+                    last_error = exc
+                    outcome = self._after_failure(exc, transact, claim, account_ids, states)
+                    if isinstance(outcome, CommitResult):
+                        return outcome
+                    confirmed = outcome == "refreshed"
+                    if outcome != "refreshed":
+                        _backoff(attempt)
+                    elif attempt >= 3:
+                        _backoff(attempt - 3)  # a herd on one account: spread the retries
+                    continue
+                for a, acct in posting.accounts.items():
+                    store.cache.put(store.table, acct, states[a][1] + 1)  # type: ignore[index]
+                return CommitResult(status=status, body=body, replayed=False, posting=posting)
+        if last_error is not None and _error_code(last_error) in _RETRYABLE_CODES:
+            raise ServiceUnavailable("the database is throttling; nothing was written, retry with the same key")
+        raise ConcurrentUpdate("too much contention on this account; nothing was written, retry with the same key")
+
+    def _transaction(
+        self,
+        posting: Posting,
+        states: dict[str, tuple[Account, int] | None],
+        claim: IdempotencyClaim | None,
+        status: int,
+        body: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        transact: list[dict[str, Any]] = []
+        for a, after in posting.accounts.items():
+            before, version = states[a]  # type: ignore[misc]
+            floors = [
+                ledger.minimum_balance(before, m.floor)
+                for m in self.movements
+                if m.account_id == a and m.amount.amount < 0
+            ]
+            transact.append(self._account_update(before, version, after, floors))
+        transact.extend(self._put(i) for i in self.entry_items(posting))
+        transact.extend(self._put(r.item()) for r in self.records)
+        transact.extend(self._record_update(u) for u in self.updates)
+        if claim is not None:
+            transact.append(self._put(self.idempotency_item(claim, status, body)))
+        return transact
+
+    def _fresh_look(
+        self,
+        claim: IdempotencyClaim | None,
+        account_ids: list[str],
+        states: dict[str, tuple[Account, int] | None],
+    ) -> CommitResult | None:
+        """One consistent BatchGetItem of the accounts and the idempotency record."""
+        wanted = [(keys.account_pk(a), keys.ACCOUNT_SK) for a in account_ids]
+        if claim is not None:
+            wanted.append((claim.pk, claim.sk))
+        found = self.store._batch_get(wanted)
+        if claim is not None and (claim.pk, claim.sk) in found:
+            return stored_response(found[(claim.pk, claim.sk)], claim)
+        for a in account_ids:
+            item = found.get((keys.account_pk(a), keys.ACCOUNT_SK))
+            if item is None:
+                raise NotFound(f"account {a} not found")
+            states[a] = (items.account_from_item(item), int(item["version"]))
+            self.store.cache.put(self.store.table, states[a][0], states[a][1])  # type: ignore[index]
+        return None
+
+    def _after_failure(
+        self,
+        exc: Exception,
+        transact: list[dict[str, Any]],
+        claim: IdempotencyClaim | None,
+        account_ids: list[str],
+        states: dict[str, tuple[Account, int] | None],
+    ) -> CommitResult | str:
+        """Classify a failed TransactWriteItems: replay answer, refreshed state, or retry."""
+        code = _error_code(exc)
+        if code == "TransactionCanceledException":
+            reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+            # The idempotency record is last: a replay wins over everything else.
+            if claim is not None and reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
+                old = reasons[-1].get("Item")
+                if old is None:  # emulator without ALL_OLD: read it
+                    old = self.store.get_item(claim.pk, claim.sk)
+                else:
+                    old = from_item(old)
+                if old is not None:
+                    return stored_response(old, claim)
+            refreshed = False
+            for i, a in enumerate(account_ids):
+                r = reasons[i] if i < len(reasons) else {}
+                if r.get("Code") == "ConditionalCheckFailed":
+                    if "Item" not in r:
+                        self.store.cache.drop(self.store.table, a)
+                        states[a] = None
+                        refreshed = True
+                        continue
+                    old = from_item(r["Item"])
+                    states[a] = (items.account_from_item(old), int(old["version"]))
+                    self.store.cache.put(self.store.table, states[a][0], states[a][1])  # type: ignore[index]
+                    refreshed = True
+            # Layout: accounts, entries, records, updates, idempotency record.
+            offset = len(transact) - len(self.records) - len(self.updates) - (1 if claim else 0)
+            for j, rec in enumerate(self.records):
+                r = reasons[offset + j] if offset + j < len(reasons) else {}
+                if r.get("Code") == "ConditionalCheckFailed":
+                    raise rec.on_exists(from_item(r["Item"]) if "Item" in r else {})
+            base = offset + len(self.records)
+            for j, upd in enumerate(self.updates):
+                r = reasons[base + j] if base + j < len(reasons) else {}
+                if r.get("Code") == "ConditionalCheckFailed":
+                    raise upd.on_mismatch(from_item(r["Item"]) if "Item" in r else None)
+            if refreshed:
+                return "refreshed"
+            if any(r.get("Code") in _RETRYABLE_REASONS for r in reasons):
+                return "retry"
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                # An entry key collided (same timestamp and seq): plan again.
+                return "retry"
+            raise exc
+        if code in _RETRYABLE_CODES or _is_transient_io(exc):
+            # A timeout may hide a committed write: the retry meets our own idempotency
+            # record and answers with it.
+            return "retry"
+        raise exc
+
+
+# --------------------------------------------------------------------------- store
+
+
+class DynamoStore(Store):
+    cache = _AccountCache()
+
+    def __init__(self, table: str | None = None, dynamo_client: Any = None) -> None:
+        self.table = table or settings().table_name
+        self._client = dynamo_client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = client()
+        return self._client
+
+    def unit_of_work(self) -> DynamoUnitOfWork:
+        return DynamoUnitOfWork(self)
+
+    def _call(self, op: str, **kwargs: Any) -> Any:
+        """A single-item call, retried with jitter on throttling (not on condition failures)."""
+        attempts = settings().max_write_attempts
+        for attempt in range(attempts):
+            try:
+                return getattr(self.client, op)(**kwargs)
+            except Exception as exc:
+                if (_error_code(exc) in _RETRYABLE_CODES or _is_transient_io(exc)) and attempt + 1 < attempts:
+                    _backoff(attempt)
+                    continue
+                if _error_code(exc) in _RETRYABLE_CODES or _is_transient_io(exc):
+                    raise ServiceUnavailable("the database did not answer in time; retry") from exc
+                raise
+        raise AssertionError("unreachable")
+
+    def _read_accounts(self, account_ids: list[str]) -> dict[str, tuple[Account, int]]:
+        found = self._batch_get([(keys.account_pk(a), keys.ACCOUNT_SK) for a in account_ids])
+        out: dict[str, tuple[Account, int]] = {}
+        for a in account_ids:
+            item = found.get((keys.account_pk(a), keys.ACCOUNT_SK))
+            if item is None:
+                raise NotFound(f"account {a} not found")
+            out[a] = (items.account_from_item(item), int(item["version"]))
+            self.cache.put(self.table, out[a][0], out[a][1])
+        return out
+
+    def _batch_get(self, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        if len(wanted) == 1:
+            got = self._call("get_item", TableName=self.table, Key=_key(*wanted[0]), ConsistentRead=True)
+            return {wanted[0]: from_item(got["Item"])} if "Item" in got else {}
+        request = {self.table: {"Keys": [_key(pk, sk) for pk, sk in wanted], "ConsistentRead": True}}
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for attempt in range(settings().max_write_attempts):
+            got = self._call("batch_get_item", RequestItems=request)
+            for raw in got.get("Responses", {}).get(self.table, []):
+                item = from_item(raw)
+                out[(item["pk"], item["sk"])] = item
+            request = got.get("UnprocessedKeys") or {}
+            if not request:
+                return out
+            _backoff(attempt)
+        raise ServiceUnavailable("the database is throttling reads; retry")
+
+    def create_account(self, account: Account) -> None:
+        self._call(
+            "put_item",
+            TableName=self.table,
+            Item=to_item(items.account_to_item(account)),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        self.cache.put(self.table, account, 0)
+
+    def get_account(self, account_id: str) -> Account | None:
+        item = self.get_item(keys.account_pk(account_id), keys.ACCOUNT_SK)
+        if item is None:
+            return None
+        account = items.account_from_item(item)
+        self.cache.put(self.table, account, int(item["version"]))
+        return account
+
+    def known_account(self, account_id: str) -> Account | None:
+        cached = self.cache.get(self.table, account_id)
+        return cached[0] if cached is not None else self.get_account(account_id)
+
+    def get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
+        got = self._call("get_item", TableName=self.table, Key=_key(pk, sk), ConsistentRead=True)
+        return from_item(got["Item"]) if "Item" in got else None
+
+    def update_account(self, account_id: str, changes: dict[str, Any]) -> Account:
+        names = {"#v": "version", "#u": "updated_at"}
+        values = {":one": to_attr(1), ":now": to_attr(iso(utc_now()))}
+        sets = ["#v = #v + :one", "#u = :now"]
+        for i, (k, v) in enumerate(changes.items()):
+            names[f"#a{i}"] = k
+            values[f":a{i}"] = to_attr(v)
+            sets.append(f"#a{i} = :a{i}")
+        try:
+            got = self._call(
+                "update_item",
+                TableName=self.table,
+                Key=_key(keys.account_pk(account_id), keys.ACCOUNT_SK),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                raise NotFound(f"account {account_id} not found") from None
+            raise
+        item = from_item(got["Attributes"])
+        account = items.account_from_item(item)
+        self.cache.put(self.table, account, int(item["version"]))
+        return account
+
+    def list_entries(
+        self,
+        account_id: str,
+        *,
+        since: str | None,
+        until: str | None,
+        entry_type: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page:
+        low = since or ""
+        high = (until or "9999") + "#~"
+        kwargs: dict[str, Any] = {"TableName": self.table, "Limit": limit, "ScanIndexForward": False}
+        if entry_type:
+            kwargs["IndexName"] = "gsi1"
+            kwargs["KeyConditionExpression"] = "gsi1pk = :p AND gsi1sk BETWEEN :lo AND :hi"
+            kwargs["ExpressionAttributeValues"] = {
+                ":p": to_attr(keys.entry_type_pk(account_id, entry_type)),
+                ":lo": to_attr(low),
+                ":hi": to_attr(high),
+            }
+        else:
+            kwargs["KeyConditionExpression"] = "pk = :p AND sk BETWEEN :lo AND :hi"
+            kwargs["ExpressionAttributeValues"] = {
+                ":p": to_attr(keys.account_pk(account_id)),
+                ":lo": to_attr("ENTRY#" + low),
+                ":hi": to_attr("ENTRY#" + high),
+            }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = to_item(decode_cursor(cursor, keys.account_pk(account_id)))
+        got = self._call("query", **kwargs)
+        entries = [items.entry_from_item(from_item(i)) for i in got.get("Items", [])]
+        last = got.get("LastEvaluatedKey")
+        return Page(items=entries, next_cursor=encode_cursor(from_item(last)) if last else None)
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, expected_pk: str) -> dict[str, Any]:
+    """Parse a cursor we issued; refuse one that is malformed or belongs to another account."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("cursor is not valid", field="cursor") from None
+    if not isinstance(raw, dict) or raw.get("pk") != expected_pk or not all(isinstance(v, str) for v in raw.values()):
+        raise InvalidInput("cursor is not valid for this account", field="cursor")
+    return raw
+
+
+__all__ = ["DomainError", "DynamoStore", "DynamoUnitOfWork", "client", "decode_cursor", "encode_cursor"]

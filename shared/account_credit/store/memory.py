@@ -1,0 +1,128 @@
+"""In-memory fake of the store: same items, same rules, one lock instead of DynamoDB.
+
+Used by the fast service tests and by ``make run`` when no DynamoDB is wanted.
+It stores exactly the items ``items.py`` builds, so the access patterns match.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .. import ledger
+from ..domain import Account
+from ..errors import NotFound
+from ..ids import iso, utc_now
+from . import items, keys
+from .base import CommitResult, IdempotencyClaim, Page, Responder, Store, UnitOfWork, stored_response
+from .dynamo import decode_cursor, encode_cursor
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__()
+        self.store = store
+
+    def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
+        s = self.store
+        with s.lock:
+            s.commits += 1
+            if claim is not None and (claim.pk, claim.sk) in s.items:
+                return stored_response(s.items[(claim.pk, claim.sk)], claim)
+            accounts: dict[str, Account] = {}
+            for m in self.movements:
+                item = s.items.get((keys.account_pk(m.account_id), keys.ACCOUNT_SK))
+                if item is None:
+                    raise NotFound(f"account {m.account_id} not found")
+                accounts[m.account_id] = items.account_from_item(item)
+            posting = self.plan(accounts, claim)  # raises InsufficientFunds: nothing written
+            for a, before in posting.accounts_before.items():
+                # Same floor the DynamoDB condition states; plan() already enforced it.
+                floors = [ledger.minimum_balance(before, m.floor) for m in self.movements if m.account_id == a]
+                assert all(f is None or posting.accounts[a].balance >= f for f in floors) or (
+                    posting.accounts[a].balance >= before.balance
+                )
+            for rec in self.records:
+                if (rec.pk, rec.sk) in s.items:
+                    raise rec.on_exists(dict(s.items[(rec.pk, rec.sk)]))
+            for upd in self.updates:
+                old = s.items.get((upd.pk, upd.sk))
+                if old is None or any(old.get(k) != v for k, v in upd.expect.items()):
+                    raise upd.on_mismatch(dict(old) if old else None)
+            status, body = respond(posting)
+            now = iso(utc_now())
+            for a, after in posting.accounts.items():
+                item = s.items[(keys.account_pk(a), keys.ACCOUNT_SK)]
+                item.update(balance=after.balance, seq=after.seq, version=item["version"] + 1, updated_at=now)
+            for e in self.entry_items(posting):
+                s.items[(e["pk"], e["sk"])] = e
+            for rec in self.records:
+                s.items[(rec.pk, rec.sk)] = rec.item()
+            for upd in self.updates:
+                s.items[(upd.pk, upd.sk)].update(upd.changes)
+            if claim is not None:
+                s.items[(claim.pk, claim.sk)] = self.idempotency_item(claim, status, body)
+            return CommitResult(status=status, body=body, replayed=False, posting=posting)
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.lock = threading.RLock()
+        self.commits = 0
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+    def create_account(self, account: Account) -> None:
+        item = items.account_to_item(account)
+        with self.lock:
+            if (item["pk"], item["sk"]) in self.items:
+                raise AssertionError("account id collision")
+            self.items[(item["pk"], item["sk"])] = item
+
+    def get_account(self, account_id: str) -> Account | None:
+        item = self.get_item(keys.account_pk(account_id), keys.ACCOUNT_SK)
+        return items.account_from_item(item) if item else None
+
+    def get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
+        with self.lock:
+            item = self.items.get((pk, sk))
+            return dict(item) if item else None
+
+    def update_account(self, account_id: str, changes: dict[str, Any]) -> Account:
+        with self.lock:
+            item = self.items.get((keys.account_pk(account_id), keys.ACCOUNT_SK))
+            if item is None:
+                raise NotFound(f"account {account_id} not found")
+            item.update(changes, version=item["version"] + 1, updated_at=iso(utc_now()))
+            return items.account_from_item(item)
+
+    def list_entries(
+        self,
+        account_id: str,
+        *,
+        since: str | None,
+        until: str | None,
+        entry_type: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page:
+        low = "ENTRY#" + (since or "")
+        high = "ENTRY#" + (until or "9999") + "#~"
+        pk = keys.account_pk(account_id)
+        with self.lock:
+            rows = sorted(
+                (i for (p, sk), i in self.items.items() if p == pk and low <= sk <= high),
+                key=lambda i: i["sk"],
+                reverse=True,
+            )
+        if entry_type:
+            rows = [r for r in rows if r["type"] == entry_type]
+        if cursor:
+            after_sk = decode_cursor(cursor, pk)["sk"]
+            rows = [r for r in rows if r["sk"] < after_sk]
+        page = rows[:limit]
+        more = len(rows) > limit
+        next_cursor = encode_cursor({"pk": pk, "sk": page[-1]["sk"]}) if more and page else None
+        return Page(items=[items.entry_from_item(r) for r in page], next_cursor=next_cursor)
