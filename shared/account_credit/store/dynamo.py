@@ -148,7 +148,7 @@ def _backoff(attempt: int, base: float = 0.01, cap: float = 0.5) -> None:
 # --------------------------------------------------------------------------- account cache
 
 
-class _AccountCache:
+class AccountCache:
     """Last known state of each account in this process (bounded LRU) plus one lock per account.
 
     A Lambda container serves one request at a time, so the lock only matters for
@@ -423,12 +423,15 @@ class DynamoUnitOfWork(UnitOfWork):
 # --------------------------------------------------------------------------- store
 
 
-class DynamoStore(Store):
-    cache = _AccountCache()
+_PROCESS_CACHE = AccountCache()
 
-    def __init__(self, table: str | None = None, dynamo_client: Any = None) -> None:
+
+class DynamoStore(Store):
+    def __init__(self, table: str | None = None, dynamo_client: Any = None, cache: AccountCache | None = None) -> None:
+        """``cache``: the per-process account cache by default; tests pass their own to act as separate containers."""
         self.table = table or settings().table_name
         self._client = dynamo_client
+        self.cache = cache if cache is not None else _PROCESS_CACHE
 
     @property
     def client(self) -> Any:
