@@ -90,6 +90,11 @@ class Page:
 Responder = Callable[[Posting], tuple[int, dict[str, Any]]]
 
 
+def canonical(body: dict[str, Any]) -> dict[str, Any]:
+    """The body exactly as a replay will return it (JSON round trip, sorted keys)."""
+    return dict(json.loads(json.dumps(body, separators=(",", ":"), sort_keys=True)))
+
+
 def stored_response(old: dict[str, Any], claim: IdempotencyClaim) -> CommitResult:
     """The first answer for a replayed key, or IdempotencyKeyReused for a different body."""
     from ..errors import IdempotencyKeyReused

@@ -34,7 +34,7 @@ from ..domain import Account
 from ..errors import ConcurrentUpdate, DomainError, InsufficientFunds, InvalidInput, NotFound, ServiceUnavailable
 from ..ids import iso, utc_now
 from . import items, keys
-from .base import CommitResult, IdempotencyClaim, Page, Posting, Responder, Store, UnitOfWork, stored_response
+from .base import CommitResult, IdempotencyClaim, Page, Posting, Responder, Store, UnitOfWork, canonical, stored_response
 
 _RETRYABLE_CODES = {
     "ProvisionedThroughputExceededException",
@@ -276,7 +276,11 @@ class DynamoUnitOfWork(UnitOfWork):
             states = {a: store.cache.get(store.table, a) for a in account_ids}
             confirmed = False  # states were read consistently during this commit
             last_error: Exception | None = None
-            for attempt in range(max_attempts):
+            # Two budgets: transient failures (throttling, timeouts, transaction conflicts) get
+            # ``max_attempts`` with jittered backoff; refreshes after a failed version condition
+            # mean another writer committed (global progress), so they get a larger budget.
+            transient = refreshes = 0
+            while transient < max_attempts and refreshes < 8 * max_attempts:
                 missing = [a for a, s in states.items() if s is None]
                 if missing:
                     states.update(store._read_accounts(missing))
@@ -294,6 +298,7 @@ class DynamoUnitOfWork(UnitOfWork):
                     confirmed = True
                     continue
                 status, body = respond(posting)
+                body = canonical(body)
                 transact = self._transaction(posting, states, claim, status, body)
                 try:
                     store.client.transact_write_items(TransactItems=transact)
@@ -302,11 +307,15 @@ class DynamoUnitOfWork(UnitOfWork):
                     outcome = self._after_failure(exc, transact, claim, account_ids, states)
                     if isinstance(outcome, CommitResult):
                         return outcome
-                    confirmed = outcome == "refreshed"
-                    if outcome != "refreshed":
-                        _backoff(attempt)
-                    elif attempt >= 3:
-                        _backoff(attempt - 3)  # a herd on one account: spread the retries
+                    if outcome == "refreshed":
+                        confirmed = True
+                        refreshes += 1
+                        if refreshes > 2:
+                            _backoff(min(refreshes - 2, 5), base=0.002)  # a herd on one account: spread it
+                    else:
+                        confirmed = False
+                        _backoff(transient)
+                        transient += 1
                     continue
                 for a, acct in posting.accounts.items():
                     store.cache.put(store.table, acct, states[a][1] + 1)  # type: ignore[index]
@@ -548,7 +557,7 @@ class DynamoStore(Store):
         cursor: str | None,
         limit: int,
     ) -> Page:
-        low = since or ""
+        low = since or "0"
         high = (until or "9999") + "#~"
         kwargs: dict[str, Any] = {"TableName": self.table, "Limit": limit, "ScanIndexForward": False}
         if entry_type:

@@ -14,7 +14,7 @@ from ..domain import Account
 from ..errors import NotFound
 from ..ids import iso, utc_now
 from . import items, keys
-from .base import CommitResult, IdempotencyClaim, Page, Responder, Store, UnitOfWork, stored_response
+from .base import CommitResult, IdempotencyClaim, Page, Responder, Store, UnitOfWork, canonical, stored_response
 from .dynamo import decode_cursor, encode_cursor
 
 
@@ -50,6 +50,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 if old is None or any(old.get(k) != v for k, v in upd.expect.items()):
                     raise upd.on_mismatch(dict(old) if old else None)
             status, body = respond(posting)
+            body = canonical(body)
             now = iso(utc_now())
             for a, after in posting.accounts.items():
                 item = s.items[(keys.account_pk(a), keys.ACCOUNT_SK)]
@@ -108,7 +109,7 @@ class MemoryStore(Store):
         cursor: str | None,
         limit: int,
     ) -> Page:
-        low = "ENTRY#" + (since or "")
+        low = "ENTRY#" + (since or "0")
         high = "ENTRY#" + (until or "9999") + "#~"
         pk = keys.account_pk(account_id)
         with self.lock:

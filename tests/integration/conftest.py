@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from account_credit.store.dynamo import AccountCache, DynamoStore
+from tests.integration.helpers import CallCounter
+
+
+@pytest.fixture
+def dynamo_client(ddb_endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "dynamodb",
+        endpoint_url=ddb_endpoint,
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}, max_pool_connections=64, read_timeout=20),
+    )
+
+
+@pytest.fixture
+def store(table_name: str, dynamo_client: Any) -> DynamoStore:
+    """A store with its own account cache, like one warm Lambda container."""
+    return DynamoStore(table_name, dynamo_client=dynamo_client, cache=AccountCache())
+
+
+@pytest.fixture
+def counter(dynamo_client: Any) -> Iterator[CallCounter]:
+    yield CallCounter(dynamo_client)
