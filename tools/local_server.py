@@ -21,7 +21,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -75,8 +74,16 @@ def load_handler(route: template.Route) -> Any:
     return getattr(module, func_name)
 
 
-def build_event(method: str, route: template.Route, path: str, query: str, headers: dict[str, str], body: bytes,
-                params: dict[str, str], claims: dict[str, Any] | None) -> dict[str, Any]:
+def build_event(
+    method: str,
+    route: template.Route,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    params: dict[str, str],
+    claims: dict[str, Any] | None,
+) -> dict[str, Any]:
     qs: dict[str, str] = {}
     for k, v in parse_qsl(query, keep_blank_values=True):
         qs[k] = f"{qs[k]},{v}" if k in qs else v  # API Gateway v2 joins repeated keys with commas
@@ -99,8 +106,13 @@ def build_event(method: str, route: template.Route, path: str, query: str, heade
             "accountId": "000000000000",
             "apiId": "local",
             "domainName": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": headers.get("User-Agent", "")},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("User-Agent", ""),
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": f"{method} {route.path}",
             "stage": "$default",
@@ -126,7 +138,9 @@ class Api:
                 return route, m.groupdict()
         return None
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(raw_path)
         found = self.match(method, parts.path)
         if found is None:
@@ -137,10 +151,17 @@ class Api:
             try:
                 claims = localauth.verify(headers.get("Authorization") or headers.get("authorization"))
             except ValueError:
-                return 401, {"content-type": "application/json", "www-authenticate": "Bearer"}, b'{"message":"Unauthorized"}'
+                return (
+                    401,
+                    {"content-type": "application/json", "www-authenticate": "Bearer"},
+                    b'{"message":"Unauthorized"}',
+                )
         event = build_event(method, route, parts.path, parts.query, headers, body, params, claims)
-        ctx = LambdaContext(function_name=route.function, aws_request_id=event["requestContext"]["requestId"],
-                            invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{route.function}")
+        ctx = LambdaContext(
+            function_name=route.function,
+            aws_request_id=event["requestContext"]["requestId"],
+            invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{route.function}",
+        )
         try:
             result = load_handler(route)(event, ctx)
         except Exception as exc:  # noqa: BLE001 - API Gateway answers 500 when the function crashes
@@ -150,7 +171,11 @@ class Api:
             return 200, {"content-type": "application/json"}, json.dumps(result).encode()
         out_headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
         raw = result.get("body") or ""
-        data = base64.b64decode(raw) if result.get("isBase64Encoded") else (raw if isinstance(raw, str) else json.dumps(raw)).encode()
+        data = (
+            base64.b64decode(raw)
+            if result.get("isBase64Encoded")
+            else (raw if isinstance(raw, str) else json.dumps(raw)).encode()
+        )
         return int(result["statusCode"]), out_headers, data
 
 
@@ -213,14 +238,21 @@ def main() -> None:
     api = Api()
     server = make_http_server(api, args.host, args.port)
     base = f"http://{args.host}:{args.port}"
-    backend = "in-memory store" if args.memory else f"DynamoDB at {os.environ['DYNAMODB_ENDPOINT']}, table {os.environ['TABLE_NAME']}"
+    backend = (
+        "in-memory store"
+        if args.memory
+        else f"DynamoDB at {os.environ['DYNAMODB_ENDPOINT']}, table {os.environ['TABLE_NAME']}"
+    )
     token = localauth.mint("operator")
     print(f"Account Credit API listening on {base} ({backend})", flush=True)
     print(f"{len(api.routes)} routes from template.yaml. Try:", flush=True)
     print(f"  curl -s {base}/openapi.json | head -c 300", flush=True)
-    print(f"  TOKEN=$(.venv/bin/python -m tools.localauth operator)   # or: make token ROLE=operator", flush=True)
-    print(f"  curl -s -X POST {base}/accounts -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' "
-          "-d '{\"currency\":\"USD\",\"company\":{\"name\":\"Acme\"},\"billing_emails\":[\"billing@acme.test\"]}'", flush=True)
+    print("  TOKEN=$(.venv/bin/python -m tools.localauth operator)   # or: make token ROLE=operator", flush=True)
+    print(
+        f"  curl -s -X POST {base}/accounts -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' "
+        '-d \'{"currency":"USD","company":{"name":"Acme"},"billing_emails":["billing@acme.test"]}\'',
+        flush=True,
+    )
     del token
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

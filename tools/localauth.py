@@ -1,8 +1,8 @@
 """Local stand-in for API Gateway's JWT authorizer: an RS256 key in .local/, PyJWT to sign and verify.
 
-    python -m tools.localauth operator
-    python -m tools.localauth customer --account acc_...
-    python -m tools.localauth partner --partner p1
+python -m tools.localauth operator
+python -m tools.localauth customer --account acc_...
+python -m tools.localauth partner --partner p1
 """
 
 from __future__ import annotations
@@ -29,14 +29,22 @@ def _private_key() -> Any:
         KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         KEY_FILE.write_bytes(
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         )
         KEY_FILE.chmod(0o600)
     return serialization.load_pem_private_key(Path(KEY_FILE).read_bytes(), password=None)
 
 
-def mint(role: str, *, account_id: str | None = None, partner_id: str | None = None, subject: str | None = None,
-         ttl: int = 12 * 3600) -> str:
+def mint(
+    role: str,
+    *,
+    account_id: str | None = None,
+    partner_id: str | None = None,
+    subject: str | None = None,
+    ttl: int = 12 * 3600,
+) -> str:
     import jwt
 
     now = int(time.time())

@@ -38,7 +38,7 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 @lru_cache(maxsize=1)
 def load() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
 
 
 def resolve_if(value: Any, conditions: dict[str, bool]) -> Any:
@@ -92,8 +92,10 @@ def functions() -> dict[str, dict[str, Any]]:
     for name, res in tpl["Resources"].items():
         if res.get("Type") == "AWS::Serverless::Function":
             props = {**globals_fn, **res.get("Properties", {})}
-            env = {**globals_fn.get("Environment", {}).get("Variables", {}),
-                   **res.get("Properties", {}).get("Environment", {}).get("Variables", {})}
+            env = {
+                **globals_fn.get("Environment", {}).get("Variables", {}),
+                **res.get("Properties", {}).get("Environment", {}).get("Variables", {}),
+            }
             props["EnvironmentVariables"] = env
             out[name] = props
     return out
@@ -128,6 +130,14 @@ def schedules() -> list[dict[str, Any]]:
         for ev_name, event in (props.get("Events") or {}).items():
             if event.get("Type") in {"Schedule", "ScheduleV2"}:
                 ep = event.get("Properties", {})
-                out.append({"function": name, "event": ev_name, "expression": ep.get("Schedule") or ep.get("ScheduleExpression"),
-                            "input": ep.get("Input"), "code_uri": props["CodeUri"], "handler": props["Handler"]})
+                out.append(
+                    {
+                        "function": name,
+                        "event": ev_name,
+                        "expression": ep.get("Schedule") or ep.get("ScheduleExpression"),
+                        "input": ep.get("Input"),
+                        "code_uri": props["CodeUri"],
+                        "handler": props["Handler"],
+                    }
+                )
     return out

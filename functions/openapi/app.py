@@ -2,9 +2,8 @@
 
 import json
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from account_credit.openapi import document
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

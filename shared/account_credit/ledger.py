@@ -50,7 +50,9 @@ def check(account: Account, movement: Movement) -> int:
     return after
 
 
-def post(account: Account, movement: Movement, *, entry_id: str, now: str, idempotency_key: str | None) -> tuple[Account, LedgerEntry]:
+def post(
+    account: Account, movement: Movement, *, entry_id: str, now: str, idempotency_key: str | None
+) -> tuple[Account, LedgerEntry]:
     """Apply a movement: the account after it and the entry that records it."""
     after = check(account, movement)
     seq = account.seq + 1

@@ -10,6 +10,8 @@ from typing import Any
 def document() -> dict[str, Any]:
     import json
 
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     from .api import all_routers
     from .http.resolver import TITLE, VERSION, make_app
 
@@ -19,7 +21,7 @@ def document() -> dict[str, Any]:
         version=VERSION,
         description="Prepaid account credit: balances, ledger, deposits and order payments. "
         "Amounts are integers in minor units of the account's currency. Errors are RFC 9457 problem+json.",
-        security_schemes={"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
         security=[{"jwt": []}],
     )
     doc: dict[str, Any] = json.loads(raw)
@@ -27,6 +29,17 @@ def document() -> dict[str, Any]:
     from .schemas import AdjustmentResult, Problem
 
     for model in (Problem, AdjustmentResult):
-        doc["components"]["schemas"][model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    doc["paths"].setdefault("/openapi.json", {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3 document"}}}})
+        doc["components"]["schemas"][model.__name__] = model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+    doc["paths"].setdefault(
+        "/openapi.json",
+        {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3 document"}},
+            }
+        },
+    )
     return doc

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-
 from account_credit.auth import Principal, Role
 from account_credit.domain import Floor, Movement
 from account_credit.errors import IdempotencyKeyReused, InsufficientFunds
@@ -31,7 +30,9 @@ def open_funded(store: DynamoStore, balance: int, currency: str = "USD") -> str:
         AccountCreate(currency=currency, company={"name": "Acme"}, billing_emails=["billing@acme.test"]),
     )
     if balance:
-        svc.adjust(store, OPERATOR, account.account_id, Adjustment(type="credit", amount=balance, reason="opening"), "fund")
+        svc.adjust(
+            store, OPERATOR, account.account_id, Adjustment(type="credit", amount=balance, reason="opening"), "fund"
+        )
     return account.account_id
 
 

@@ -77,6 +77,9 @@ def register(app: APIGatewayHttpResolver) -> None:
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")
         return problem_response(
-            500, "internal-error", "Internal error", "something went wrong on our side; it was logged",
+            500,
+            "internal-error",
+            "Internal error",
+            "something went wrong on our side; it was logged",
             instance=path(),
         )

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from ..auth import Principal
 from ..store import Store
@@ -25,8 +26,9 @@ def make_app(*routers: Router) -> APIGatewayHttpResolver:
 
 def principal(router: Router | APIGatewayHttpResolver) -> Principal:
     """The caller, from the claims of the JWT the API's authorizer verified."""
-    claims = router.current_event.request_context.authorizer.jwt_claim
-    return Principal.from_claims(claims)
+    event = router.current_event
+    assert isinstance(event, APIGatewayProxyEventV2)
+    return Principal.from_claims(event.request_context.authorizer.jwt_claim)
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from .. import schemas
@@ -120,9 +120,9 @@ def _bound(value: datetime | date | None, end: bool) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        ts = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        ts = value if value.tzinfo else value.replace(tzinfo=UTC)
     else:
-        ts = datetime.combine(value, time.max if end else time.min, tzinfo=timezone.utc)
+        ts = datetime.combine(value, time.max if end else time.min, tzinfo=UTC)
     return iso(ts)
 
 

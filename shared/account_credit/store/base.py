@@ -122,9 +122,7 @@ class UnitOfWork(ABC):
     def update(self, update: RecordUpdate) -> None:
         self.updates.append(update)
 
-    def plan(
-        self, accounts: dict[str, Account], claim: IdempotencyClaim | None
-    ) -> Posting:
+    def plan(self, accounts: dict[str, Account], claim: IdempotencyClaim | None) -> Posting:
         """Apply the ledger rules to known account states. Pure: raises InsufficientFunds etc."""
         now = iso(utc_now())
         after = dict(accounts)

@@ -34,7 +34,17 @@ from ..domain import Account
 from ..errors import ConcurrentUpdate, DomainError, InsufficientFunds, InvalidInput, NotFound, ServiceUnavailable
 from ..ids import iso, utc_now
 from . import items, keys
-from .base import CommitResult, IdempotencyClaim, Page, Posting, Responder, Store, UnitOfWork, canonical, stored_response
+from .base import (
+    CommitResult,
+    IdempotencyClaim,
+    Page,
+    Posting,
+    Responder,
+    Store,
+    UnitOfWork,
+    canonical,
+    stored_response,
+)
 
 _RETRYABLE_CODES = {
     "ProvisionedThroughputExceededException",
@@ -67,7 +77,7 @@ def to_attr(value: Any) -> dict[str, Any]:
 
 
 def from_attr(attr: dict[str, Any]) -> Any:
-    (kind, value), = attr.items()
+    ((kind, value),) = attr.items()
     if kind == "S":
         return value
     if kind == "N":
@@ -135,7 +145,12 @@ def _error_code(exc: Exception) -> str | None:
 
 
 def _is_transient_io(exc: Exception) -> bool:
-    from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
 
     return isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError))
 
@@ -203,7 +218,9 @@ class DynamoUnitOfWork(UnitOfWork):
 
     # -- building the transaction
 
-    def _account_update(self, before: Account, version: int, after: Account, floors: list[int | None]) -> dict[str, Any]:
+    def _account_update(
+        self, before: Account, version: int, after: Account, floors: list[int | None]
+    ) -> dict[str, Any]:
         delta = after.balance - before.balance
         names = {"#b": "balance", "#s": "seq", "#v": "version", "#u": "updated_at"}
         values: dict[str, Any] = {
@@ -383,11 +400,9 @@ class DynamoUnitOfWork(UnitOfWork):
             reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
             # The idempotency record is last: a replay wins over everything else.
             if claim is not None and reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
-                old = reasons[-1].get("Item")
-                if old is None:  # emulator without ALL_OLD: read it
-                    old = self.store.get_item(claim.pk, claim.sk)
-                else:
-                    old = from_item(old)
+                raw = reasons[-1].get("Item")
+                # Without ALL_OLD (an older emulator) read the record instead.
+                old = from_item(raw) if raw is not None else self.store.get_item(claim.pk, claim.sk)
                 if old is not None:
                     return stored_response(old, claim)
             refreshed = False

@@ -1,0 +1,67 @@
+# Account Credit - the two commands a newcomer needs:
+#   make run    start DynamoDB Local + the HTTP API on http://127.0.0.1:3000
+#   make test   lint, type-check, template checks + sam build, unit/integration/e2e tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .tools-sam
+SAM_VERSION := 1.170.0
+ROLE ?= operator
+
+.PHONY: install run run-memory token lint typecheck template test test-unit test-integration test-e2e bench clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q "aws-sam-cli==$(SAM_VERSION)"
+	touch $@
+
+run: install
+	$(PY) -m tools.local_server
+
+run-memory: install
+	$(PY) -m tools.local_server --memory
+
+# make token ROLE=customer ACCOUNT=acc_...   |   make token ROLE=partner PARTNER=p1
+token: $(VENV)/.installed
+	@$(PY) -m tools.localauth $(ROLE) $(if $(ACCOUNT),--account $(ACCOUNT)) $(if $(PARTNER),--partner $(PARTNER))
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy shared/account_credit tools functions/accounts/app.py functions/openapi/app.py
+
+template: $(VENV)/.installed $(SAM_VENV)/.installed
+	bash tools/check_template.sh
+
+test-unit: install
+	$(PY) -m pytest tests/unit -q
+
+test-integration: install
+	$(PY) -m pytest tests/integration -q
+
+test-e2e: install
+	$(PY) -m pytest tests/e2e -q
+
+test: install lint typecheck template
+	$(PY) -m pytest tests -q
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
