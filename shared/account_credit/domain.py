@@ -22,8 +22,17 @@ class Floor(StrEnum):
 
 
 class EntryType(StrEnum):
+    """Every kind of ledger entry. The transactions filter accepts exactly these."""
+
     ADJUSTMENT_CREDIT = "adjustment_credit"
     ADJUSTMENT_DEBIT = "adjustment_debit"
+    DEPOSIT_CARD = "deposit_card"  # card top-up credited by the provider's webhook
+    DEPOSIT_BANK_TRANSFER = "deposit_bank_transfer"  # matched bank transfer (or operator-assigned)
+    DEPOSIT_REVERSAL = "deposit_reversal"  # top-up refunded / disputed at the provider: taken back
+    ORDER_BALANCE = "order_balance"  # order paid from the balance
+    ORDER_CREDIT = "order_credit"  # order paid into the credit line (emergency purchase)
+    ORDER_CARD = "order_card"  # order paid by card: recorded, balance unchanged (amount 0)
+    ORDER_CANCELLATION = "order_cancellation"  # order cancelled before fulfilment: money back
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,9 @@ class Movement:
     description: str = ""
     actor: str = ""
     reference: dict[str, str] = field(default_factory=dict)
+    # A record-only entry (amount 0) documents money that moved outside the balance,
+    # e.g. an order paid by card; its ``reference`` says how much and where.
+    record_only: bool = False
 
 
 @dataclass(frozen=True)

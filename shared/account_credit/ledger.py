@@ -31,6 +31,10 @@ def check(account: Account, movement: Movement) -> int:
             f"account {account.account_id} is in {account.currency}, the movement is in {movement.amount.currency}",
             field="currency",
         )
+    if movement.record_only:
+        if movement.amount.amount != 0:
+            raise InvalidInput("a record-only entry moves no money", field="amount")
+        return account.balance
     if movement.amount.amount == 0:
         raise InvalidInput("amount must not be zero", field="amount")
     after = account.balance + movement.amount.amount

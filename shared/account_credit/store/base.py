@@ -122,6 +122,10 @@ class UnitOfWork(ABC):
     def update(self, update: RecordUpdate) -> None:
         self.updates.append(update)
 
+    def emit(self, event: Any) -> None:
+        """Commit a DomainEvent (account_credit.events) with everything else in this unit of work."""
+        self.records.append(event.record())
+
     def plan(self, accounts: dict[str, Account], claim: IdempotencyClaim | None) -> Posting:
         """Apply the ledger rules to known account states. Pure: raises InsufficientFunds etc."""
         now = iso(utc_now())
@@ -198,3 +202,27 @@ class Store(ABC):
 
     @abstractmethod
     def get_item(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def query_prefix(
+        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        """Items of one partition whose sort key starts with ``sk_prefix`` (one Query)."""
+
+    def put_record(self, record: Record) -> None:
+        """Write one new item outside a money movement (raises ``record.on_exists`` if it exists)."""
+        uow = self.unit_of_work()
+        uow.put(record)
+        uow.commit(None, lambda _posting: (200, {}))
+
+    def update_record(self, update: RecordUpdate) -> None:
+        """Conditionally update one item outside a money movement."""
+        uow = self.unit_of_work()
+        uow.update(update)
+        uow.commit(None, lambda _posting: (200, {}))
+
+    def publish(self, event: Any) -> None:
+        """Write one DomainEvent on its own (e.g. a decline, which writes nothing else)."""
+        uow = self.unit_of_work()
+        uow.emit(event)
+        uow.commit(None, lambda _posting: (200, {}))

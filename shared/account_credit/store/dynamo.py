@@ -562,6 +562,20 @@ class DynamoStore(Store):
         self.cache.put(self.table, account, int(item["version"]))
         return account
 
+    def query_prefix(
+        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        got = self._call(
+            "query",
+            TableName=self.table,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+            ExpressionAttributeValues={":p": to_attr(pk), ":s": to_attr(sk_prefix)},
+            ConsistentRead=True,
+            ScanIndexForward=not newest_first,
+            Limit=limit,
+        )
+        return [from_item(i) for i in got.get("Items", [])]
+
     def list_entries(
         self,
         account_id: str,

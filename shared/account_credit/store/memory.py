@@ -99,6 +99,17 @@ class MemoryStore(Store):
             item.update(changes, version=item["version"] + 1, updated_at=iso(utc_now()))
             return items.account_from_item(item)
 
+    def query_prefix(
+        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = sorted(
+                (dict(i) for (p, sk), i in self.items.items() if p == pk and sk.startswith(sk_prefix)),
+                key=lambda i: i["sk"],
+                reverse=newest_first,
+            )
+        return rows[:limit]
+
     def list_entries(
         self,
         account_id: str,

@@ -1,0 +1,28 @@
+"""Payment providers behind one port. ``provider(name)`` returns the configured adapter."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from .port import Charge, Checkout, InvalidSignature, PaymentProvider, SavedCard, WebhookEvent
+
+__all__ = ["Charge", "Checkout", "InvalidSignature", "PaymentProvider", "SavedCard", "WebhookEvent", "provider"]
+
+
+@cache
+def provider(name: str | None = None) -> PaymentProvider:
+    """The adapter for ``name`` (default: env PAYMENT_PROVIDER, ``sandbox`` if unset).
+
+    Adding a provider = one new adapter module + one line here.
+    """
+    name = name or os.environ.get("PAYMENT_PROVIDER", "sandbox")
+    if name == "sandbox":
+        from .sandbox import SandboxProvider
+
+        return SandboxProvider.from_env()
+    if name == "stripe":
+        from .stripe_provider import StripeProvider  # type: ignore[import-not-found,unused-ignore]
+
+        return StripeProvider.from_env()  # type: ignore[no-any-return,unused-ignore]
+    raise KeyError(f"unknown payment provider {name!r}")
