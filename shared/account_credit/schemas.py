@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -140,11 +139,6 @@ class AdjustmentResult(BaseModel):
 class EntryPage(BaseModel):
     items: list[Entry]
     next_cursor: str | None
-
-
-class TransactionFilter(Strict):
-    since: datetime | date | None = None
-    until: datetime | date | None = None
 
 
 class Problem(BaseModel):

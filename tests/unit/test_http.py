@@ -128,11 +128,6 @@ def test_non_json_body_is_a_422_problem(api: Api, raw: str) -> None:
     assert "JSON" in problem["detail"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a non-JSON body is reported with field = the JSON decoder's character offset "
-    "(e.g. '1'), not 'body': http/problems.py _field() turns powertools' loc ('body', e.pos) into str(e.pos)",
-)
 def test_non_json_body_names_the_body_as_the_field(api: Api) -> None:
     res = api.request("POST", "/accounts", raw_body="{not json")
     assert res.status == 422
@@ -441,12 +436,6 @@ def test_a_cursor_of_another_account_is_refused_over_http(api: Api) -> None:
     assert problem["field"] == "cursor"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an unparsable ?from=/?to= raises pydantic.ValidationError inside the route "
-    "(schemas.TransactionFilter.model_validate in api/accounts.py), which is neither a DomainError nor a "
-    "RequestValidationError, so it is answered 500 internal-error instead of a 422 problem",
-)
 @pytest.mark.parametrize("query", [{"from": "yesterday"}, {"to": "2026-13-45"}])
 def test_unparsable_date_filter_is_422(api: Api, query: dict) -> None:
     acc = open_account(api)
@@ -465,12 +454,6 @@ def test_date_time_filters_over_http(api: Api) -> None:
     assert api.request("GET", f"/accounts/{aid}/transactions", query={"from": later}).json["items"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ?to=YYYY-MM-DD is parsed by TransactionFilter (datetime | date) as a datetime at 00:00, "
-    "so the bound is the start of the day and every entry of that day is excluded, although the "
-    "parameter is documented as an inclusive ISO date",
-)
 def test_date_only_to_filter_includes_the_whole_day(api: Api) -> None:
     acc = open_account(api)
     aid = acc["account_id"]

@@ -76,13 +76,12 @@ def list_transactions(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> schemas.EntryPage:
-    window = schemas.TransactionFilter.model_validate({"since": since, "until": until})
     page = svc.list_transactions(
         store(),
         principal(router),
         account_id,
-        since=window.since,
-        until=window.until,
+        since=svc.parse_bound(since, "from"),
+        until=svc.parse_bound(until, "to"),
         entry_type=entry_type,
         cursor=cursor,
         limit=limit,

@@ -54,7 +54,8 @@ def register(app: APIGatewayHttpResolver) -> None:
         errors = []
         for err in exc.errors():
             loc = err.get("loc", ())
-            field = _field(loc)
+            # A body that is not JSON: Powertools reports ("body", <char position>).
+            field = "body" if err.get("type") == "json_invalid" else _field(loc)
             if loc and loc[0] == "header" and len(loc) > 1:
                 field = "Idempotency-Key" if str(loc[1]).lower() == "idempotency-key" else str(loc[1])
             errors.append({"field": field, "message": str(err.get("msg", "invalid"))})

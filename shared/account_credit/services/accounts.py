@@ -10,7 +10,7 @@ from .. import schemas
 from ..auth import Principal, Role, visible
 from ..config import settings
 from ..domain import Account, CompanyDetails, EntryType, Floor, Movement, PaymentSettings
-from ..errors import CurrencyMismatchError, Forbidden
+from ..errors import CurrencyMismatchError, Forbidden, InvalidInput
 from ..ids import iso, new_id, utc_now
 from ..money import Money
 from ..store import CommitResult, Page, Posting, Store
@@ -114,6 +114,16 @@ def adjust(
 
     body = req.model_dump(mode="json")
     return uow.commit(idempotency.claim(account_id, "adjustment", idempotency_key, body), respond)
+
+
+def parse_bound(text: str | None, field: str) -> datetime | date | None:
+    """``YYYY-MM-DD`` is a whole day; anything longer is an ISO 8601 date-time (naive = UTC)."""
+    if text is None or text == "":
+        return None
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not an ISO 8601 date or date-time", field=field) from None
 
 
 def _bound(value: datetime | date | None, end: bool) -> str | None:
