@@ -1,10 +1,11 @@
 """Accounts function: decorators plus app.resolve; the routes live in the layer."""
 
-from account_credit.api.accounts import router
-from account_credit.http.resolver import make_app
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_credit.api.accounts import router
+from account_credit.http.resolver import make_app
 
 logger = Logger()
 tracer = Tracer()

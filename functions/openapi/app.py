@@ -2,8 +2,9 @@
 
 import json
 
-from account_credit.openapi import document
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_credit.openapi import document
 
 
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -68,6 +68,7 @@ class Account:
     seq: int = 0  # number of ledger entries posted; the optimistic version of the balance
     created_at: str = ""
     updated_at: str = ""
+    language: str = "en"  # language of emails (ISO 639-1); English by default
 
     @property
     def available(self) -> int:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from .money import is_currency
 
+Language = Literal["en", "sk"]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -54,6 +55,7 @@ class AccountCreate(Strict):
     partner_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
         default=None, description="Managing partner; a partner caller always opens accounts for itself"
     )
+    language: Language = Field(default="en", description="Language of the account's emails")
 
     @field_validator("currency")
     @classmethod
@@ -66,11 +68,12 @@ class AccountCreate(Strict):
 class AccountPatch(Strict):
     company: CompanyPatch | None = None
     billing_emails: list[Email] | None = Field(default=None, min_length=1, max_length=10)
+    language: Language | None = None
 
     @model_validator(mode="after")
     def _something(self) -> AccountPatch:
         if not self.model_fields_set:
-            raise ValueError("nothing to change: give company and/or billing_emails")
+            raise ValueError("nothing to change: give company, billing_emails and/or language")
         return self
 
 
@@ -114,6 +117,7 @@ class AccountView(BaseModel):
     available: int = Field(description="balance + credit_limit: what can be spent now including credit")
     created_at: str
     updated_at: str
+    language: str
 
 
 class Entry(BaseModel):

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from account_credit.store.dynamo import AccountCache, DynamoStore
 
+from account_credit.store.dynamo import AccountCache, DynamoStore
 from tests.integration.helpers import CallCounter
 
 

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+
 from account_credit.auth import Principal, Role
 from account_credit.domain import Floor, Movement
 from account_credit.errors import IdempotencyKeyReused, InsufficientFunds
@@ -15,7 +16,6 @@ from account_credit.schemas import AccountCreate, Adjustment
 from account_credit.services import accounts as svc
 from account_credit.services.idempotency import claim
 from account_credit.store.dynamo import DynamoStore
-
 from tests.integration.helpers import CallCounter, containers
 
 pytestmark = pytest.mark.integration

@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from _support import OPERATOR, Api, Clock, account_request, load_accounts_app
+from hypothesis import HealthCheck
+from hypothesis import settings as hyp_settings
+
 from account_credit import config
 from account_credit.auth import Principal
 from account_credit.domain import Account
 from account_credit.services import accounts as svc
 from account_credit.store.memory import MemoryStore
-from hypothesis import HealthCheck
-from hypothesis import settings as hyp_settings
 
 # Deadlines make property tests flaky on a busy machine; the example counts keep them fast.
 hyp_settings.register_profile("unit", deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pydantic
 import pytest
 from _support import OPERATOR, PARTNER_A, PARTNER_B, Clock, account_request, adjustment, customer_of
+
 from account_credit import config, schemas
 from account_credit.auth import Principal, Role
 from account_credit.domain import Account, EntryType

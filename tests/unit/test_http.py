@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from _support import Api, HttpResult, api_event, customer_claims, load_event, operator_claims, partner_claims
+
 from account_credit import openapi
 from account_credit.api.accounts import router as accounts_router
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from account_credit import ledger
 from account_credit.domain import Account, CompanyDetails, Floor, LedgerEntry, Movement, PaymentSettings
 from account_credit.errors import CurrencyMismatchError, InsufficientFunds, InvalidInput
 from account_credit.money import Money
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def make_account(balance: int = 0, credit_limit: int = 0, currency: str = "USD", seq: int = 0) -> Account:

@@ -7,9 +7,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from account_credit.money import CurrencyMismatch, Money, UnknownCurrency, exponent, is_currency, prorate
 from hypothesis import given
 from hypothesis import strategies as st
+
+from account_credit.money import CurrencyMismatch, Money, UnknownCurrency, exponent, is_currency, prorate
 
 # One currency per minor-unit exponent the service knows.
 EXPONENT_OF = {"JPY": 0, "USD": 2, "KWD": 3}

@@ -30,6 +30,7 @@ def view(account: Account) -> dict[str, Any]:
         available=account.available,
         created_at=account.created_at,
         updated_at=account.updated_at,
+        language=account.language,
     ).model_dump(mode="json")
 
 
@@ -48,6 +49,7 @@ def open_account(store: Store, principal: Principal, req: schemas.AccountCreate)
         credit_limit=Money.of_major(settings().default_credit_limit, req.currency).amount,
         created_at=now,
         updated_at=now,
+        language=req.language,
     )
     store.create_account(account)
     return account
@@ -66,6 +68,8 @@ def update_details(store: Store, principal: Principal, account_id: str, req: sch
         changes["company"] = {k: v for k, v in vars(company).items() if v is not None}
     if req.billing_emails is not None:
         changes["billing_emails"] = list(req.billing_emails)
+    if req.language is not None:
+        changes["language"] = req.language
     return store.update_account(account_id, changes)
 
 

@@ -209,11 +209,19 @@ class Store(ABC):
     ) -> list[dict[str, Any]]:
         """Items of one partition whose sort key starts with ``sk_prefix`` (one Query)."""
 
+    @abstractmethod
+    def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:
+        """One page of accounts below their threshold: ((account, version), ...), next cursor, items read."""
+
     def put_record(self, record: Record) -> None:
         """Write one new item outside a money movement (raises ``record.on_exists`` if it exists)."""
         uow = self.unit_of_work()
         uow.put(record)
         uow.commit(None, lambda _posting: (200, {}))
+
+    @abstractmethod
+    def delete_record(self, pk: str, sk: str) -> None:
+        """Remove a non-money item (never an account, entry or idempotency record)."""
 
     def update_record(self, update: RecordUpdate) -> None:
         """Conditionally update one item outside a money movement."""

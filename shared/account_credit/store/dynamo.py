@@ -236,11 +236,19 @@ class DynamoUnitOfWork(UnitOfWork):
         if real_floors and delta < 0:
             values[":need"] = to_attr(max(real_floors) - delta)
             condition += " AND #b >= :need"
+        expression = "SET #b = #b + :d, #s = #s + :n, #v = #v + :one, #u = :now"
+        low = items.low_balance_keys(after)  # settings are exact: the version condition covers them
+        if low is None:
+            expression += " REMOVE gsi1pk, gsi1sk"
+        else:
+            expression += ", gsi1pk = :lowpk, gsi1sk = :lowsk"
+            values[":lowpk"] = to_attr(low["gsi1pk"])
+            values[":lowsk"] = to_attr(low["gsi1sk"])
         return {
             "Update": {
                 "TableName": self.store.table,
                 "Key": _key(keys.account_pk(before.account_id), keys.ACCOUNT_SK),
-                "UpdateExpression": "SET #b = #b + :d, #s = #s + :n, #v = #v + :one, #u = :now",
+                "UpdateExpression": expression,
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
@@ -560,7 +568,55 @@ class DynamoStore(Store):
         item = from_item(got["Attributes"])
         account = items.account_from_item(item)
         self.cache.put(self.table, account, int(item["version"]))
+        self._sync_low_balance_index(item, account)
         return account
+
+    def _sync_low_balance_index(self, item: dict[str, Any], account: Account) -> None:
+        """After a settings change, put the item in (or out of) the sparse low-balance index.
+
+        Conditioned on the version just written: if a movement got in between, that
+        movement already set the index from the new settings.
+        """
+        want = items.low_balance_keys(account)
+        if (want is None) == ("gsi1pk" not in item):
+            return
+        expression = "REMOVE gsi1pk, gsi1sk" if want is None else "SET gsi1pk = :p, gsi1sk = :s"
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _key(keys.account_pk(account.account_id), keys.ACCOUNT_SK),
+            "UpdateExpression": expression,
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": {":v": to_attr(int(item["version"]))},
+        }
+        if want is not None:
+            kwargs["ExpressionAttributeValues"].update({":p": to_attr(want["gsi1pk"]), ":s": to_attr(want["gsi1sk"])})
+        try:
+            self._call("update_item", **kwargs)
+        except Exception as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def delete_record(self, pk: str, sk: str) -> None:
+        if sk.startswith(("ACCOUNT", "ENTRY#", "IDEM#")):
+            raise ValueError("money items are never deleted")
+        self._call("delete_item", TableName=self.table, Key=_key(pk, sk))
+
+    def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:
+        """One page of the sparse low-balance index: (account, version) pairs, next cursor, items read."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": to_attr(keys.LOW_BALANCE_PK)},
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = to_item(decode_cursor(cursor, None))
+        got = self._call("query", **kwargs)
+        found = [from_item(i) for i in got.get("Items", [])]
+        last = got.get("LastEvaluatedKey")
+        accounts = [(items.account_from_item(i), int(i["version"])) for i in found]
+        return accounts, (encode_cursor(from_item(last)) if last else None), int(got.get("ScannedCount", len(found)))
 
     def query_prefix(
         self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
@@ -616,13 +672,17 @@ def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, expected_pk: str) -> dict[str, Any]:
+def decode_cursor(cursor: str, expected_pk: str | None) -> dict[str, Any]:
     """Parse a cursor we issued; refuse one that is malformed or belongs to another account."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("cursor is not valid", field="cursor") from None
-    if not isinstance(raw, dict) or raw.get("pk") != expected_pk or not all(isinstance(v, str) for v in raw.values()):
+    if (
+        not isinstance(raw, dict)
+        or (expected_pk is not None and raw.get("pk") != expected_pk)
+        or not all(isinstance(v, str) for v in raw.values())
+    ):
         raise InvalidInput("cursor is not valid for this account", field="cursor")
     return raw
 

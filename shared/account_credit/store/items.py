@@ -28,7 +28,19 @@ def account_to_item(a: Account, version: int = 0) -> dict[str, Any]:
         "version": version,
         "created_at": a.created_at,
         "updated_at": a.updated_at,
+        "language": a.language,
+        **(low_balance_keys(a) or {}),
     }
+
+
+def is_below_threshold(a: Account) -> bool:
+    t = a.settings.low_balance_threshold
+    return t is not None and a.balance < t
+
+
+def low_balance_keys(a: Account) -> dict[str, str] | None:
+    """The sparse-index attributes an account item must carry, or None when it must carry none."""
+    return {"gsi1pk": keys.LOW_BALANCE_PK, "gsi1sk": a.account_id} if is_below_threshold(a) else None
 
 
 def account_from_item(item: dict[str, Any]) -> Account:
@@ -44,6 +56,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
         seq=int(item["seq"]),
         created_at=item.get("created_at", ""),
         updated_at=item.get("updated_at", ""),
+        language=item.get("language", "en"),
     )
 
 

@@ -23,3 +23,8 @@ def entry_type_sk(created_at: str, seq: int) -> str:
 
 def idempotency_sk(scope: str, key: str) -> str:
     return f"IDEM#{scope}#{key}"
+
+
+# Sparse index of accounts below their low-balance threshold: only such account items
+# carry gsi1pk/gsi1sk, so the scheduled scan reads exactly the low accounts.
+LOW_BALANCE_PK = "LOWBAL"

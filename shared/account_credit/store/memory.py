@@ -23,6 +23,12 @@ class MemoryUnitOfWork(UnitOfWork):
         super().__init__()
         self.store = store
 
+    @staticmethod
+    def _index_low_balance(item: dict[str, Any]) -> None:
+        item.pop("gsi1pk", None)
+        item.pop("gsi1sk", None)
+        item.update(items.low_balance_keys(items.account_from_item(item)) or {})
+
     def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
         s = self.store
         with s.lock:
@@ -55,6 +61,7 @@ class MemoryUnitOfWork(UnitOfWork):
             for a, after in posting.accounts.items():
                 item = s.items[(keys.account_pk(a), keys.ACCOUNT_SK)]
                 item.update(balance=after.balance, seq=after.seq, version=item["version"] + 1, updated_at=now)
+                self._index_low_balance(item)
             for e in self.entry_items(posting):
                 s.items[(e["pk"], e["sk"])] = e
             for rec in self.records:
@@ -97,7 +104,26 @@ class MemoryStore(Store):
             if item is None:
                 raise NotFound(f"account {account_id} not found")
             item.update(changes, version=item["version"] + 1, updated_at=iso(utc_now()))
+            MemoryUnitOfWork._index_low_balance(item)
             return items.account_from_item(item)
+
+    def delete_record(self, pk: str, sk: str) -> None:
+        if sk.startswith(("ACCOUNT", "ENTRY#", "IDEM#")):
+            raise ValueError("money items are never deleted")
+        with self.lock:
+            self.items.pop((pk, sk), None)
+
+    def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:
+        with self.lock:
+            rows = sorted(
+                (dict(i) for i in self.items.values() if i.get("gsi1pk") == keys.LOW_BALANCE_PK),
+                key=lambda i: i["gsi1sk"],
+            )
+        if cursor:
+            rows = [r for r in rows if r["gsi1sk"] > decode_cursor(cursor, None)["gsi1sk"]]
+        page = rows[:limit]
+        nxt = encode_cursor({"gsi1sk": page[-1]["gsi1sk"]}) if len(rows) > limit and page else None
+        return [(items.account_from_item(r), int(r["version"])) for r in page], nxt, len(page)
 
     def query_prefix(
         self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
