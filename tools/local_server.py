@@ -15,6 +15,7 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -29,6 +30,7 @@ from tools import ddb_local, localauth, template
 
 ROOT = template.ROOT
 LOCAL = ROOT / ".local"
+OUTBOX = LOCAL / "outbox"  # emails land here as .eml files
 TABLE = "account-credit-local"
 
 
@@ -59,19 +61,56 @@ def function_environment(table: str) -> dict[str, str]:
     return env
 
 
-def load_handler(route: template.Route) -> Any:
-    """Import a function's handler module by path (every function has an app.py)."""
-    module_name, func_name = route.handler.rsplit(".", 1)
-    path = ROOT / route.code_uri / f"{module_name}.py"
-    key = f"fn_{route.function}"
-    module: ModuleType | None = sys.modules.get(key)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(key, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
+_import_lock = threading.Lock()
+
+
+def load_function(function: str, code_uri: str, handler: str) -> Any:
+    """Import a function's handler module by path (several functions have an app.py), once."""
+    module_name, func_name = handler.rsplit(".", 1)
+    key = f"fn_{function}_{module_name}"
+    with _import_lock:
+        module: ModuleType | None = sys.modules.get(key)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(key, ROOT / code_uri / f"{module_name}.py")
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[key] = module
     return getattr(module, func_name)
+
+
+def load_handler(route: template.Route) -> Any:
+    return load_function(route.function, route.code_uri, route.handler)
+
+
+def parse_rate(expression: str) -> float:
+    """Seconds of an EventBridge ``rate(n unit)`` expression (cron is not run locally)."""
+    m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if not m:
+        raise ValueError(f"unsupported schedule {expression!r}")
+    n, unit = int(m.group(1)), m.group(2).rstrip("s")
+    return float(n * {"minute": 60, "hour": 3600, "day": 86400}[unit])
+
+
+def run_schedules(stop: threading.Event) -> None:
+    """Fire every schedule of template.yaml on its cadence (first run one interval after start)."""
+    from tools.schedule import fire
+
+    due = {s["event"]: time.monotonic() + parse_rate(s["expression"]) for s in template.schedules()}
+    by_name = {s["event"]: s for s in template.schedules()}
+    while not stop.wait(1.0):
+        for name, at in due.items():
+            if time.monotonic() >= at:
+                due[name] = at + parse_rate(by_name[name]["expression"])
+                try:
+                    print(f"schedule {name}: {fire(by_name[name])}", flush=True)
+                except Exception as exc:  # noqa: BLE001 - a failed run is reported, the next one still runs
+                    print(f"schedule {name} failed: {exc!r}", file=sys.stderr, flush=True)
+
+
+def invoke_stream_function(fn: dict[str, Any], event: dict[str, Any]) -> Any:
+    handler = load_function(fn["function"], fn["code_uri"], fn["handler"])
+    return handler(event, LambdaContext(function_name=fn["function"]))
 
 
 def build_event(
@@ -205,9 +244,11 @@ def make_http_server(api: Api, host: str, port: int) -> ThreadingHTTPServer:
     return server
 
 
-def prepare(memory: bool, ddb_port: int) -> Any:
+def prepare(memory: bool, ddb_port: int, start_ddb: bool = True) -> Any:
     """Point the functions at a DynamoDB (given, or a DynamoDB Local started here) and set their env."""
     proc = None
+    sys.path.insert(0, str(ROOT / "shared"))
+    os.environ.setdefault("EMAIL_OUTBOX_DIR", str(OUTBOX))
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_REGION", "us-east-1")
@@ -218,7 +259,7 @@ def prepare(memory: bool, ddb_port: int) -> Any:
         os.environ["STORE"] = "memory"
         return None
     endpoint = os.environ.get("DYNAMODB_ENDPOINT")
-    if not endpoint:
+    if not endpoint and start_ddb:
         proc = ddb_local.start(ddb_port, str(LOCAL / "ddb"))
         endpoint = f"http://127.0.0.1:{ddb_port}"
         os.environ["DYNAMODB_ENDPOINT"] = endpoint
@@ -232,9 +273,23 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("DDB_PORT", "8000")))
     parser.add_argument("--memory", action="store_true", help="in-memory store instead of DynamoDB (nothing kept)")
+    parser.add_argument("--no-schedules", action="store_true", help="do not fire the schedules on their cadence")
+    parser.add_argument("--no-streams", action="store_true", help="do not feed the table stream to functions")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "shared"))
     proc = prepare(args.memory, args.ddb_port)
+    stop = threading.Event()
+    if not args.memory and not args.no_streams:
+        from tools.streams import StreamPoller
+
+        poller = StreamPoller(
+            os.environ["DYNAMODB_ENDPOINT"],
+            os.environ["TABLE_NAME"],
+            invoke_stream_function,
+            LOCAL / f"stream-checkpoint-{os.environ['TABLE_NAME']}.json",
+        )
+        poller.start()
+    if not args.no_schedules:
+        threading.Thread(target=run_schedules, args=(stop,), daemon=True, name="schedules").start()
     api = Api()
     server = make_http_server(api, args.host, args.port)
     base = f"http://{args.host}:{args.port}"
@@ -245,7 +300,11 @@ def main() -> None:
     )
     token = localauth.mint("operator")
     print(f"Account Credit API listening on {base} ({backend})", flush=True)
-    print(f"{len(api.routes)} routes from template.yaml. Try:", flush=True)
+    print(f"{len(api.routes)} routes from template.yaml; emails land in {os.environ['EMAIL_OUTBOX_DIR']}", flush=True)
+    print(
+        "Schedules on their cadence; fire one now with: .venv/bin/python -m tools.schedule LowBalanceScan", flush=True
+    )
+    print("Try:", flush=True)
     print(f"  curl -s {base}/openapi.json | head -c 300", flush=True)
     print("  TOKEN=$(.venv/bin/python -m tools.localauth operator)   # or: make token ROLE=operator", flush=True)
     print(
@@ -262,6 +321,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         server.shutdown()
         if proc is not None:
             proc.terminate()

@@ -1,0 +1,59 @@
+"""Fire an EventBridge schedule of template.yaml on demand, against the local DynamoDB.
+
+python -m tools.schedule              # list the schedules
+python -m tools.schedule LowBalanceScan
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from tools import template
+
+
+def scheduled_event(name: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": "000000000000",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:scheduler:us-east-1:000000000000:schedule/default/{name}"],
+        "detail": {},
+    }
+
+
+def fire(schedule: dict[str, Any]) -> Any:
+    from tools.local_server import LambdaContext, load_function
+
+    handler = load_function(schedule["function"], schedule["code_uri"], schedule["handler"])
+    return handler(scheduled_event(schedule["event"]), LambdaContext(function_name=schedule["function"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", nargs="?", help="event name in template.yaml (e.g. LowBalanceScan)")
+    args = parser.parse_args()
+    schedules = {s["event"]: s for s in template.schedules()}
+    if not args.name:
+        for s in schedules.values():
+            print(f"{s['event']:24} {s['expression']:18} {s['function']}")
+        return
+    if args.name not in schedules:
+        sys.exit(f"no schedule {args.name!r}; known: {', '.join(schedules)}")
+    from tools.local_server import prepare
+
+    os.environ.setdefault("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000")
+    prepare(memory=False, ddb_port=0, start_ddb=False)
+    print(fire(schedules[args.name]))
+
+
+if __name__ == "__main__":
+    main()
