@@ -263,6 +263,8 @@ def prepare(memory: bool, ddb_port: int, start_ddb: bool = True) -> Any:
         proc = ddb_local.start(ddb_port, str(LOCAL / "ddb"))
         endpoint = f"http://127.0.0.1:{ddb_port}"
         os.environ["DYNAMODB_ENDPOINT"] = endpoint
+    if not endpoint:
+        raise SystemExit("set DYNAMODB_ENDPOINT (or let the server start DynamoDB Local)")
     ddb_local.ensure_table(endpoint, os.environ["TABLE_NAME"])
     return proc
 
