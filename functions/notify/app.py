@@ -1,6 +1,5 @@
 """Notify function: the table's DynamoDB stream -> emails (SES), with partial batch failures."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -8,16 +7,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_credit.http.resolver import store
 from account_credit.notify.mailer import from_env
+from account_credit.observability import capture_lambda_handler, logger, metrics
 from account_credit.services import notifications
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 mailer = from_env()
 
 
-@tracer.capture_method
 def record_handler(record: DynamoDBRecord) -> None:
     outcome = notifications.on_stream_record(store(), mailer, record.raw_event)
     for notification_id in outcome.sent:
@@ -26,7 +22,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return dict(

@@ -1,21 +1,18 @@
 """Threshold scan (EventBridge schedule, hourly): alert low accounts that have no alert for their crossing."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_credit.http.resolver import store
 from account_credit.notify.mailer import from_env
+from account_credit.observability import capture_lambda_handler, logger, metrics
 from account_credit.services import notifications
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 mailer = from_env()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     result = notifications.scan_low_balances(store(), mailer)
