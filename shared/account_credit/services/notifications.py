@@ -135,10 +135,15 @@ def notify_once(
     return True
 
 
+def alert_id(kind: rules.AlertKind, account_id: str, version: int) -> str:
+    """Globally unique (it also names the outbox file): one per account item version that crossed."""
+    return f"{kind.value}-{account_id}-v{version}"
+
+
 def alert(store: Store, mailer: Mailer, account: Account, kind: rules.AlertKind, version: int) -> bool:
     if not rules.below(kind, account):
         return False
-    nid = f"{kind.value}-v{version}"
+    nid = alert_id(kind, account.account_id, version)
     return notify_once(
         store, mailer, account, nid, kind.value, _context(account), guard=_alert_record(account.account_id, kind, nid)
     )
@@ -150,7 +155,7 @@ def on_account_change(store: Store, mailer: Mailer, old: Account | None, new: Ac
         if decision.action == "rearm":
             store.delete_record(account_pk(new.account_id), f"ALERT#{decision.kind.value}")
         elif alert(store, mailer, new, decision.kind, version):
-            sent.append(f"{decision.kind.value}-v{version}")
+            sent.append(alert_id(decision.kind, new.account_id, version))
     return Outcome(sent)
 
 

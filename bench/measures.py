@@ -1,0 +1,468 @@
+"""The five measurements of docs/PERFORMANCE.md. Each returns rows: (name, measured, target, ok)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from tools import template
+from tools.local_server import LambdaContext, build_event, load_function
+from tools.template import ROOT
+
+Row = tuple[str, str, str, bool]
+OPERATOR = {"sub": "bench", "custom:role": "operator"}
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+class Calls:
+    """DynamoDB API calls of one client, counted with botocore's before-call event."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        client.meta.events.register("before-call.dynamodb.*", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        with self.lock:
+            self.calls[model.name] += 1
+
+    def measure(self, fn: Callable[[], Any]) -> tuple[Any, Counter[str]]:
+        with self.lock:
+            self.calls.clear()
+        result = fn()
+        with self.lock:
+            return result, Counter(self.calls)
+
+
+def route(method: str, path: str) -> template.Route:
+    for r in template.routes():
+        if r.method == method and r.path == path:
+            return r
+    raise LookupError(f"{method} {path} is not in template.yaml")
+
+
+def invoke(
+    method: str,
+    path_template: str,
+    params: dict[str, str],
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    claims: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The real handler, in-process, with an API Gateway HTTP API v2 event (as after the authorizer)."""
+    r = route(method, path_template)
+    path = path_template
+    for k, v in params.items():
+        path = path.replace("{" + k + "}", v)
+    raw = json.dumps(body).encode() if body is not None else b""
+    event = build_event(
+        method, r, path, "", {"content-type": "application/json", **(headers or {})}, raw, params, claims or OPERATOR
+    )
+    return dict(load_function(r.function, r.code_uri, r.handler)(event, LambdaContext(function_name=r.function)))
+
+
+def store_client() -> Any:
+    from account_credit.http.resolver import store
+
+    return store().client  # type: ignore[attr-defined]
+
+
+def open_account(balance: int, currency: str = "USD") -> str:
+    got = invoke(
+        "POST",
+        "/accounts",
+        {},
+        {"currency": currency, "company": {"name": "Bench"}, "billing_emails": ["bench@x.test"]},
+    )
+    account_id = json.loads(got["body"])["account_id"]
+    if balance:
+        adjust(account_id, "credit", balance)
+    return str(account_id)
+
+
+def adjust(account_id: str, kind: str, amount: int, key: str | None = None) -> dict[str, Any]:
+    return invoke(
+        "POST",
+        "/accounts/{account_id}/adjustments",
+        {"account_id": account_id},
+        {"type": kind, "amount": amount, "reason": "benchmark"},
+        {"idempotency-key": key or uuid.uuid4().hex},
+    )
+
+
+@dataclass
+class Operation:
+    """One money-moving operation through the real handler, and its replay."""
+
+    name: str
+    run: Callable[[str], dict[str, Any]]  # account_id -> handler response
+
+
+def operations() -> list[Operation]:
+    ops = [Operation("account adjustment", lambda acc: adjust(acc, "debit", 1, current_key()))]
+    ops.extend(_capability_operations())
+    return ops
+
+
+def _capability_operations() -> list[Operation]:
+    """Operations of capabilities present in template.yaml (deposits, orders)."""
+    return []
+
+
+# --------------------------------------------------------------------------- 1. calls per operation
+
+
+def calls_per_operation() -> list[Row]:
+    counter = Calls(store_client())
+    rows: list[Row] = []
+    for op in operations():
+        account_id = open_account(1_000_000)
+        op.run(account_id)  # warm this container's state for the account
+        key = uuid.uuid4().hex
+        first, calls = counter.measure(lambda op=op, key=key, account_id=account_id: _with_key(op, account_id, key))
+        writes = calls.get("TransactWriteItems", 0) + calls.get("PutItem", 0) + calls.get("UpdateItem", 0)
+        reads = calls.get("GetItem", 0) + calls.get("BatchGetItem", 0) + calls.get("Query", 0)
+        ok = first["statusCode"] < 300 and writes == 1 and reads == 0
+        rows.append((f"1. DynamoDB calls: {op.name}", _fmt(calls), "1 write, 0 reads", ok))
+        again, calls = counter.measure(lambda op=op, key=key, account_id=account_id: _with_key(op, account_id, key))
+        total = sum(calls.values())
+        ok = again["statusCode"] == first["statusCode"] and again["body"] == first["body"] and total <= 1
+        rows.append((f"1. DynamoDB calls: {op.name} replay", _fmt(calls), "<= 1 call, same answer", ok))
+    return rows
+
+
+_KEY = threading.local()
+
+
+def _with_key(op: Operation, account_id: str, key: str) -> dict[str, Any]:
+    _KEY.value = key
+    try:
+        return op.run(account_id)
+    finally:
+        _KEY.value = None
+
+
+def current_key() -> str:
+    return getattr(_KEY, "value", None) or uuid.uuid4().hex
+
+
+def _fmt(calls: Counter[str]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in sorted(calls.items())) or "0"
+
+
+# --------------------------------------------------------------------------- 2. handler overhead
+
+
+def bare_debit_items(table: str, account_id: str, version: int, amount: int) -> list[dict[str, Any]]:
+    """The same transaction the store sends for a debit, built by hand."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    entry = uuid.uuid4().hex
+    return [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}},
+                "UpdateExpression": "SET balance = balance - :a, seq = seq + :one, version = version + :one, "
+                "updated_at = :now",
+                "ConditionExpression": "version = :v AND balance >= :a",
+                "ExpressionAttributeValues": {
+                    ":a": {"N": str(amount)},
+                    ":one": {"N": "1"},
+                    ":v": {"N": str(version)},
+                    ":now": {"S": now},
+                },
+            }
+        },
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {
+                    "pk": {"S": f"ACCOUNT#{account_id}"},
+                    "sk": {"S": f"ENTRY#{now}#{entry}"},
+                    "amount": {"N": str(-amount)},
+                    "kind": {"S": "entry"},
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {
+                    "pk": {"S": f"ACCOUNT#{account_id}"},
+                    "sk": {"S": f"IDEM#bench#{entry}"},
+                    "response": {"S": "{}"},
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+
+
+def handler_overhead(samples: int) -> list[Row]:
+    import boto3
+
+    op = debit_operation()
+    table = _table()
+    handler_account = open_account(10**12)
+    op.run(handler_account)
+    bare = boto3.client("dynamodb")
+    bare_account = open_account(10**12)
+    version = int(
+        bare.get_item(
+            TableName=table, Key={"pk": {"S": f"ACCOUNT#{bare_account}"}, "sk": {"S": "ACCOUNT"}}, ConsistentRead=True
+        )["Item"]["version"]["N"]
+    )
+    ratios = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        assert op.run(handler_account)["statusCode"] < 300
+        t1 = time.perf_counter()
+        bare.transact_write_items(TransactItems=bare_debit_items(table, bare_account, version, 1))
+        t2 = time.perf_counter()
+        version += 1
+        ratios.append((t1 - t0) / (t2 - t1))
+    ratio = statistics.median(ratios)
+    return [
+        (
+            f"2. Handler overhead: {op.name} ÷ bare transact_write_items (median of {samples})",
+            f"{ratio:.2f}",
+            "<= 1.3",
+            ratio <= 1.3,
+        )
+    ]
+
+
+def debit_operation() -> Operation:
+    by_name = {op.name: op for op in operations()}
+    return by_name.get("order paid from balance") or by_name["account adjustment"]
+
+
+def _table() -> str:
+    from account_credit.config import settings
+
+    return settings().table_name
+
+
+# --------------------------------------------------------------------------- 3. cold start
+
+
+def handler_modules() -> list[tuple[str, str]]:
+    seen = {}
+    for name, props in template.functions().items():
+        module = props["Handler"].rsplit(".", 1)[0]
+        seen[f"{props['CodeUri']}{module}.py"] = name
+    return sorted(seen.items())
+
+
+def _fresh(code: str, pythonpath: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": pythonpath,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+            "POWERTOOLS_SERVICE_NAME": "bench",
+            "TABLE_NAME": "bench",
+        },
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_start(repeats: int) -> list[Row]:
+    baseline = statistics.median(
+        _fresh(
+            "import time; t=time.perf_counter(); import boto3; boto3.client('dynamodb'); print(time.perf_counter()-t)",
+            "",
+        )
+        for _ in range(repeats)
+    )
+    rows: list[Row] = []
+    for path, function in handler_modules():
+        folder, module = path.rsplit("/", 1)
+        code = (
+            f"import sys, time; sys.path[:0]=[{str(ROOT / 'shared')!r}, {str(ROOT / folder)!r}]; "
+            f"t=time.perf_counter(); import {module[:-3]}; print(time.perf_counter()-t)"
+        )
+        t = statistics.median(_fresh(code, "") for _ in range(repeats))
+        ratio = t / baseline
+        rows.append((f"3. Cold import: {function} ({path}) ÷ boto3 client", f"{ratio:.2f}", "<= 1.3", ratio <= 1.3))
+    return rows
+
+
+# --------------------------------------------------------------------------- 4. hot account
+
+
+def hot_account(threads: int, per_thread: int) -> list[Row]:
+    import boto3
+    from botocore.config import Config
+
+    op = debit_operation()
+    total = threads * per_thread
+    account = open_account(total + 5)
+
+    def through_handler(_: int) -> int:
+        ok = 0
+        for _ in range(per_thread):
+            if op.run(account)["statusCode"] < 300:
+                ok += 1
+        return ok
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        handler_ok = sum(pool.map(through_handler, range(threads)))
+    handler_rate = handler_ok / (time.perf_counter() - t0)
+
+    table = _table()
+    bare = boto3.client("dynamodb", config=Config(max_pool_connections=threads * 2, retries={"max_attempts": 1}))
+    bare_account = open_account(total + 5)
+    key = {"pk": {"S": f"ACCOUNT#{bare_account}"}, "sk": {"S": "ACCOUNT"}}
+
+    def bare_debits(_: int) -> int:
+        ok = 0
+        for _ in range(per_thread):
+            for _attempt in range(50):
+                entry = uuid.uuid4().hex
+                try:
+                    bare.transact_write_items(
+                        TransactItems=[
+                            {
+                                "Update": {
+                                    "TableName": table,
+                                    "Key": key,
+                                    "UpdateExpression": "SET balance = balance - :a",
+                                    "ConditionExpression": "balance >= :a",
+                                    "ExpressionAttributeValues": {":a": {"N": "1"}},
+                                }
+                            },
+                            {
+                                "Put": {
+                                    "TableName": table,
+                                    "Item": {"pk": key["pk"], "sk": {"S": f"ENTRY#bare#{entry}"}},
+                                    "ConditionExpression": "attribute_not_exists(pk)",
+                                }
+                            },
+                        ]
+                    )
+                    ok += 1
+                    break
+                except bare.exceptions.TransactionCanceledException:
+                    continue
+        return ok
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        bare_ok = sum(pool.map(bare_debits, range(threads)))
+    bare_rate = bare_ok / (time.perf_counter() - t0)
+
+    from account_credit.http.resolver import store
+
+    final = store().get_account(account)
+    assert final is not None
+    overdraft = final.balance < 0
+    ratio = handler_rate / bare_rate
+    return [
+        (
+            f"4. Hot account, {threads} threads: handler {handler_rate:.0f}/s ÷ bare {bare_rate:.0f}/s",
+            f"{ratio:.2f} (overdraft: {'YES' if overdraft else 'none'})",
+            ">= 0.8, no overdraft",
+            ratio >= 0.8 and not overdraft,
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- 5. scan cost
+
+
+def scan_cost(accounts: int, low: int) -> list[Row]:
+    from account_credit.domain import Account, CompanyDetails, PaymentSettings
+    from account_credit.http.resolver import store
+    from account_credit.notify.mailer import OutboxMailer
+    from account_credit.services.notifications import scan_low_balances
+    from account_credit.store.dynamo import to_item
+    from account_credit.store.items import account_to_item
+
+    s = store()
+    table = _table()
+    run = uuid.uuid4().hex[:8]
+    batch: list[dict[str, Any]] = []
+    for i in range(accounts):
+        a = Account(
+            account_id=f"acc_scan{run}{i:06d}",
+            currency="USD",
+            company=CompanyDetails(name=f"S{i}"),
+            billing_emails=("s@x.test",),
+            partner_id=None,
+            settings=PaymentSettings(low_balance_threshold=10_000),
+            credit_limit=200_000,
+            balance=5_000 if i < low else 50_000,
+        )
+        batch.append({"PutRequest": {"Item": to_item(account_to_item(a))}})
+        if len(batch) == 25:
+            _write(s.client, table, batch)  # type: ignore[attr-defined]
+            batch = []
+    if batch:
+        _write(s.client, table, batch)  # type: ignore[attr-defined]
+    result = scan_low_balances(s, OutboxMailer(ROOT / ".local" / "bench-outbox", "bench@x.test"))
+    again = scan_low_balances(s, OutboxMailer(ROOT / ".local" / "bench-outbox", "bench@x.test"))
+    ok = result.items_read <= 2 * low and again.alerts_sent == 0
+    return [
+        (
+            f"5. Scan cost: items read for {accounts:,} accounts, {low} below threshold",
+            f"{result.items_read} ({result.alerts_sent} alerts; rerun sent {again.alerts_sent})",
+            f"<= {2 * low}",
+            ok,
+        )
+    ]
+
+
+def _write(client: Any, table: str, batch: list[dict[str, Any]]) -> None:
+    request = {table: batch}
+    while request:
+        request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+
+# --------------------------------------------------------------------------- all
+
+
+def run_all(endpoint: str, quick: bool = False) -> list[Row]:
+    rows: list[Row] = []
+    rows += calls_per_operation()
+    rows += handler_overhead(60 if quick else 400)
+    rows += cold_start(3 if quick else 9)
+    rows += hot_account(32, 5 if quick else 25)
+    rows += scan_cost(1_000 if quick else 10_000, 10 if quick else 100)
+    return rows
+
+
+def render(rows: list[Row]) -> str:
+    lines = ["| measurement | measured | target | result |", "| --- | --- | --- | --- |"]
+    lines += [f"| {n} | {m} | {t} | {'pass' if ok else 'MISS'} |" for n, m, t, ok in rows]
+    return "\n".join(lines)
+
+
+def document(table: str, machine: str, command: str) -> str:
+    return (
+        "# Performance\n\n"
+        f"Measured with `{command}` (`make bench`) against DynamoDB Local, in one run, on: {machine}.\n"
+        "Ratios compare two things measured side by side in the same run; absolute times on this shared "
+        "machine are noise. The benchmark exits non-zero only when a run breaks, not for a missed target.\n\n"
+        f"{table}\n"
+    )
