@@ -61,7 +61,7 @@ test: install lint typecheck template
 	$(PY) -m pytest tests -q
 
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench --write docs/PERFORMANCE.md
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
