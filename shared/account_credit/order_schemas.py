@@ -22,7 +22,7 @@ PRODUCT_CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ProductCode = Annotated[str, StringConstraints(pattern=PRODUCT_CODE_PATTERN)]
 Channel = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$"),
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
 ]
 PaidBy = Literal["balance", "card", "credit"]
 
@@ -161,7 +161,7 @@ class CardRegistration(Strict):
     token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,255}$")] = Field(
         description="The provider's reusable payment-method token (e.g. pm_card_visa in the sandbox)"
     )
-    brand: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z_ ]{2,20}$")]
+    brand: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z_ ]{2,20}$")]
     last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
     exp_month: int = Field(ge=1, le=12)
     exp_year: int = Field(ge=2000, le=2100)

@@ -394,9 +394,8 @@ class _Payment:
             self.decline_code = charge.decline_code
             return None
         result = self._record_card(method, charge)
-        if result.replayed and (result.body.get("payment") or {}).get("card", {}).get("payment_id") != (
-            charge.payment_id
-        ):
+        paid_with = (result.body.get("payment") or {}).get("card") or {}
+        if result.replayed and paid_with.get("payment_id") != charge.payment_id:
             # A concurrent delivery of this order id paid it another way: give this charge back.
             self._void(provider, charge)
         return result
