@@ -362,14 +362,14 @@ class _Payment:
         return stored_response(old, self.claim) if old is not None else None
 
     def _card(self) -> CommitResult | None:
-        self._fresh()
-        replay = self._replay()  # an order already paid is never charged again
-        if replay is not None:
-            return replay
         method = payment_methods.default_card(self.store, self.account_id)
         if method is None:
             self.reasons.append("there is no card on file")
             return None
+        self._fresh()
+        replay = self._replay()  # an order already paid is never charged again
+        if replay is not None:
+            return replay
         card = method.card
         provider = self.providers(card.provider)
         total = self.priced.total
