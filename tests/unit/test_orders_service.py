@@ -392,6 +392,24 @@ def test_a_refused_refund_leaves_the_order_paid(store: MemoryStore, open_account
     assert entries_of(store, acc) == entries
 
 
+def test_a_refund_outage_is_503_and_the_retry_refunds_once(
+    store: MemoryStore, open_account: Opener, fake: FakeProvider
+) -> None:
+    add_product(store)
+    acc = set_up(store, open_account(), card_token="pm_card_visa")
+    pay(store, acc, order("o-1"), fake)
+
+    class Flaky(FakeProvider):
+        def refund(self, **kw: Any) -> Any:
+            raise TimeoutError("no answer")
+
+    with pytest.raises(ServiceUnavailable):
+        cancel(store, acc, "o-1", "c-1", Flaky())
+    assert orders.get_order(store, OPERATOR, acc, "o-1")["state"] == "paid"
+    assert cancel(store, acc, "o-1", "c-1", fake).body["state"] == "cancelled"
+    assert len(fake.refunds) == 1
+
+
 def test_a_reused_cancel_key_is_refused_before_any_refund(
     store: MemoryStore, open_account: Opener, fake: FakeProvider
 ) -> None:

@@ -581,12 +581,18 @@ def cancel_order(
         old = store.get_item(claim.pk, claim.sk)  # a reused key is refused before the provider is called
         if old is not None:
             return stored_response(old, claim)
-        refund = providers(card.provider).refund(
-            payment_id=card.payment_id,
-            amount=total,
-            reference=order_id,
-            idempotency_key=refund_key(account_id, order_id),
-        )
+        try:
+            refund = providers(card.provider).refund(
+                payment_id=card.payment_id,
+                amount=total,
+                reference=order_id,
+                idempotency_key=refund_key(account_id, order_id),
+            )
+        except Exception as exc:  # the outcome is unknown: the retry uses the same refund key
+            logger.exception("refund of order %s failed at %s", order_id, card.provider)
+            raise ServiceUnavailable(
+                "the payment provider did not answer; retry the cancel (the card is refunded at most once)"
+            ) from exc
         if refund.status != "succeeded":
             raise RefundFailed(f"the provider did not refund order {order_id}: {refund.message or 'refused'}")
         refund_id = refund.refund_id
