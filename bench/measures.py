@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import subprocess
@@ -131,12 +132,12 @@ def calls_per_operation() -> list[Row]:
         account_id = open_account(1_000_000)
         op.run(account_id)  # warm this container's state for the account
         key = uuid.uuid4().hex
-        first, calls = counter.measure(lambda op=op, key=key, account_id=account_id: _with_key(op, account_id, key))
+        first, calls = counter.measure(functools.partial(_with_key, op, account_id, key))
         writes = calls.get("TransactWriteItems", 0) + calls.get("PutItem", 0) + calls.get("UpdateItem", 0)
         reads = calls.get("GetItem", 0) + calls.get("BatchGetItem", 0) + calls.get("Query", 0)
         ok = first["statusCode"] < 300 and writes == 1 and reads == 0
         rows.append((f"1. DynamoDB calls: {op.name}", _fmt(calls), "1 write, 0 reads", ok))
-        again, calls = counter.measure(lambda op=op, key=key, account_id=account_id: _with_key(op, account_id, key))
+        again, calls = counter.measure(functools.partial(_with_key, op, account_id, key))
         total = sum(calls.values())
         ok = again["statusCode"] == first["statusCode"] and again["body"] == first["body"] and total <= 1
         rows.append((f"1. DynamoDB calls: {op.name} replay", _fmt(calls), "<= 1 call, same answer", ok))
@@ -218,7 +219,7 @@ def handler_overhead(samples: int) -> list[Row]:
     table = _table()
     handler_account = open_account(10**12)
     op.run(handler_account)
-    bare = boto3.client("dynamodb")
+    bare: Any = boto3.client("dynamodb")
     bare_account = open_account(10**12)
     version = int(
         bare.get_item(
@@ -331,7 +332,7 @@ def hot_account(threads: int, per_thread: int) -> list[Row]:
     handler_rate = handler_ok / (time.perf_counter() - t0)
 
     table = _table()
-    bare = boto3.client("dynamodb", config=Config(max_pool_connections=threads * 2, retries={"max_attempts": 1}))
+    bare: Any = boto3.client("dynamodb", config=Config(max_pool_connections=threads * 2, retries={"max_attempts": 1}))
     bare_account = open_account(total + 5)
     key = {"pk": {"S": f"ACCOUNT#{bare_account}"}, "sk": {"S": "ACCOUNT"}}
 

@@ -18,9 +18,10 @@ def provider(name: str | None = None) -> PaymentProvider:
     """
     name = name or os.environ.get("PAYMENT_PROVIDER", "sandbox")
     if name == "sandbox":
-        from .sandbox import SandboxProvider
+        # The sandbox plus refunds (orders cancel card payments); sandbox.py itself is unchanged.
+        from .sandbox_refunds import SandboxRefundingProvider
 
-        return SandboxProvider.from_env()
+        return SandboxRefundingProvider.from_env()
     if name == "stripe":
         from .stripe_provider import StripeProvider  # type: ignore[import-not-found,unused-ignore]
 

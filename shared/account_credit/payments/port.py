@@ -50,6 +50,15 @@ class Charge:
 
 
 @dataclass(frozen=True)
+class Refund:
+    """Result of refunding (part of) an earlier charge, e.g. a cancelled order paid by card."""
+
+    status: Literal["succeeded", "failed"]
+    refund_id: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     """A verified provider event, normalised.
 
@@ -78,6 +87,10 @@ class PaymentProvider(Protocol):
     def charge_saved_card(
         self, *, amount: Money, card: SavedCard, account_id: str, reference: str, idempotency_key: str
     ) -> Charge: ...
+
+    def refund(self, *, payment_id: str, amount: Money, reference: str, idempotency_key: str) -> Refund:
+        """Give ``amount`` of charge ``payment_id`` back to the card; the same key never refunds twice."""
+        ...
 
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         """Verify the signature (and timestamp) and normalise the event; raises InvalidSignature."""

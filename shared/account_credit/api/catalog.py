@@ -1,0 +1,31 @@
+"""Catalog API: certificate products and prices. Each route calls exactly one service function."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from ..http.resolver import principal, store
+from ..order_schemas import ProductList, ProductPut, ProductView
+from ..services import catalog as svc
+from .accounts import _json
+
+router = Router()
+TAG = ["catalog"]
+
+
+@router.get("/catalog/products", tags=TAG, summary="Certificate products and their prices (anyone signed in)")
+def list_products() -> ProductList:
+    items = svc.list_products(store(), principal(router))
+    return ProductList(items=[ProductView(**p.as_dict()) for p in items])
+
+
+@router.put(
+    "/catalog/products/<code>",
+    tags=TAG,
+    summary="Create or replace a product (operator). Orders already paid keep their prices.",
+    responses={200: {"description": "Replaced"}, 201: {"description": "Created"}},
+)
+def put_product(code: str, body: ProductPut) -> Response[ProductView]:
+    product, created = svc.put_product(store(), principal(router), code, body)
+    return _json(201 if created else 200, product.as_dict())

@@ -1,0 +1,185 @@
+"""Catalog: certificate products and their prices, and the in-memory catalog cache of a function.
+
+Item: pk=CATALOG, sk=PRODUCT#<code>, kind=product: name, term_months, prices
+({currency: minor units}), active, version, updated_at, updated_by. The whole catalog is
+one Query (a partition of small items; up to ``MAX_PRODUCTS``).
+
+Orders are priced from the catalog at order time and the prices are frozen on the order.
+Every function keeps the catalog in memory for ``CATALOG_CACHE_SECONDS`` (default 60), so
+a warm order reads nothing but pays with one write. A product missing from the cached
+copy is looked up once more before the order is refused (so a new product is orderable
+at once); a changed price reaches other warm containers within the cache time.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from ..auth import Principal
+from ..errors import ConcurrentUpdate, Conflict, InvalidInput
+from ..ids import iso, utc_now
+from ..order_config import order_settings
+from ..order_schemas import PRODUCT_CODE_PATTERN, ProductPut
+from ..store import Record, RecordUpdate, Store
+
+PK = "CATALOG"
+PREFIX = "PRODUCT#"
+MAX_PRODUCTS = 1000
+
+
+@dataclass(frozen=True)
+class Product:
+    code: str
+    name: str
+    term_months: int
+    prices: dict[str, int]
+    active: bool
+    version: int
+    updated_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "term_months": self.term_months,
+            "prices": dict(self.prices),
+            "active": self.active,
+            "version": self.version,
+            "updated_at": self.updated_at,
+        }
+
+
+def _from_item(item: dict[str, Any]) -> Product:
+    return Product(
+        code=item["code"],
+        name=item["name"],
+        term_months=int(item["term_months"]),
+        prices={k: int(v) for k, v in item.get("prices", {}).items()},
+        active=bool(item.get("active", True)),
+        version=int(item.get("version", 1)),
+        updated_at=item.get("updated_at", ""),
+    )
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+class _Cache:
+    """The catalog as last read by this process, per store (a store = a table in one container)."""
+
+    def __init__(self) -> None:
+        self._data: weakref.WeakKeyDictionary[Store, tuple[float, dict[str, Product]]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, max_age: float) -> dict[str, Product] | None:
+        with self._lock:
+            found = self._data.get(store)
+        if found is None or time.monotonic() - found[0] > max_age:
+            return None
+        return found[1]
+
+    def put(self, store: Store, products: dict[str, Product]) -> None:
+        with self._lock:
+            self._data[store] = (time.monotonic(), products)
+
+    def drop(self, store: Store) -> None:
+        with self._lock:
+            self._data.pop(store, None)
+
+
+_CACHE = _Cache()
+
+
+def _read(store: Store) -> dict[str, Product]:
+    products = {p.code: p for p in map(_from_item, store.query_prefix(PK, PREFIX, limit=MAX_PRODUCTS))}
+    _CACHE.put(store, products)
+    return products
+
+
+def products(store: Store, *, fresh: bool = False) -> dict[str, Product]:
+    """The catalog by code, from this function's cache unless older than CATALOG_CACHE_SECONDS."""
+    if not fresh:
+        cached = _CACHE.get(store, order_settings().catalog_cache_seconds)
+        if cached is not None:
+            return cached
+    return _read(store)
+
+
+def lookup(store: Store, codes: list[str]) -> dict[str, Product]:
+    """Products for ``codes``; reads the catalog again once if the cached copy lacks one of them."""
+    catalog = products(store)
+    if any(c not in catalog for c in codes):
+        catalog = products(store, fresh=True)
+    return catalog
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+def list_products(store: Store, principal: Principal) -> list[Product]:
+    """Everyone signed in may read the catalog (``principal`` proves that)."""
+    del principal
+    return sorted(products(store).values(), key=lambda p: p.code)
+
+
+def _check_code(code: str) -> None:
+    if not re.fullmatch(PRODUCT_CODE_PATTERN.strip("^$"), code):  # fullmatch: no trailing newline slips through
+        raise InvalidInput(
+            "a product code is 1-64 characters: lower-case letters, digits, '.', '_' or '-'", field="code"
+        )
+
+
+def put_product(store: Store, principal: Principal, code: str, req: ProductPut) -> tuple[Product, bool]:
+    """Create or replace a product (operator). Returns the product and whether it was created.
+
+    Optimistic: a new product is a must-not-exist put, a change is conditioned on the
+    version that was read, so two operators editing at once never lose an update silently.
+    """
+    principal.require_operator("change the catalog")
+    _check_code(code)
+    sk = PREFIX + code
+    for _ in range(5):
+        now = iso(utc_now())
+        fields = {
+            "name": req.name,
+            "term_months": req.term_months,
+            "prices": dict(req.prices),
+            "active": req.active,
+            "updated_at": now,
+            "updated_by": principal.actor,
+        }
+        old = store.get_item(PK, sk)
+        try:
+            if old is None:
+                store.put_record(
+                    Record(
+                        pk=PK,
+                        sk=sk,
+                        attrs={"kind": "product", "code": code, "version": 1, "created_at": now, **fields},
+                        on_exists=lambda _old: Conflict("product was created concurrently"),
+                    )
+                )
+                created, version = True, 1
+            else:
+                version = int(old.get("version", 1)) + 1
+                store.update_record(
+                    RecordUpdate(
+                        pk=PK,
+                        sk=sk,
+                        changes={**fields, "version": version},
+                        expect={"version": old.get("version", 1)},
+                        on_mismatch=lambda _old: Conflict("product changed concurrently"),
+                    )
+                )
+                created = False
+        except Conflict:
+            continue  # someone else wrote it between our read and write: read again
+        finally:
+            _CACHE.drop(store)
+        return Product(code, req.name, req.term_months, dict(req.prices), req.active, version, now), created
+    raise ConcurrentUpdate(f"product {code} keeps changing; retry")
