@@ -34,6 +34,11 @@ class SesDown(RuntimeError):
     """What the fake mailer raises when told to fail (SES throttling, a timeout...)."""
 
 
+class SenderKilled(BaseException):
+    """The function dies inside the SES call (Lambda timeout, out of memory): no ``except Exception``
+    handler of the code under test runs, so whatever it had written before stays as it was."""
+
+
 @dataclass(frozen=True)
 class Sent:
     notification_id: str
@@ -42,14 +47,19 @@ class Sent:
 
 @dataclass
 class RecordingMailer:
-    """A Mailer that keeps every email instead of sending it; ``failures`` next sends raise SesDown."""
+    """A Mailer that keeps every email instead of sending it; the next ``failures`` sends raise SesDown,
+    the next ``deaths`` sends kill the sender (SenderKilled)."""
 
     sent: list[Sent] = field(default_factory=list)
     failures: int = 0
+    deaths: int = 0
     attempts: int = 0
 
     def send(self, email: Email, *, notification_id: str) -> str:
         self.attempts += 1
+        if self.deaths > 0:
+            self.deaths -= 1
+            raise SenderKilled(f"killed while sending {notification_id}")
         if self.failures > 0:
             self.failures -= 1
             raise SesDown(f"SES did not answer for {notification_id}")
@@ -189,12 +199,15 @@ def test_feed_records_carry_both_images_and_pass_the_notify_filter_of_the_templa
 
 
 def test_recording_mailer_fails_exactly_as_often_as_told() -> None:
-    mailer = RecordingMailer(failures=1)
+    mailer = RecordingMailer(failures=1, deaths=1)
     email = Email(to=("a@b.test",), subject="s", text="t", html="<p>t</p>")
+    with pytest.raises(SenderKilled):
+        mailer.send(email, notification_id="n-1")
     with pytest.raises(SesDown):
         mailer.send(email, notification_id="n-1")
     assert mailer.send(email, notification_id="n-1") == "ses-message-1"
-    assert mailer.attempts == 2 and mailer.ids() == ["n-1"]
+    assert mailer.attempts == 3 and mailer.ids() == ["n-1"]
+    assert not issubclass(SenderKilled, Exception)  # a death is not an error the code can handle
 
 
 @pytest.mark.parametrize(

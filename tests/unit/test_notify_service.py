@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from _support import OPERATOR, ROOT, LambdaContext
-from test_notify_fakes import Feed, RecordingMailer, SesDown, load_stream_event, passes_notify_filter
+from test_notify_fakes import Feed, RecordingMailer, SenderKilled, SesDown, load_stream_event, passes_notify_filter
 
 from account_credit import schemas
 from account_credit.domain import Account, CompanyDetails, PaymentSettings
@@ -62,9 +62,11 @@ def claim(store: MemoryStore, account_id: str, notification_id: str) -> dict[str
 
 
 def age_claim(store: MemoryStore, account_id: str, notification_id: str, seconds: int) -> None:
-    """Pretend the claim was made ``seconds`` ago (its sender died without marking it sent)."""
+    """Time passes: the claim, if there is one, was made ``seconds`` ago."""
     with store.lock:
-        store.items[(account_pk(account_id), f"NOTIFY#{notification_id}")]["claimed_at"] = int(time.time()) - seconds
+        found = store.items.get((account_pk(account_id), f"NOTIFY#{notification_id}"))
+        if found is not None:
+            found["claimed_at"] = int(time.time()) - seconds
 
 
 @pytest.fixture
@@ -184,8 +186,8 @@ def test_claim_left_sending_by_a_dead_sender_is_taken_over_after_the_stale_windo
     sample_account(store)
     record = only_record("dynamodb_stream_deposit_received.json")
     nid = "deposit.received-evt_01jq8sampledeposit0000001"
-    mailer.failures = 1  # the first sender claims, then dies in the SES call
-    with pytest.raises(SesDown):
+    mailer.deaths = 1  # the first sender claims, then dies in the SES call
+    with pytest.raises(SenderKilled):
         notifications.on_stream_record(store, mailer, record)
     stale = claim(store, SAMPLE, nid)
     assert stale is not None and stale["state"] == "sending" and mailer.sent == []
@@ -205,8 +207,8 @@ def test_stale_alert_claim_is_taken_over_through_its_own_guard(store: MemoryStor
     sample_account(store)
     record = only_record("dynamodb_stream_low_balance.json")
     nid = notifications.alert_id(LOW, SAMPLE, 10)
-    mailer.failures = 1
-    with pytest.raises(SesDown):
+    mailer.deaths = 1
+    with pytest.raises(SenderKilled):
         notifications.on_stream_record(store, mailer, record)
     age_claim(store, SAMPLE, nid, notifications.STALE_CLAIM_SECONDS + 1)
     assert notifications.on_stream_record(store, mailer, record).sent == [nid]
@@ -262,10 +264,7 @@ def test_an_email_whose_send_failed_is_sent_when_lambda_retries_the_record(
             notifications.on_stream_record(store, mailer, record)
             break
         except Exception:  # noqa: BLE001 - "not yet, retry later" is acceptable if a later retry sends
-            with store.lock:  # time passes between retries
-                found = store.items.get((account_pk(SAMPLE), f"NOTIFY#{nid}"))
-                if found is not None:
-                    found["claimed_at"] -= notifications.STALE_CLAIM_SECONDS + 1
+            age_claim(store, SAMPLE, nid, notifications.STALE_CLAIM_SECONDS + 1)  # time passes between retries
     assert mailer.ids() == [nid], "the retry succeeded without sending: the email is lost"
 
 
@@ -357,12 +356,14 @@ def test_scan_does_not_repeat_an_alert_the_stream_already_sent(mailer: Recording
     assert len(mailer.sent) == 1
 
 
-def test_scan_sends_a_failed_alert_once_its_claim_is_stale(mailer: RecordingMailer) -> None:
+def test_scan_leaves_an_alert_being_sent_alone_and_sends_it_once_its_sender_is_known_dead(
+    mailer: RecordingMailer,
+) -> None:
     feed = Feed.open(MemoryStore(), mailer)
     feed.credit(50_000)
     feed.threshold(10_000)
-    mailer.failures = 1
-    with pytest.raises(SesDown):
+    mailer.deaths = 1
+    with pytest.raises(SenderKilled):
         feed.debit(45_000)
     nid = notifications.alert_id(LOW, feed.account_id, feed.item()["version"])
     assert notifications.scan_low_balances(feed.store, mailer).alerts_sent == 0  # maybe still being sent
@@ -370,6 +371,21 @@ def test_scan_sends_a_failed_alert_once_its_claim_is_stale(mailer: RecordingMail
     assert notifications.scan_low_balances(feed.store, mailer).alerts_sent == 1
     assert notifications.scan_low_balances(feed.store, mailer).alerts_sent == 0
     assert mailer.ids() == [nid]
+
+
+def test_scan_delivers_an_alert_whose_send_failed_exactly_once(mailer: RecordingMailer) -> None:
+    feed = Feed.open(MemoryStore(), mailer)
+    feed.credit(50_000)
+    feed.threshold(10_000)
+    mailer.failures = 1
+    with pytest.raises(SesDown):
+        feed.debit(45_000)  # SES refused; the stream gave up on the record (or it went to the failure queue)
+    nid = notifications.alert_id(LOW, feed.account_id, feed.item()["version"])
+    sent = notifications.scan_low_balances(feed.store, mailer).alerts_sent  # now, or ...
+    age_claim(feed.store, feed.account_id, nid, notifications.STALE_CLAIM_SECONDS + 1)
+    sent += notifications.scan_low_balances(feed.store, mailer).alerts_sent  # ... at the latest when stale
+    sent += notifications.scan_low_balances(feed.store, mailer).alerts_sent
+    assert sent == 1 and mailer.ids() == [nid]
 
 
 def test_scan_of_an_empty_index_reads_nothing(store: MemoryStore, mailer: RecordingMailer) -> None:
