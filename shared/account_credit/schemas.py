@@ -10,7 +10,10 @@ from .money import is_currency
 
 Language = Literal["en", "sk"]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# One line of text: no control characters (they would end up in email headers and PDFs).
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,255}$")]
 

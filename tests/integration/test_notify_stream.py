@@ -326,11 +326,6 @@ def test_a_record_ses_rejects_is_reported_and_the_other_emails_of_the_batch_go_o
     assert retry["batchItemFailures"] in ([], [{"itemIdentifier": failing}])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a send SES rejected leaves the claim 'sending'; once the cause is fixed, Lambda's retry of the "
-    "record (seconds later) meets the fresh claim, reports success and never sends: the email is lost",
-)
 def test_a_rejected_email_is_sent_when_the_record_is_retried_after_the_address_is_fixed(
     tap: Tap, functions: Functions, store: DynamoStore, ses: Ses, domain: str
 ) -> None:

@@ -238,12 +238,6 @@ def test_only_one_of_two_takeovers_of_the_same_stale_claim_wins(store: MemorySto
     assert notifications._take_over_if_stale(store, SAMPLE, nid, seen) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when the SES call raises, notify_once leaves the claim 'sending'; Lambda retries the record "
-    "within seconds, the fresh claim makes notify_once return False, the record counts as processed and the "
-    "email is never sent (nothing redelivers an event record after STALE_CLAIM_SECONDS)",
-)
 @pytest.mark.parametrize(
     ("sample", "nid"),
     [
@@ -268,12 +262,6 @@ def test_an_email_whose_send_failed_is_sent_when_lambda_retries_the_record(
     assert mailer.ids() == [nid], "the retry succeeded without sending: the email is lost"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after an alert send failed, its guard ALERT#<kind> names the failed notification id; once the "
-    "account version moves on (any later debit), scan_low_balances uses a new id, meets the guard and returns "
-    "False, so the crossing is never alerted although the scan exists for 'an alert that failed'",
-)
 def test_scan_recovers_a_failed_alert_even_after_a_later_debit(mailer: RecordingMailer) -> None:
     feed = Feed.open(MemoryStore(), mailer)
     feed.credit(50_000)
@@ -288,12 +276,6 @@ def test_scan_recovers_a_failed_alert_even_after_a_later_debit(mailer: Recording
     assert len(mailer.of_kind("low_balance")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a redelivered top-up record (rearm) deletes ALERT#low_balance although a later crossing already "
-    "alerted; the redelivered crossing then finds its claim and does not restore the guard, so the account sits "
-    "below its threshold with no guard and the next scan after any version change alerts the same crossing again",
-)
 def test_redelivering_a_top_up_and_a_later_crossing_does_not_alert_that_crossing_twice(
     mailer: RecordingMailer,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,9 +107,12 @@ def money(amount: Any, currency: str) -> str:
 def render(kind: str, language: str, to: tuple[str, ...], context: dict[str, Any]) -> Email:
     """The email for ``kind`` in ``language`` (falls back to English)."""
     by_lang = _TEMPLATES[kind]
-    subject_t, body_t = by_lang.get(language) or by_lang["en"]
+    if language not in by_lang:
+        language = "en"
+    subject_t, body_t = by_lang[language]
     ctx = _Blank({k: str(v) for k, v in context.items()})
-    subject = subject_t.format_map(ctx)
+    # A header is one line: control characters (a line break in a company name) become spaces.
+    subject = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", subject_t.format_map(ctx)).split())
     text = body_t.format_map(ctx)
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n") if p.strip())
     body_html = (

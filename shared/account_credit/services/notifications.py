@@ -9,9 +9,12 @@
 
 Exactly once: every email has a deterministic notification id and a claim item
 ``NOTIFY#<id>`` written before sending (must not exist) and marked ``sent`` after. A
-redelivered stream record finds the claim and sends nothing. A claim left ``sending``
-by a function that died mid-send is taken over after STALE_CLAIM_SECONDS, so an email
-is never lost (at worst sent twice in that crash window). An alert crossing is also
+redelivered stream record finds the claim and sends nothing. A send that raises releases
+its claim and fails the record, so the stream's retry sends it. A fresh claim held by
+someone else fails the record too (retried later); a claim left ``sending`` by a function
+that died mid-send is taken over after STALE_CLAIM_SECONDS, so an email is never lost
+(at worst sent twice in that crash window); records that exhaust their retries go to the
+on-failure queue, which alarms. An alert crossing is also
 guarded by ``ALERT#<kind>`` (exists while alerted; removed when a top-up re-arms it).
 """
 
@@ -30,8 +33,14 @@ from ..store.dynamo import from_item
 from ..store.items import account_from_item
 from ..store.keys import account_pk
 
-STALE_CLAIM_SECONDS = 120
+# Longer than the notify function's timeout (60 s): a claim this old has no live sender.
+STALE_CLAIM_SECONDS = 90
 EVENT_KINDS = {"deposit.received", "deposit.reversed", "proforma.issued", "order.declined"}
+
+
+class NotificationInFlight(Exception):
+    """Another sender holds a fresh claim on this email. Retry later (the stream record is
+    reported as a batch item failure); once the claim is stale it is taken over."""
 
 
 class AlreadyClaimed(Conflict):
@@ -57,11 +66,12 @@ def _claim_record(account_id: str, notification_id: str, kind: str) -> Record:
     )
 
 
-def _alert_record(account_id: str, alert: rules.AlertKind, notification_id: str) -> Record:
+def _alert_record(account_id: str, alert: rules.AlertKind, notification_id: str, version: int) -> Record:
+    """Exists while a crossing is alerted; ``version`` = the account version that crossed."""
     return Record(
         pk=account_pk(account_id),
         sk=f"ALERT#{alert.value}",
-        attrs={"kind": "alert", "notification_id": notification_id, "alerted_at": int(time.time())},
+        attrs={"kind": "alert", "notification_id": notification_id, "version": version, "alerted_at": int(time.time())},
         on_exists=AlreadyClaimed,
     )
 
@@ -126,12 +136,26 @@ def notify_once(
         uow.commit(None, lambda _p: (200, {}))
     except AlreadyClaimed as exc:
         if exc.old.get("kind") == "alert" and exc.old.get("notification_id") != notification_id:
-            return False  # this crossing was already alerted under another id
+            # This crossing was claimed under an earlier id. If that send died, finish it under
+            # that id (with today's figures); if it went out, there is nothing to do.
+            notification_id = str(exc.old["notification_id"])
         claim = store.get_item(account_pk(account.account_id), f"NOTIFY#{notification_id}")
-        if claim is None or not _take_over_if_stale(store, account.account_id, notification_id, claim):
+        if claim is None:  # released after a failed send: claim it again
+            try:
+                store.put_record(_claim_record(account.account_id, notification_id, kind))
+            except AlreadyClaimed:
+                raise NotificationInFlight(notification_id) from None
+        elif claim.get("state") == "sent":
             return False
+        elif not _take_over_if_stale(store, account.account_id, notification_id, claim):
+            raise NotificationInFlight(notification_id) from None
     email = messages.render(kind, account.language, account.billing_emails, context)
-    _send(store, mailer, account, notification_id, email)
+    try:
+        _send(store, mailer, account, notification_id, email)
+    except Exception:
+        # Release the claim so the retry of this record sends it; the alert guard stays.
+        store.delete_record(account_pk(account.account_id), f"NOTIFY#{notification_id}")
+        raise
     return True
 
 
@@ -144,16 +168,17 @@ def alert(store: Store, mailer: Mailer, account: Account, kind: rules.AlertKind,
     if not rules.below(kind, account):
         return False
     nid = alert_id(kind, account.account_id, version)
-    return notify_once(
-        store, mailer, account, nid, kind.value, _context(account), guard=_alert_record(account.account_id, kind, nid)
-    )
+    guard = _alert_record(account.account_id, kind, nid, version)
+    return notify_once(store, mailer, account, nid, kind.value, _context(account), guard=guard)
 
 
 def on_account_change(store: Store, mailer: Mailer, old: Account | None, new: Account, version: int) -> Outcome:
     sent = []
     for decision in rules.decide(old, new):
         if decision.action == "rearm":
-            store.delete_record(account_pk(new.account_id), f"ALERT#{decision.kind.value}")
+            # Only a guard from before this top-up: a redelivered old top-up must not
+            # re-arm a crossing that happened after it.
+            store.delete_record(account_pk(new.account_id), f"ALERT#{decision.kind.value}", older_than=version)
         elif alert(store, mailer, new, decision.kind, version):
             sent.append(alert_id(decision.kind, new.account_id, version))
     return Outcome(sent)
@@ -215,7 +240,11 @@ def scan_low_balances(store: Store, mailer: Mailer, page_size: int = 100) -> Sca
         read += scanned
         for account, version in accounts:
             below += 1
-            if alert(store, mailer, account, rules.AlertKind.LOW_BALANCE, version):
-                sent += 1
+            try:
+                if alert(store, mailer, account, rules.AlertKind.LOW_BALANCE, version):
+                    sent += 1
+            except NotificationInFlight:
+                continue  # being sent right now; the next scan sees it done
+
         if cursor is None:
             return ScanResult(items_read=read, accounts_below=below, alerts_sent=sent)

@@ -220,8 +220,12 @@ class Store(ABC):
         uow.commit(None, lambda _posting: (200, {}))
 
     @abstractmethod
-    def delete_record(self, pk: str, sk: str) -> None:
-        """Remove a non-money item (never an account, entry or idempotency record)."""
+    def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
+        """Remove a non-money item (never an account, entry or idempotency record).
+
+        ``older_than``: only if the item's ``version`` attribute is below it (a stale
+        redelivery must not undo a newer write). Returns whether an item was removed.
+        """
 
     def update_record(self, update: RecordUpdate) -> None:
         """Conditionally update one item outside a money movement."""

@@ -596,10 +596,20 @@ class DynamoStore(Store):
             if _error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
-    def delete_record(self, pk: str, sk: str) -> None:
+    def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
         if sk.startswith(("ACCOUNT", "ENTRY#", "IDEM#")):
             raise ValueError("money items are never deleted")
-        self._call("delete_item", TableName=self.table, Key=_key(pk, sk))
+        kwargs: dict[str, Any] = {"TableName": self.table, "Key": _key(pk, sk), "ReturnValues": "ALL_OLD"}
+        if older_than is not None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(pk) OR #v < :v"
+            kwargs["ExpressionAttributeNames"] = {"#v": "version"}
+            kwargs["ExpressionAttributeValues"] = {":v": to_attr(older_than)}
+        try:
+            return "Attributes" in self._call("delete_item", **kwargs)
+        except Exception as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
 
     def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:
         """One page of the sparse low-balance index: (account, version) pairs, next cursor, items read."""

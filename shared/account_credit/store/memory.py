@@ -107,11 +107,15 @@ class MemoryStore(Store):
             MemoryUnitOfWork._index_low_balance(item)
             return items.account_from_item(item)
 
-    def delete_record(self, pk: str, sk: str) -> None:
+    def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
         if sk.startswith(("ACCOUNT", "ENTRY#", "IDEM#")):
             raise ValueError("money items are never deleted")
         with self.lock:
-            self.items.pop((pk, sk), None)
+            item = self.items.get((pk, sk))
+            if item is None or (older_than is not None and int(item.get("version", 0)) >= older_than):
+                return False
+            del self.items[(pk, sk)]
+            return True
 
     def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:
         with self.lock:
