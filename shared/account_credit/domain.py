@@ -68,6 +68,7 @@ class Account:
     seq: int = 0  # number of ledger entries posted; the optimistic version of the balance
     created_at: str = ""
     updated_at: str = ""
+    payment_reference: str | None = None  # bank-transfer reference (variable symbol), see services/bank.py
 
     @property
     def available(self) -> int:

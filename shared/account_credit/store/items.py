@@ -28,6 +28,7 @@ def account_to_item(a: Account, version: int = 0) -> dict[str, Any]:
         "version": version,
         "created_at": a.created_at,
         "updated_at": a.updated_at,
+        "payment_reference": a.payment_reference,
     }
 
 
@@ -44,6 +45,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
         seq=int(item["seq"]),
         created_at=item.get("created_at", ""),
         updated_at=item.get("updated_at", ""),
+        payment_reference=item.get("payment_reference"),
     )
 
 
