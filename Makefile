@@ -43,7 +43,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy shared/account_credit tools functions/accounts/app.py functions/openapi/app.py
+	$(VENV)/bin/mypy shared/account_credit tools functions/*/app.py
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
 	bash tools/check_template.sh
