@@ -144,12 +144,13 @@ class StripeProvider:
             method = self._client().v1.payment_methods.retrieve(payment_method_id)
         except (stripe.StripeError, PaymentProviderError):
             return None  # the credit must not depend on saving the card
-        card = method.get("card")
-        if not card:
+        data = method.to_dict()  # StripeObjects are not dicts
+        card = data.get("card")
+        if not isinstance(card, dict):
             return None
         return SavedCard(
             provider=self.name,
-            token=method.id,
+            token=str(data["id"]),
             brand=str(card.get("brand", "")),
             last4=str(card.get("last4", "")),
             exp_month=int(card.get("exp_month", 0)),

@@ -194,7 +194,8 @@ def list_deposits(
     """Newest first; ``state`` filters among the latest ``LIST_LIMIT_MAX`` deposits."""
     visible(principal, store.known_account(account_id), account_id)
     rows = store.query_prefix(account_pk(account_id), DEPOSIT_PREFIX, limit=LIST_LIMIT_MAX, newest_first=True)
-    deposits = [Deposit.from_item(r) for r in rows]
+    # Ids sort by millisecond; created_at (microseconds) orders deposits made within one millisecond.
+    deposits = sorted((Deposit.from_item(r) for r in rows), key=lambda d: (d.created_at, d.deposit_id), reverse=True)
     if state:
         deposits = [d for d in deposits if d.state == state]
     flags = store.query_prefix(account_pk(account_id), FLAG_PREFIX, limit=LIST_LIMIT_MAX, newest_first=True)
