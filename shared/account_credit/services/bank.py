@@ -236,6 +236,8 @@ def issue_proforma(
                     "account_id": account.account_id,
                     "deposit_id": deposit_id,
                 },
+                # Another proforma took this number meanwhile (its counter update is then refused too).
+                on_exists=lambda _old: _CounterMoved("the proforma number was taken"),
             )
         )
         uow.emit(
@@ -400,6 +402,7 @@ def _to_suspense(store: Store, t: ds.IncomingTransfer, reason: str, actor: str) 
                 "received_at": now,
                 "actor": actor,
             },
+            on_exists=lambda old: AlreadyRecorded(old),
         )
     )
     uow.commit(None, lambda _p: (201, {}))
