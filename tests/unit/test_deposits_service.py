@@ -688,3 +688,25 @@ def test_secrets_come_from_secrets_manager_when_no_variable_is_set(monkeypatch: 
         assert secret("stripe_webhook_secret") == ""
         monkeypatch.setenv("BANK_WEBHOOK_SECRET", "env-wins")
         assert secret("bank_webhook_secret") == "env-wins"
+
+
+def test_a_rotated_webhook_secret_applies_without_a_restart(
+    store: MemoryStore, open_account: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from account_credit.payments import stripe_format
+
+    acc = open_account("EUR")
+    dep = card_deposit(store, acc)
+    svc.receive_webhook(store, "sandbox", *sup.signed_card_event(sup.card_events(dep)["failed"]()))  # provider warm
+    monkeypatch.setenv("SANDBOX_WEBHOOK_SECRET", "whsec_rotated")
+    payload = json.dumps(sup.card_events(dep)["succeeded"]()).encode()
+    with pytest.raises(InvalidWebhookSignature):
+        svc.receive_webhook(
+            store, "sandbox", payload, {"Stripe-Signature": stripe_format.sign(payload, sup.SANDBOX_SECRET)}
+        )
+    ack = svc.receive_webhook(
+        store, "sandbox", payload, {"Stripe-Signature": stripe_format.sign(payload, "whsec_rotated")}
+    )
+    assert ack["outcome"] == "credited"

@@ -364,3 +364,17 @@ def test_a_card_saved_at_top_up_is_read_from_stripe(fake: FakeStripe) -> None:
     )
     fake.fail_with = (500, {"error": {"type": "api_error", "message": "down"}})
     assert adapter(fake).parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)}).card is None
+
+
+def test_from_env_reads_the_configured_secrets(monkeypatch: pytest.MonkeyPatch, fake: FakeStripe) -> None:
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_from_env")
+    monkeypatch.delenv("PAYMENT_SECRETS_ARN", raising=False)
+    provider = StripeProvider.from_env()
+    payload = event("payment_intent.succeeded", SUCCEEDED)
+    assert provider.parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)}).type == "payment.succeeded"
+    provider.api_base, provider.max_network_retries = fake.base, 0
+    provider.create_checkout(
+        amount=Money(100, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+    )
+    assert fake.requests[0]["headers"]["Authorization"] == "Bearer sk_test_from_env"

@@ -32,11 +32,16 @@ SIGNATURE_HEADER = "Stripe-Signature"
 @dataclass
 class SandboxProvider:
     name: str = "sandbox"
-    webhook_secret: str = ""
+    # None: read from the configuration at each use (Secrets Manager values are cached five minutes),
+    # so a rotated secret is picked up without a cold start.
+    webhook_secret: str | None = None
 
     @classmethod
     def from_env(cls) -> SandboxProvider:
-        return cls(webhook_secret=secret("sandbox_webhook_secret"))
+        return cls()
+
+    def _secret(self) -> str:
+        return self.webhook_secret if self.webhook_secret is not None else secret("sandbox_webhook_secret")
 
     def charge_saved_card(
         self, *, amount: Money, card: SavedCard, account_id: str, reference: str, idempotency_key: str
@@ -63,7 +68,7 @@ class SandboxProvider:
         return Checkout(provider=self.name, payment_id=payment_id, client_secret=f"{payment_id}_secret_{digest[24:48]}")
 
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
-        body = stripe_format.verify(payload, stripe_format.header(headers, SIGNATURE_HEADER), self.webhook_secret)
+        body = stripe_format.verify(payload, stripe_format.header(headers, SIGNATURE_HEADER), self._secret())
         return stripe_format.normalise(self.name, body, card_lookup=sandbox_card)
 
     # -- what a payer would cause at the provider: signed Stripe-shaped deliveries
@@ -72,7 +77,7 @@ class SandboxProvider:
         """The body and headers of a webhook delivery of ``event``."""
         payload = json.dumps(event, separators=(",", ":")).encode()
         return payload, {
-            SIGNATURE_HEADER: stripe_format.sign(payload, self.webhook_secret, timestamp),
+            SIGNATURE_HEADER: stripe_format.sign(payload, self._secret(), timestamp),
             "Content-Type": "application/json",
         }
 

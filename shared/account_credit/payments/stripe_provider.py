@@ -37,23 +37,26 @@ UNSUPPORTED_CURRENCIES = frozenset({"ISK", "HUF", "TWD", "UGX", "BHD", "IQD", "J
 
 @dataclass
 class StripeProvider:
-    api_key: str
-    webhook_secret: str
+    # None: read from the configuration at each use (Secrets Manager values are cached five minutes),
+    # so rotated keys and webhook secrets are picked up without a cold start.
+    api_key: str | None = None
+    webhook_secret: str | None = None
     api_base: str | None = None
     max_network_retries: int = 2
     name: str = "stripe"
 
     @classmethod
     def from_env(cls) -> StripeProvider:
-        return cls(api_key=secret("stripe_api_key"), webhook_secret=secret("stripe_webhook_secret"))
+        return cls()
 
     def _client(self) -> Any:
         import stripe
 
-        if not self.api_key:
+        api_key = self.api_key if self.api_key is not None else secret("stripe_api_key")
+        if not api_key:
             raise PaymentProviderError("the Stripe API key is not configured")
         return stripe.StripeClient(
-            self.api_key,
+            api_key,
             base_addresses={"api": self.api_base} if self.api_base else None,
             max_network_retries=self.max_network_retries,
         )
@@ -158,5 +161,6 @@ class StripeProvider:
         )
 
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
-        body = stripe_format.verify(payload, stripe_format.header(headers, SIGNATURE_HEADER), self.webhook_secret)
+        webhook_secret = self.webhook_secret if self.webhook_secret is not None else secret("stripe_webhook_secret")
+        body = stripe_format.verify(payload, stripe_format.header(headers, SIGNATURE_HEADER), webhook_secret)
         return stripe_format.normalise(self.name, body, card_lookup=self._card)
