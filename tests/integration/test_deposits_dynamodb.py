@@ -6,6 +6,7 @@ import random
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,8 +29,10 @@ OPERATOR = Principal(subject="op", role=Role.OPERATOR)
 
 
 @pytest.fixture(autouse=True)
-def _configured(monkeypatch: pytest.MonkeyPatch) -> None:
+def _configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     sup.configure(monkeypatch)
+    yield
+    sup.reset()  # cached settings and provider must not outlive this test's environment
 
 
 def open_account(store: DynamoStore, currency: str = "EUR") -> str:

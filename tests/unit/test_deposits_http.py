@@ -51,6 +51,7 @@ def apps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Apps]:
     resolver.store.cache_clear()
     yield Apps(Api(load("accounts")), Api(load("deposit")), Api(load("webhooks")))
     resolver.store.cache_clear()
+    sup.reset()
 
 
 def webhook(api: Api, provider: str, payload: bytes, headers: dict[str, str], *, b64: bool = False) -> HttpResult:

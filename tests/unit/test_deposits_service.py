@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import _deposit_support as sup
@@ -34,8 +34,10 @@ Opener = Callable[..., Account]
 
 
 @pytest.fixture(autouse=True)
-def _configured(monkeypatch: pytest.MonkeyPatch) -> None:
+def _configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     sup.configure(monkeypatch)
+    yield
+    sup.reset()  # cached settings and provider must not outlive this test's environment
 
 
 def balance(store: MemoryStore, account_id: str) -> int:

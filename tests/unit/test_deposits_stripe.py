@@ -123,9 +123,21 @@ def test_checkout_creates_a_payment_intent_with_our_idempotency_key(fake: FakeSt
     assert req["headers"]["Idempotency-Key"] == "deposit-acc_1-k1"
     form = req["form"]
     assert (form["amount"], form["currency"], form["automatic_payment_methods[enabled]"]) == ("12345", "eur", "true")
-    assert form["metadata[purpose]"] == "deposit" and form["metadata[deposit_id]"] == "dep_1"
-    assert form["metadata[account_id]"] == "acc_1" and form["metadata[save_card]"] == "false"
+    assert form["metadata[purpose]"] == "deposit" and form["metadata[account_id]"] == "acc_1"
+    assert form["metadata[save_card]"] == "false"
     assert "customer" not in form and "setup_future_usage" not in form
+
+
+def test_a_retry_with_the_same_key_sends_the_same_parameters(fake: FakeStripe) -> None:
+    """After a failed commit the deposit id is new; Stripe must still see an identical idempotent request."""
+    for deposit_id in ("dep_first_try", "dep_second_try"):
+        adapter(fake).create_checkout(
+            amount=Money(5_000, "EUR"), account_id="acc_1", deposit_id=deposit_id, idempotency_key="k", save_card=True
+        )
+    first, second = fake.requests[:2], fake.requests[2:]
+    assert [(r["path"], r["form"], r["headers"]["Idempotency-Key"]) for r in first] == [
+        (r["path"], r["form"], r["headers"]["Idempotency-Key"]) for r in second
+    ]
 
 
 def test_checkout_that_saves_the_card_creates_a_customer_for_off_session_use(fake: FakeStripe) -> None:

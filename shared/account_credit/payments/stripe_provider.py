@@ -2,7 +2,7 @@
 
 * ``create_checkout``: a PaymentIntent (automatic payment methods) in the account's currency;
   the client confirms it with Stripe.js using the returned ``client_secret``. Metadata
-  ``purpose=deposit``, ``account_id``, ``deposit_id``, ``save_card``. With ``save_card`` a
+  ``purpose=deposit``, ``account_id``, ``save_card``. With ``save_card`` a
   Customer is created for the card (``setup_future_usage=off_session``), so the card can be
   charged later without the customer.
 * ``charge_saved_card``: an off-session, confirmed PaymentIntent for the saved payment
@@ -75,11 +75,13 @@ class StripeProvider:
             "amount": amount.amount,
             "currency": amount.currency.lower(),
             "automatic_payment_methods": {"enabled": True},
-            "description": f"Account credit top-up {deposit_id}",
+            # Same request, same parameters: a retry with our key after a failed commit gets the same
+            # intent back from Stripe (the deposit id is new on each attempt, so it is not sent; the
+            # payment link item maps the intent to its deposit).
+            "description": "Account credit top-up",
             "metadata": {
                 "purpose": "deposit",
                 "account_id": account_id,
-                "deposit_id": deposit_id,
                 "save_card": "true" if save_card else "false",
             },
         }
