@@ -246,3 +246,18 @@ def signed_event_id(signed: tuple[bytes, dict[str, str]]) -> str:
     import json
 
     return str(json.loads(signed[0])["id"])
+
+
+def test_a_partial_refund_before_the_success_is_netted_in_one_transaction(store: DynamoStore) -> None:
+    account_id = open_account(store)
+    dep = card_deposit(store, account_id)
+    ev = sup.card_events(dep)
+    assert deliver(store, sup.signed_card_event(ev["refunded"](1_200))) == "reversal_noted"
+    assert deliver(store, sup.signed_card_event(ev["succeeded"]())) == "credited"
+    entries = all_entries(store, account_id)
+    assert sorted((e.seq, e.type, e.amount) for e in entries) == [
+        (1, "deposit_card", 5_000),
+        (2, "deposit_reversal", -1_200),
+    ]
+    assert balance(store, account_id) == 3_800
+    assert_ledger_consistent(store, account_id)

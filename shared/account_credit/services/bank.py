@@ -63,6 +63,7 @@ from .deposits import (
     backoff,
     deposit_key,
     deposit_update,
+    logger,
     plain,
     refuse,
     view,
@@ -289,6 +290,7 @@ def receive_bank_webhook(store: Store, payload: bytes, headers: Mapping[str, str
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        logger.error("signed bank transfer refused as malformed", extra={"field": field, "error": first.get("msg")})
         raise InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field) from None
     result = record_transfer(store, transfer, actor="bank")
     return {
