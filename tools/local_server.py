@@ -26,7 +26,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tools import ddb_local, localauth, template
+from tools import ddb_local, localauth, sandbox, template
 
 ROOT = template.ROOT
 LOCAL = ROOT / ".local"
@@ -253,6 +253,9 @@ def prepare(memory: bool, ddb_port: int, start_ddb: bool = True) -> Any:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_REGION", "us-east-1")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    # Deposits: the sandbox provider and dev-only webhook secrets / seller details (before the template's defaults).
+    for key, value in sandbox.local_environment().items():
+        os.environ.setdefault(key, value)
     for key, value in function_environment(TABLE).items():
         os.environ.setdefault(key, value)
     if memory:

@@ -95,3 +95,30 @@ class ServiceUnavailable(DomainError):
     status = 503
     slug = "service-unavailable"
     title = "Temporarily unavailable, retry later"
+
+
+# --------------------------------------------------------------------------- deposits
+
+
+class InvalidWebhookSignature(DomainError):
+    """Webhook signature missing or wrong, or its timestamp more than the tolerance in the past or future."""
+
+    status = 400
+    slug = "invalid-signature"
+    title = "Webhook signature is not valid"
+
+
+class PaymentProviderError(DomainError):
+    """The payment provider refused or failed a call (nothing was recorded here); retry with the same key."""
+
+    status = 502
+    slug = "payment-provider-error"
+    title = "The payment provider did not complete the request"
+
+
+class NotConfigured(DomainError):
+    """A setting this operation needs (e.g. the seller's bank details) is missing in this deployment."""
+
+    status = 503
+    slug = "not-configured"
+    title = "This operation is not configured in this deployment"

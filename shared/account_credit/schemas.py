@@ -118,6 +118,9 @@ class AccountView(BaseModel):
     balance: int
     credit_limit: int
     available: int = Field(description="balance + credit_limit: what can be spent now including credit")
+    payment_reference: str | None = Field(
+        default=None, description="Give it with every bank transfer (variable symbol); it has a check digit"
+    )
     created_at: str
     updated_at: str
     language: str

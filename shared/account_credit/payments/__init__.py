@@ -18,12 +18,11 @@ def provider(name: str | None = None) -> PaymentProvider:
     """
     name = name or os.environ.get("PAYMENT_PROVIDER", "sandbox")
     if name == "sandbox":
-        # The sandbox plus refunds (orders cancel card payments); sandbox.py itself is unchanged.
-        from .sandbox_refunds import SandboxRefundingProvider
+        from .sandbox import SandboxProvider
 
-        return SandboxRefundingProvider.from_env()
+        return SandboxProvider.from_env()
     if name == "stripe":
-        from .stripe_provider import StripeProvider  # type: ignore[import-not-found,unused-ignore]
+        from .stripe_provider import StripeProvider
 
-        return StripeProvider.from_env()  # type: ignore[no-any-return,unused-ignore]
+        return StripeProvider.from_env()
     raise KeyError(f"unknown payment provider {name!r}")

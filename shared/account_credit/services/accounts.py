@@ -14,7 +14,7 @@ from ..errors import CurrencyMismatchError, Forbidden, InvalidInput
 from ..ids import iso, new_id, utc_now
 from ..money import Money
 from ..store import CommitResult, Page, Posting, Store
-from . import idempotency
+from . import bank, idempotency
 
 
 def view(account: Account) -> dict[str, Any]:
@@ -28,6 +28,7 @@ def view(account: Account) -> dict[str, Any]:
         balance=account.balance,
         credit_limit=account.credit_limit,
         available=account.available,
+        payment_reference=account.payment_reference,
         created_at=account.created_at,
         updated_at=account.updated_at,
         language=account.language,
@@ -51,6 +52,8 @@ def open_account(store: Store, principal: Principal, req: schemas.AccountCreate)
         updated_at=now,
         language=req.language,
     )
+    # A unique bank-transfer reference, reserved (REF#<reference>) before the account is written.
+    account = replace(account, payment_reference=bank.allocate_reference(store, account.account_id))
     store.create_account(account)
     return account
 

@@ -28,6 +28,7 @@ def account_to_item(a: Account, version: int = 0) -> dict[str, Any]:
         "version": version,
         "created_at": a.created_at,
         "updated_at": a.updated_at,
+        "payment_reference": a.payment_reference,
         "language": a.language,
         **(low_balance_keys(a) or {}),
     }
@@ -57,6 +58,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
         created_at=item.get("created_at", ""),
         updated_at=item.get("updated_at", ""),
         language=item.get("language", "en"),
+        payment_reference=item.get("payment_reference"),
     )
 
 

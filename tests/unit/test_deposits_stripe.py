@@ -1,0 +1,413 @@
+"""The Stripe adapter with the real ``stripe`` package: API calls answered by a local fake Stripe,
+webhook signatures computed here by hand per Stripe's documented scheme and checked by the SDK."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+from account_credit.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
+from account_credit.money import Money
+from account_credit.payments.port import InvalidSignature, SavedCard
+from account_credit.payments.stripe_provider import StripeProvider
+
+SECRET = "whsec_test_0123456789abcdef"
+API_KEY = "sk_test_fake_0123456789"
+
+
+@dataclass
+class FakeStripe:
+    """Answers the few endpoints the adapter uses, like api.stripe.com would, and records every request."""
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    fail_with: tuple[int, dict[str, Any]] | None = None
+    fail_on: str = "/v1/"  # path prefix the failure applies to
+    base: str = ""
+
+    def answer(self, method: str, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if self.fail_with is not None and path.startswith(self.fail_on):
+            return self.fail_with
+        if method == "POST" and path == "/v1/customers":
+            return 200, {"id": "cus_fake_1", "object": "customer", "metadata": {}}
+        if method == "POST" and path == "/v1/payment_intents":
+            pid = "pi_fake_" + hashlib.sha256(json.dumps(form, sort_keys=True).encode()).hexdigest()[:12]
+            status = "succeeded" if form.get("confirm") == "true" else "requires_payment_method"
+            return 200, {
+                "id": pid,
+                "object": "payment_intent",
+                "amount": int(form["amount"]),
+                "currency": form["currency"],
+                "client_secret": f"{pid}_secret_fake",
+                "status": status,
+                "metadata": {},
+            }
+        if method == "POST" and path == "/v1/refunds":
+            if not form.get("payment_intent", "").startswith("pi_"):
+                return 400, {"error": {"type": "invalid_request_error", "message": "No such payment_intent"}}
+            return 200, {"id": "re_fake_1", "object": "refund", "amount": int(form["amount"]), "status": "succeeded"}
+        if method == "GET" and path.startswith("/v1/payment_methods/"):
+            pm = path.rsplit("/", 1)[1]
+            return 200, {
+                "id": pm,
+                "object": "payment_method",
+                "type": "card",
+                "customer": "cus_fake_1",
+                "card": {"brand": "mastercard", "last4": "4444", "exp_month": 7, "exp_year": 2031},
+            }
+        return 404, {"error": {"type": "invalid_request_error", "message": f"no route {method} {path}"}}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripe]:
+    state = FakeStripe()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            path, _, query = self.path.partition("?")
+            form = dict(parse_qsl(raw or query, keep_blank_values=True))
+            state.requests.append({"method": self.command, "path": path, "headers": dict(self.headers), "form": form})
+            status, body = state.answer(self.command, path, form)
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Request-Id", "req_fake")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _serve
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def adapter(fake: FakeStripe | None = None, **kw: Any) -> StripeProvider:
+    return StripeProvider(
+        api_key=API_KEY, webhook_secret=SECRET, api_base=fake.base if fake else None, max_network_retries=0, **kw
+    )
+
+
+# --------------------------------------------------------------------------- API calls
+
+
+def test_checkout_creates_a_payment_intent_with_our_idempotency_key(fake: FakeStripe) -> None:
+    checkout = adapter(fake).create_checkout(
+        amount=Money(12_345, "EUR"),
+        account_id="acc_1",
+        deposit_id="dep_1",
+        idempotency_key="deposit-acc_1-k1",
+        save_card=False,
+    )
+    assert checkout.provider == "stripe"
+    assert checkout.payment_id.startswith("pi_fake_") and checkout.client_secret == f"{checkout.payment_id}_secret_fake"
+    [req] = fake.requests
+    assert (req["method"], req["path"]) == ("POST", "/v1/payment_intents")
+    assert req["headers"]["Authorization"] == f"Bearer {API_KEY}"
+    assert req["headers"]["Idempotency-Key"] == "deposit-acc_1-k1"
+    form = req["form"]
+    assert (form["amount"], form["currency"], form["automatic_payment_methods[enabled]"]) == ("12345", "eur", "true")
+    assert form["metadata[purpose]"] == "deposit" and form["metadata[account_id]"] == "acc_1"
+    assert form["metadata[save_card]"] == "false"
+    assert "customer" not in form and "setup_future_usage" not in form
+
+
+def test_a_retry_with_the_same_key_sends_the_same_parameters(fake: FakeStripe) -> None:
+    """After a failed commit the deposit id is new; Stripe must still see an identical idempotent request."""
+    for deposit_id in ("dep_first_try", "dep_second_try"):
+        adapter(fake).create_checkout(
+            amount=Money(5_000, "EUR"), account_id="acc_1", deposit_id=deposit_id, idempotency_key="k", save_card=True
+        )
+    first, second = fake.requests[:2], fake.requests[2:]
+    assert [(r["path"], r["form"], r["headers"]["Idempotency-Key"]) for r in first] == [
+        (r["path"], r["form"], r["headers"]["Idempotency-Key"]) for r in second
+    ]
+
+
+def test_checkout_that_saves_the_card_creates_a_customer_for_off_session_use(fake: FakeStripe) -> None:
+    adapter(fake).create_checkout(
+        amount=Money(5_000, "USD"), account_id="acc_1", deposit_id="dep_2", idempotency_key="k2", save_card=True
+    )
+    customer, intent = fake.requests
+    assert customer["path"] == "/v1/customers" and customer["headers"]["Idempotency-Key"] == "k2:customer"
+    assert customer["form"]["metadata[account_id]"] == "acc_1"
+    assert intent["form"]["customer"] == "cus_fake_1" and intent["form"]["setup_future_usage"] == "off_session"
+    assert intent["form"]["metadata[save_card]"] == "true"
+
+
+def test_charging_a_saved_card_confirms_off_session(fake: FakeStripe) -> None:
+    card = SavedCard(provider="stripe", token="pm_card_1", brand="visa", last4="4242", exp_month=1, exp_year=2030)
+    charge = adapter(fake).charge_saved_card(
+        amount=Money(990, "EUR"), card=card, account_id="acc_1", reference="ord_1", idempotency_key="order-ord_1"
+    )
+    assert charge.status == "succeeded" and charge.payment_id and charge.payment_id.startswith("pi_fake_")
+    lookup, intent = fake.requests
+    assert (lookup["method"], lookup["path"]) == ("GET", "/v1/payment_methods/pm_card_1")
+    form = intent["form"]
+    assert (form["customer"], form["payment_method"], form["off_session"], form["confirm"]) == (
+        "cus_fake_1",
+        "pm_card_1",
+        "true",
+        "true",
+    )
+    assert intent["headers"]["Idempotency-Key"] == "order-ord_1"
+
+
+def test_a_refund_goes_to_stripe_with_our_idempotency_key(fake: FakeStripe) -> None:
+    refund = adapter(fake).refund(
+        payment_id="pi_fake_9", amount=Money(2_500, "EUR"), reference="order-7", idempotency_key="cancel-7"
+    )
+    assert (refund.status, refund.refund_id) == ("succeeded", "re_fake_1")
+    [req] = fake.requests
+    assert (req["method"], req["path"]) == ("POST", "/v1/refunds")
+    assert req["headers"]["Idempotency-Key"] == "cancel-7"
+    assert (req["form"]["payment_intent"], req["form"]["amount"]) == ("pi_fake_9", "2500")
+
+
+def test_a_refund_stripe_refuses_is_a_failed_refund_not_an_error(fake: FakeStripe) -> None:
+    refund = adapter(fake).refund(payment_id="bogus", amount=Money(1, "EUR"), reference="r", idempotency_key="k")
+    assert refund.status == "failed" and "No such payment_intent" in refund.message
+
+
+def test_a_card_error_is_a_declined_charge(fake: FakeStripe) -> None:
+    card = SavedCard(provider="stripe", token="pm_card_2", brand="visa", last4="0002", exp_month=1, exp_year=2030)
+    provider = adapter(fake)
+    fake.fail_on = "/v1/payment_intents"  # the card is found, the charge is declined
+    fake.fail_with = (
+        402,
+        {
+            "error": {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": "insufficient_funds",
+                "message": "Your card has insufficient funds.",
+                "payment_intent": {
+                    "id": "pi_declined_1",
+                    "object": "payment_intent",
+                    "status": "requires_payment_method",
+                },
+            }
+        },
+    )
+    charge = provider.charge_saved_card(
+        amount=Money(990, "EUR"), card=card, account_id="acc_1", reference="ord_2", idempotency_key="order-ord_2"
+    )
+    assert (charge.status, charge.decline_code, charge.payment_id) == (
+        "declined",
+        "insufficient_funds",
+        "pi_declined_1",
+    )
+    assert "insufficient funds" in charge.message
+    assert [r["path"] for r in fake.requests] == ["/v1/payment_methods/pm_card_2", "/v1/payment_intents"]
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "raised"),
+    [
+        (500, {"type": "api_error", "message": "boom"}, PaymentProviderError),
+        (401, {"type": "invalid_request_error", "message": "Invalid API Key"}, PaymentProviderError),
+        (400, {"type": "idempotency_error", "message": "Keys for idempotent requests..."}, ConcurrentUpdate),
+    ],
+)
+def test_provider_errors_become_domain_errors(fake: FakeStripe, status: int, error: dict, raised: type) -> None:
+    fake.fail_with = (status, {"error": error})
+    with pytest.raises(raised):
+        adapter(fake).create_checkout(
+            amount=Money(5_000, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+        )
+
+
+def test_unsupported_currencies_and_a_missing_key_are_refused_before_any_call(fake: FakeStripe) -> None:
+    with pytest.raises(InvalidInput):
+        adapter(fake).create_checkout(
+            amount=Money(5_000, "HUF"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+        )
+    with pytest.raises(PaymentProviderError):
+        StripeProvider(api_key="", webhook_secret=SECRET, api_base=fake.base).create_checkout(
+            amount=Money(5_000, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+        )
+    assert fake.requests == []
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def stripe_signature(payload: bytes, secret: str = SECRET, timestamp: int | None = None, scheme: str = "v1") -> str:
+    """Stripe's documented scheme, by hand: HMAC-SHA256 over "<timestamp>.<payload>" with the endpoint secret."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{ts}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={ts},{scheme}={mac}"
+
+
+def event(event_type: str, obj: dict[str, Any], event_id: str = "evt_1NG8Du2eZvKYlo2CUI79vXWy") -> bytes:
+    body = {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": 1686089970,
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+    return json.dumps(body, indent=2).encode()
+
+
+SUCCEEDED = {
+    "id": "pi_3NG8Du2eZvKYlo2C0",
+    "object": "payment_intent",
+    "amount": 2000,
+    "amount_received": 2000,
+    "currency": "eur",
+    "status": "succeeded",
+    "payment_method": "pm_1NG8Du2eZvKYlo2C",
+    "latest_charge": "ch_3NG8Du2eZvKYlo2C",
+    "metadata": {"purpose": "deposit", "account_id": "acc_1", "deposit_id": "dep_1", "save_card": "false"},
+}
+
+
+def test_a_correctly_signed_event_is_verified_by_the_sdk_and_normalised() -> None:
+    payload = event("payment_intent.succeeded", SUCCEEDED)
+    parsed = adapter().parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)})
+    assert (parsed.provider, parsed.type, parsed.raw_type) == (
+        "stripe",
+        "payment.succeeded",
+        "payment_intent.succeeded",
+    )
+    assert (parsed.event_id, parsed.payment_id) == ("evt_1NG8Du2eZvKYlo2CUI79vXWy", "pi_3NG8Du2eZvKYlo2C0")
+    assert parsed.amount == Money(2000, "EUR") and parsed.metadata["deposit_id"] == "dep_1" and parsed.card is None
+
+
+def test_header_names_are_case_insensitive_and_any_matching_v1_signature_counts() -> None:
+    payload = event("payment_intent.succeeded", SUCCEEDED)
+    ts = int(time.time())
+    rotated = (
+        stripe_signature(payload, "whsec_old_secret", ts) + "," + stripe_signature(payload, SECRET, ts).split(",")[1]
+    )
+    assert adapter().parse_webhook(payload, {"stripe-signature": rotated}).type == "payment.succeeded"
+
+
+@pytest.mark.parametrize(
+    "make_header",
+    [
+        pytest.param(lambda p: None, id="missing"),
+        pytest.param(lambda p: stripe_signature(p, "whsec_wrong"), id="wrong-secret"),
+        pytest.param(lambda p: stripe_signature(p + b"\n"), id="other-body"),
+        pytest.param(lambda p: stripe_signature(p, scheme="v0"), id="v0-only"),
+        pytest.param(lambda p: stripe_signature(p, timestamp=int(time.time()) - 301), id="301s-old"),
+        pytest.param(lambda p: stripe_signature(p, timestamp=int(time.time()) + 301), id="301s-ahead"),
+        pytest.param(lambda p: "v1=" + stripe_signature(p).split("v1=")[1], id="no-timestamp"),
+    ],
+)
+def test_bad_signatures_are_refused(make_header: Any) -> None:
+    payload = event("payment_intent.succeeded", SUCCEEDED)
+    header = make_header(payload)
+    with pytest.raises(InvalidSignature):
+        adapter().parse_webhook(payload, {"Stripe-Signature": header} if header else {})
+
+
+def test_without_a_configured_secret_nothing_verifies() -> None:
+    payload = event("payment_intent.succeeded", SUCCEEDED)
+    with pytest.raises(InvalidSignature):
+        StripeProvider(api_key=API_KEY, webhook_secret="").parse_webhook(
+            payload, {"Stripe-Signature": stripe_signature(payload, "")}
+        )
+
+
+@pytest.mark.parametrize(
+    ("event_type", "obj", "expected"),
+    [
+        (
+            "payment_intent.payment_failed",
+            {
+                **SUCCEEDED,
+                "status": "requires_payment_method",
+                "amount_received": 0,
+                "last_payment_error": {"message": "Your card was declined."},
+            },
+            ("payment.failed", "pi_3NG8Du2eZvKYlo2C0", 2000),
+        ),
+        (
+            "charge.refunded",
+            {
+                "id": "ch_3NG8",
+                "object": "charge",
+                "amount": 2000,
+                "amount_refunded": 500,
+                "currency": "eur",
+                "payment_intent": "pi_3NG8Du2eZvKYlo2C0",
+                "refunded": False,
+            },
+            ("payment.refunded", "pi_3NG8Du2eZvKYlo2C0", 500),
+        ),
+        (
+            "charge.dispute.created",
+            {
+                "id": "dp_1",
+                "object": "dispute",
+                "amount": 2000,
+                "currency": "eur",
+                "charge": "ch_3NG8",
+                "payment_intent": "pi_3NG8Du2eZvKYlo2C0",
+                "status": "needs_response",
+            },
+            ("payment.disputed", "pi_3NG8Du2eZvKYlo2C0", 2000),
+        ),
+        ("customer.created", {"id": "cus_1", "object": "customer"}, ("ignored", None, None)),
+        ("charge.refunded", {"id": "ch_1", "object": "charge", "amount_refunded": 5}, ("ignored", None, None)),
+    ],
+)
+def test_event_types_are_normalised(event_type: str, obj: dict[str, Any], expected: tuple) -> None:
+    payload = event(event_type, obj)
+    parsed = adapter().parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)})
+    amount = parsed.amount.amount if parsed.amount else None
+    assert (parsed.type, parsed.payment_id, amount) == expected
+    if parsed.type == "payment.failed":
+        assert parsed.failure_message == "Your card was declined."
+
+
+def test_a_card_saved_at_top_up_is_read_from_stripe(fake: FakeStripe) -> None:
+    obj = {**SUCCEEDED, "metadata": {**SUCCEEDED["metadata"], "save_card": "true"}}
+    payload = event("payment_intent.succeeded", obj)
+    parsed = adapter(fake).parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)})
+    assert parsed.card == SavedCard(
+        provider="stripe", token="pm_1NG8Du2eZvKYlo2C", brand="mastercard", last4="4444", exp_month=7, exp_year=2031
+    )
+    fake.fail_with = (500, {"error": {"type": "api_error", "message": "down"}})
+    assert adapter(fake).parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)}).card is None
+
+
+def test_from_env_reads_the_configured_secrets(monkeypatch: pytest.MonkeyPatch, fake: FakeStripe) -> None:
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_from_env")
+    monkeypatch.delenv("PAYMENT_SECRETS_ARN", raising=False)
+    provider = StripeProvider.from_env()
+    payload = event("payment_intent.succeeded", SUCCEEDED)
+    assert provider.parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)}).type == "payment.succeeded"
+    provider.api_base, provider.max_network_retries = fake.base, 0
+    provider.create_checkout(
+        amount=Money(100, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+    )
+    assert fake.requests[0]["headers"]["Authorization"] == "Bearer sk_test_from_env"

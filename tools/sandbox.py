@@ -1,0 +1,197 @@
+"""The sandbox payment provider and bank on the local stack: complete, fail, refund or dispute a card
+top-up, or send a bank transfer - each as a signed webhook delivered to the running local server.
+
+    python -m tools.sandbox pay ACCOUNT_ID DEPOSIT_ID             # payment_intent.succeeded
+    python -m tools.sandbox pay ACCOUNT_ID DEPOSIT_ID --fail      # payment_intent.payment_failed
+    python -m tools.sandbox pay ACCOUNT_ID DEPOSIT_ID --refund    # charge.refunded (--amount: cumulative)
+    python -m tools.sandbox pay ACCOUNT_ID DEPOSIT_ID --dispute   # charge.dispute.created
+    python -m tools.sandbox transfer --reference 1234567890 --amount 25000 --currency EUR [--transfer-id ID]
+
+``--base`` (default ``$BASE`` or http://127.0.0.1:3000) picks the server. The webhook secrets are
+dev-only values generated once into ``.local/webhook-secrets.json``; the local server reads the
+same file (``local_environment``), so the signatures verify exactly as Stripe's would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import uuid
+from datetime import date
+from typing import Any
+
+from tools import localauth
+from tools.template import ROOT
+
+SECRETS_FILE = ROOT / ".local" / "webhook-secrets.json"
+DEFAULT_BASE = "http://127.0.0.1:3000"
+
+
+def local_secrets() -> dict[str, str]:
+    """Dev-only webhook secrets of the local stack (generated on first use, kept in .local/)."""
+    if not SECRETS_FILE.exists():
+        SECRETS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        values = {
+            "sandbox_webhook_secret": "whsec_local_" + secrets.token_hex(24),
+            "bank_webhook_secret": "whsec_bank_local_" + secrets.token_hex(24),
+        }
+        tmp = SECRETS_FILE.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(values, indent=2))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, SECRETS_FILE)  # atomic: a concurrent first use keeps the file that won
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return dict(json.loads(SECRETS_FILE.read_text()))
+
+
+def local_environment() -> dict[str, str]:
+    """What the deposit functions need locally: the sandbox provider, its secrets, demo seller details."""
+    values = local_secrets()
+    return {
+        "PAYMENT_PROVIDER": "sandbox",
+        "SANDBOX_WEBHOOK_SECRET": values["sandbox_webhook_secret"],
+        "BANK_WEBHOOK_SECRET": values["bank_webhook_secret"],
+        # Demo seller for proforma invoices on this machine only (the IBAN is the registry's SK example).
+        "SELLER_NAME": "Account Credit Demo s.r.o. (local)",
+        "SELLER_ADDRESS": "Hlavna 1, 811 01 Bratislava, SK",
+        "SELLER_IBAN": "SK3112000000198742637541",
+        "SELLER_BIC": "DEMOSKBX",
+        "SELLER_BANK_NAME": "Demo Bank (local stack)",
+    }
+
+
+def _shared_on_path() -> None:
+    shared = str(ROOT / "shared")
+    if shared not in sys.path:
+        sys.path.insert(0, shared)
+
+
+def _post(base: str, path: str, payload: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    import requests
+
+    r = requests.post(base + path, data=payload, headers=headers, timeout=30)
+    try:
+        return r.status_code, r.json()
+    except ValueError:
+        return r.status_code, r.text
+
+
+def card_event(deposit: dict[str, Any], action: str, amount: int | None = None) -> dict[str, Any]:
+    """The Stripe-shaped event the provider would send for ``action`` on a card deposit (as GET returns it)."""
+    _shared_on_path()
+    from account_credit.money import Money
+    from account_credit.payments import sandbox
+
+    payment_id = deposit["payment_id"]
+    money = Money(deposit["amount"], deposit["currency"])
+    metadata = {"purpose": "deposit", "account_id": deposit["account_id"], "deposit_id": deposit["deposit_id"]}
+    given = money if amount is None else Money(amount, money.currency)
+    if action == "pay":
+        return sandbox.payment_succeeded(payment_id, given, metadata)
+    if action == "fail":
+        return sandbox.payment_failed(payment_id, money, metadata)
+    if action == "refund":
+        return sandbox.charge_refunded(payment_id, money, given.amount)
+    if action == "dispute":
+        return sandbox.dispute_created(payment_id, given)
+    raise ValueError(f"unknown action {action!r}")
+
+
+def deliver_card_event(base: str, event: dict[str, Any], timestamp: int | None = None) -> tuple[int, Any]:
+    """Sign ``event`` with the local sandbox secret and POST it to /webhooks/sandbox."""
+    _shared_on_path()
+    from account_credit.payments.sandbox import SandboxProvider
+
+    provider = SandboxProvider(webhook_secret=local_secrets()["sandbox_webhook_secret"])
+    payload, headers = provider.signed(event, timestamp)
+    return _post(base, "/webhooks/sandbox", payload, headers)
+
+
+def bank_transfer(
+    reference: str | None,
+    amount: int,
+    currency: str,
+    *,
+    transfer_id: str | None = None,
+    payer: str = "Sandbox Payer",
+    booked: date | None = None,
+) -> dict[str, Any]:
+    return {
+        "transfer_id": transfer_id or "tr_" + uuid.uuid4().hex[:20],
+        "amount": amount,
+        "currency": currency,
+        "reference": reference,
+        "payer": {"name": payer, "iban": "SK8975000000000012345671"},
+        "booked_date": (booked or date.today()).isoformat(),
+    }
+
+
+def deliver_bank_transfer(base: str, transfer: dict[str, Any], timestamp: int | None = None) -> tuple[int, Any]:
+    """Sign ``transfer`` with the local bank secret (header Bank-Signature) and POST it to /webhooks/bank."""
+    _shared_on_path()
+    from account_credit.payments import stripe_format
+
+    payload = json.dumps(transfer, separators=(",", ":")).encode()
+    signature = stripe_format.sign(payload, local_secrets()["bank_webhook_secret"], timestamp)
+    return _post(base, "/webhooks/bank", payload, {"Bank-Signature": signature, "Content-Type": "application/json"})
+
+
+def fetch_deposit(base: str, account_id: str, deposit_id: str) -> dict[str, Any]:
+    import requests
+
+    token = localauth.mint("operator", subject="sandbox-cli")
+    r = requests.get(
+        f"{base}/accounts/{account_id}/deposits/{deposit_id}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    if r.status_code != 200:
+        raise SystemExit(f"cannot read deposit {deposit_id}: {r.status_code} {r.text}")
+    body: dict[str, Any] = r.json()
+    if body.get("method") != "card":
+        raise SystemExit(f"deposit {deposit_id} is a {body.get('method')} deposit; use `transfer` for bank transfers")
+    return body
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", default=os.environ.get("BASE", DEFAULT_BASE), help="local server URL")
+    sub = parser.add_subparsers(dest="command", required=True)
+    pay = sub.add_parser("pay", help="complete (default), fail, refund or dispute a card top-up")
+    pay.add_argument("account_id")
+    pay.add_argument("deposit_id")
+    outcome = pay.add_mutually_exclusive_group()
+    outcome.add_argument("--fail", action="store_const", dest="action", const="fail")
+    outcome.add_argument("--refund", action="store_const", dest="action", const="refund")
+    outcome.add_argument("--dispute", action="store_const", dest="action", const="dispute")
+    pay.add_argument("--amount", type=int, help="minor units (refund: cumulative refunded amount)")
+    tr = sub.add_parser("transfer", help="an incoming bank transfer through the signed bank webhook")
+    tr.add_argument("--reference", help="payment reference (variable symbol); omit for an unmatched transfer")
+    tr.add_argument("--amount", type=int, required=True, help="minor units")
+    tr.add_argument("--currency", required=True)
+    tr.add_argument("--transfer-id")
+    tr.add_argument("--payer", default="Sandbox Payer")
+    args = parser.parse_args(argv)
+
+    if args.command == "pay":
+        deposit = fetch_deposit(args.base, args.account_id, args.deposit_id)
+        event = card_event(deposit, args.action or "pay", args.amount)
+        status, body = deliver_card_event(args.base, event)
+        print(f"{event['type']} {event['id']} -> {status}")
+    else:
+        transfer = bank_transfer(
+            args.reference, args.amount, args.currency, transfer_id=args.transfer_id, payer=args.payer
+        )
+        status, body = deliver_bank_transfer(args.base, transfer)
+        print(f"bank transfer {transfer['transfer_id']} -> {status}")
+    print(json.dumps(body, indent=2))
+    if status >= 400:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
