@@ -1,21 +1,18 @@
 """Deposit function: top-ups (card, bank transfer), deposit views, operator bank-transfer routes."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_credit.api.bank_transfers import router as bank_transfers_router
 from account_credit.api.deposits import router as deposits_router
 from account_credit.http.resolver import make_app
+from account_credit.observability import capture_lambda_handler, logger, metrics
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 app = make_app(deposits_router, bank_transfers_router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
