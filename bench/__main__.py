@@ -57,8 +57,9 @@ def main() -> int:
             "EMAIL_OUTBOX_DIR": str(ROOT / ".local" / "bench-outbox"),
         }
     )
-    sys.path.insert(0, str(ROOT / "shared"))
-    ddb_local.ensure_table(endpoint, "bench")
+    from tools.local_server import prepare
+
+    prepare(memory=False, ddb_port=port, start_ddb=False)  # the functions' environment, as the local server sets it
     from bench import measures
 
     started = time.perf_counter()
