@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -132,6 +135,72 @@ def test_a_write_here_refreshes_this_functions_cache(counting: CountingStore, cl
     price_of(counting, acc, "o-1")
     add_product(counting, prices={"USD": 20_000})
     assert price_of(counting, acc, "o-2") == 20_000
+
+
+class SlowCatalogStore(CountingStore):
+    """A catalog Query that takes a while, or waits for ``release`` after reading: a read in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delay = 0.0
+        self.reading = threading.Event()
+        self.release: threading.Event | None = None
+
+    def query_prefix(self, pk: str, sk_prefix: str, **kw: Any) -> list[dict[str, Any]]:
+        got = super().query_prefix(pk, sk_prefix, **kw)
+        if pk == catalog.PK:
+            self.reading.set()
+            time.sleep(self.delay)
+            if self.release is not None:
+                assert self.release.wait(5)
+        return got
+
+
+def test_threads_whose_cache_expired_together_share_one_read() -> None:
+    """32 concurrent orders on a cold or expired cache: one catalog Query, not one per thread."""
+    store = SlowCatalogStore()
+    add_product(store)
+    store.catalog_reads = 0
+    store.delay = 0.05
+    start = threading.Barrier(32)
+
+    def look(_: int) -> int:
+        start.wait()
+        return catalog.lookup(store, [PRODUCT])[PRODUCT].prices["USD"]
+
+    with ThreadPoolExecutor(32) as pool:
+        assert set(pool.map(look, range(32))) == {10_000}
+    assert store.catalog_reads == 1
+
+
+def test_a_product_missing_from_the_cache_waits_for_a_read_that_started_after_it() -> None:
+    store = SlowCatalogStore()
+    add_product(store)
+    catalog.products(store)  # cached, without "brand-new"
+    store.release = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(catalog.products, store, fresh=True)  # a refresh already reading
+        assert store.reading.wait(5)
+        store.write_elsewhere("brand-new", 777)  # lands after that read
+        with ThreadPoolExecutor(1) as other:
+            found = other.submit(catalog.lookup, store, ["brand-new"])  # waits for the read in flight, then reads
+            time.sleep(0.05)
+            store.release.set()
+            assert "brand-new" not in in_flight.result(5)
+            assert found.result(5)["brand-new"].prices == {"USD": 777}
+
+
+def test_a_read_in_flight_during_a_write_here_does_not_put_the_old_price_back() -> None:
+    store = SlowCatalogStore()
+    add_product(store)
+    store.release = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(catalog.products, store)  # reads the old price, then stalls
+        assert store.reading.wait(5)
+        add_product(store, prices={"USD": 20_000})  # this function's write drops its cache ...
+        store.release.set()  # ... and only then does the old read come back
+        assert in_flight.result(5)[PRODUCT].prices == {"USD": 10_000}
+    assert catalog.products(store)[PRODUCT].prices == {"USD": 20_000}
 
 
 def test_only_operators_change_the_catalog(store: MemoryStore) -> None:

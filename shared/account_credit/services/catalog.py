@@ -70,10 +70,21 @@ def _from_item(item: dict[str, Any]) -> Product:
 
 
 class _Cache:
-    """The catalog as last read by this process, per store (a store = a table in one container)."""
+    """The catalog as last read by this process, per store (a store = a table in one container).
+
+    Reads are numbered in the order they start. Concurrent misses share one read (a herd
+    of threads whose cache expired at once costs one Query, not one each), a caller that
+    needs data newer than its miss waits for a read that started after it, and a read that
+    started before this function's own write was dropped from the cache is not cached.
+    """
 
     def __init__(self) -> None:
-        self._data: weakref.WeakKeyDictionary[Store, tuple[float, dict[str, Product]]] = weakref.WeakKeyDictionary()
+        self._data: weakref.WeakKeyDictionary[Store, tuple[float, int, dict[str, Product]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._readers: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
+        self._dropped: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
+        self._started = 0  # reads started so far (any store)
         self._lock = threading.Lock()
 
     def get(self, store: Store, max_age: float) -> dict[str, Product] | None:
@@ -81,33 +92,70 @@ class _Cache:
             found = self._data.get(store)
         if found is None or time.monotonic() - found[0] > max_age:
             return None
-        return found[1]
+        return found[2]
 
-    def put(self, store: Store, products: dict[str, Product]) -> None:
+    def newer_than(self, store: Store, read: int) -> dict[str, Product] | None:
+        """The cached catalog if its read started after read number ``read``."""
         with self._lock:
-            self._data[store] = (time.monotonic(), products)
+            found = self._data.get(store)
+        return found[2] if found is not None and found[1] > read else None
+
+    def started(self) -> int:
+        with self._lock:
+            return self._started
+
+    def begin(self) -> tuple[float, int]:
+        """Number a read that starts now: (when, which)."""
+        with self._lock:
+            self._started += 1
+            return time.monotonic(), self._started
+
+    def reader(self, store: Store) -> threading.Lock:
+        """Held while reading the catalog of ``store``: one read at a time per store."""
+        with self._lock:
+            lock = self._readers.get(store)
+            if lock is None:
+                lock = self._readers[store] = threading.Lock()
+            return lock
+
+    def put(self, store: Store, products: dict[str, Product], at: float, read: int) -> None:
+        with self._lock:
+            if read > self._dropped.get(store, 0):  # else it may predate a write made here
+                self._data[store] = (at, read, products)
 
     def drop(self, store: Store) -> None:
         with self._lock:
             self._data.pop(store, None)
+            self._dropped[store] = self._started
 
 
 _CACHE = _Cache()
 
 
 def _read(store: Store) -> dict[str, Product]:
+    at, read = _CACHE.begin()
     products = {p.code: p for p in map(_from_item, store.query_prefix(PK, PREFIX, limit=MAX_PRODUCTS))}
-    _CACHE.put(store, products)
+    _CACHE.put(store, products, at, read)
     return products
 
 
 def products(store: Store, *, fresh: bool = False) -> dict[str, Product]:
-    """The catalog by code, from this function's cache unless older than CATALOG_CACHE_SECONDS."""
+    """The catalog by code, from this function's cache unless older than CATALOG_CACHE_SECONDS.
+
+    ``fresh``: from a read that started after this call (e.g. a product the cache lacks).
+    """
+    max_age = order_settings().catalog_cache_seconds
     if not fresh:
-        cached = _CACHE.get(store, order_settings().catalog_cache_seconds)
+        cached = _CACHE.get(store, max_age)
         if cached is not None:
             return cached
-    return _read(store)
+    asked = _CACHE.started()
+    with _CACHE.reader(store):
+        # Another thread may have read while this one waited: use its read if it is new enough.
+        cached = _CACHE.newer_than(store, asked) if fresh else _CACHE.get(store, max_age)
+        if cached is not None:
+            return cached
+        return _read(store)
 
 
 def lookup(store: Store, codes: list[str]) -> dict[str, Product]:
