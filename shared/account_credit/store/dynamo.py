@@ -26,6 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ledger
@@ -182,6 +183,8 @@ class AccountCache:
         self._data: OrderedDict[tuple[str, str], tuple[Account, int]] = OrderedDict()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()
+        # Group commit belongs to the same "container" as the cache (one per process in production).
+        self.groups = _GroupCommitter()
 
     def get(self, table: str, account_id: str) -> tuple[Account, int] | None:
         with self._guard:
@@ -217,6 +220,21 @@ class AccountCache:
 # --------------------------------------------------------------------------- unit of work
 
 
+def floor_need(before: Account, movements: list[Any]) -> int | None:
+    """The lowest starting balance for which every debit in ``movements`` (applied in order) keeps
+    its floor: ``balance + cumulative_delta_i >= floor_i``  <=>  ``balance >= floor_i - cumulative_delta_i``.
+    None when no movement has a floor to keep."""
+    need: int | None = None
+    cumulative = 0
+    for m in movements:
+        cumulative += m.amount.amount
+        if m.amount.amount < 0:
+            floor = ledger.minimum_balance(before, m.floor)
+            if floor is not None:
+                need = floor - cumulative if need is None else max(need, floor - cumulative)
+    return need
+
+
 class DynamoUnitOfWork(UnitOfWork):
     def __init__(self, store: DynamoStore) -> None:
         super().__init__()
@@ -224,9 +242,7 @@ class DynamoUnitOfWork(UnitOfWork):
 
     # -- building the transaction
 
-    def _account_update(
-        self, before: Account, version: int, after: Account, floors: list[int | None]
-    ) -> dict[str, Any]:
+    def _account_update(self, before: Account, version: int, after: Account, need: int | None) -> dict[str, Any]:
         delta = after.balance - before.balance
         names = {"#b": "balance", "#s": "seq", "#v": "version", "#u": "updated_at"}
         values: dict[str, Any] = {
@@ -237,10 +253,9 @@ class DynamoUnitOfWork(UnitOfWork):
             ":now": to_attr(iso(utc_now())),
         }
         condition = "#v = :v"
-        # The floor, stated in the database too: balance + delta >= floor  <=>  balance >= floor - delta.
-        real_floors = [f for f in floors if f is not None]
-        if real_floors and delta < 0:
-            values[":need"] = to_attr(max(real_floors) - delta)
+        # The floor, stated in the database too (see floor_need).
+        if need is not None:
+            values[":need"] = to_attr(need)
             condition += " AND #b >= :need"
         expression = "SET #b = #b + :d, #s = #s + :n, #v = #v + :one, #u = :now"
         low = items.low_balance_keys(after)  # settings are exact: the version condition covers them
@@ -299,7 +314,17 @@ class DynamoUnitOfWork(UnitOfWork):
 
     # -- committing
 
+    def item_count(self) -> int:
+        """Items this unit of work adds to a transaction besides the account update."""
+        return len(self.movements) + len(self.records) + len(self.updates) + 1
+
     def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
+        account_ids = sorted({m.account_id for m in self.movements})
+        if len(account_ids) == 1 and claim is not None:
+            return self.store.cache.groups.submit(self, account_ids[0], claim, respond)
+        return self.commit_alone(claim, respond)
+
+    def commit_alone(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
         store = self.store
         account_ids = sorted({m.account_id for m in self.movements})
         max_attempts = settings().max_write_attempts
@@ -366,12 +391,8 @@ class DynamoUnitOfWork(UnitOfWork):
         transact: list[dict[str, Any]] = []
         for a, after in posting.accounts.items():
             before, version = states[a]  # type: ignore[misc]
-            floors = [
-                ledger.minimum_balance(before, m.floor)
-                for m in self.movements
-                if m.account_id == a and m.amount.amount < 0
-            ]
-            transact.append(self._account_update(before, version, after, floors))
+            need = floor_need(before, [m for m in self.movements if m.account_id == a])
+            transact.append(self._account_update(before, version, after, need))
         transact.extend(self._put(i) for i in self.entry_items(posting))
         transact.extend(self._put(r.item()) for r in self.records)
         transact.extend(self._record_update(u) for u in self.updates)
@@ -456,6 +477,219 @@ class DynamoUnitOfWork(UnitOfWork):
             # record and answers with it.
             return "retry"
         raise exc
+
+
+# --------------------------------------------------------------------------- group commit
+
+
+@dataclass
+class _Ticket:
+    uow: DynamoUnitOfWork
+    claim: IdempotencyClaim
+    respond: Responder
+    done: threading.Event = field(default_factory=threading.Event)
+    result: CommitResult | None = None
+    error: BaseException | None = None
+    alone: bool = False  # decide by itself (a possible decline must be confirmed on fresh data)
+
+    def finish(self, result: CommitResult | None = None, error: BaseException | None = None) -> None:
+        self.result, self.error = result, error
+        self.done.set()
+
+    def keys(self) -> set[tuple[str, str]]:
+        out = {(self.claim.pk, self.claim.sk)}
+        out.update((r.pk, r.sk) for r in self.uow.records)
+        out.update((u.pk, u.sk) for u in self.uow.updates)
+        return out
+
+
+class _GroupCommitter:
+    """Commits concurrent movements of one account in this process as ONE transaction.
+
+    In Lambda a container serves one request at a time and every commit goes alone. In a
+    threaded process (the local server, benchmarks) threads moving the same account would
+    otherwise wait for each other's round trip: here the first becomes the leader, takes
+    every waiting movement (up to the 100-item transaction limit), applies the ledger
+    rules to them in order on the exact state, and writes account update + all entries,
+    records and idempotency records in one TransactWriteItems - the same conditions
+    (version, cumulative floor, must-not-exist) as a single commit. A member whose key is
+    already used, or whose record exists, is answered alone and the rest retried; a member
+    the floor refuses is decided by itself on confirmed data, exactly like a single commit.
+    """
+
+    MAX_ITEMS = 100
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._queues: dict[tuple[str, str], list[_Ticket]] = {}
+        self._leaders: dict[tuple[str, str], threading.Lock] = {}
+
+    def submit(
+        self, uow: DynamoUnitOfWork, account_id: str, claim: IdempotencyClaim, respond: Responder
+    ) -> CommitResult:
+        ticket = _Ticket(uow, claim, respond)
+        key = (uow.store.table, account_id)
+        with self._guard:
+            self._queues.setdefault(key, []).append(ticket)
+            leader = self._leaders.setdefault(key, threading.Lock())
+        with leader:
+            if not ticket.done.is_set():
+                with self._guard:
+                    queue = self._queues[key]
+                    batch: list[_Ticket] = []
+                    budget = self.MAX_ITEMS - 1
+                    while queue and (not batch or queue[0].uow.item_count() <= budget):
+                        budget -= queue[0].uow.item_count()
+                        batch.append(queue.pop(0))
+                self._run(account_id, batch)
+            if ticket.alone:  # under the leader lock: meanwhile the next movements queue up
+                return ticket.uow.commit_alone(ticket.claim, ticket.respond)
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.result is not None
+        return ticket.result
+
+    def _run(self, account_id: str, batch: list[_Ticket]) -> None:
+        if len(batch) == 1:
+            batch[0].alone = True  # nothing to combine: the single-commit path
+            batch[0].done.set()
+            return
+        store = batch[0].uow.store
+        try:
+            with store.cache.locked(store.table, [account_id]):
+                self._commit_batch(store, account_id, batch)
+        except BaseException as exc:
+            for t in batch:
+                if not t.done.is_set():
+                    t.finish(error=exc)
+            raise
+
+    def _commit_batch(self, store: DynamoStore, account_id: str, batch: list[_Ticket]) -> None:
+        max_attempts = settings().max_write_attempts
+        state = store.cache.get(store.table, account_id)
+        if state is None:
+            state = store._read_accounts([account_id])[account_id]
+        pending = list(batch)
+        transient = refreshes = 0
+        last_error: Exception | None = None
+        while pending and transient < max_attempts and refreshes < 8 * max_attempts:
+            before, version = state
+            running = before
+            members: list[tuple[_Ticket, Posting, int, dict[str, Any]]] = []
+            used: set[tuple[str, str]] = set()
+            for t in pending:
+                if t.keys() & used:
+                    continue  # same key as an earlier member: it goes in a later round
+                try:
+                    posting = t.uow.plan({account_id: running}, t.claim)
+                    status, body = t.respond(posting)
+                except InsufficientFunds:
+                    t.alone = True
+                    t.done.set()
+                    continue
+                except Exception as exc:  # noqa: BLE001 - that member's answer
+                    t.finish(error=exc)
+                    continue
+                members.append((t, posting, status, canonical(body)))
+                used |= t.keys()
+                running = posting.accounts[account_id]
+            pending = [t for t in pending if not t.done.is_set()]
+            if not members:
+                return
+            movements = [m for t, *_ in members for m in t.uow.movements]
+            transact = [members[0][0].uow._account_update(before, version, running, floor_need(before, movements))]
+            spans: list[tuple[int, int]] = []
+            for t, posting, status, body in members:
+                start = len(transact)
+                transact.extend(t.uow._put(i) for i in t.uow.entry_items(posting))
+                transact.extend(t.uow._put(r.item()) for r in t.uow.records)
+                transact.extend(t.uow._record_update(u) for u in t.uow.updates)
+                transact.append(t.uow._put(t.uow.idempotency_item(t.claim, status, body)))
+                spans.append((start, len(transact)))
+            try:
+                store.client.transact_write_items(TransactItems=transact)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                last_error = exc
+                outcome = self._classify(store, exc, members, spans)
+                if outcome == "refresh":
+                    reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+                    old = reasons[0].get("Item") if reasons else None
+                    if old is None:
+                        state = store._read_accounts([account_id])[account_id]
+                    else:
+                        item = from_item(old)
+                        state = (items.account_from_item(item), int(item["version"]))
+                        store.cache.put(store.table, state[0], state[1])
+                    refreshes += 1
+                elif outcome == "retry":
+                    _backoff(transient)
+                    transient += 1
+                pending = [t for t in pending if not t.done.is_set()]
+                continue
+            store.cache.put(store.table, running, version + 1)
+            for t, posting, status, body in members:
+                t.finish(CommitResult(status=status, body=body, replayed=False, posting=posting))
+            pending = [t for t in pending if not t.done.is_set()]
+            state = (running, version + 1)
+        for t in pending:
+            if last_error is not None and _error_code(last_error) in _RETRYABLE_CODES:
+                t.finish(error=ServiceUnavailable("the database is throttling; nothing was written, retry"))
+            else:
+                t.finish(error=ConcurrentUpdate("too much contention on this account; nothing was written, retry"))
+
+    @staticmethod
+    def _classify(
+        store: DynamoStore,
+        exc: Exception,
+        members: list[tuple[_Ticket, Posting, int, dict[str, Any]]],
+        spans: list[tuple[int, int]],
+    ) -> str:
+        """Answer the members the failure decides (replays, existing records); say what to do next."""
+        code = _error_code(exc)
+        if code != "TransactionCanceledException":
+            if code in _RETRYABLE_CODES or _is_transient_io(exc):
+                return "retry"
+            raise exc
+        reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+        decided = False
+        for (t, *_), (start, end) in zip(members, spans, strict=True):
+            mine = reasons[start:end]
+            if not mine:
+                continue
+            idem = mine[-1]
+            if idem.get("Code") == "ConditionalCheckFailed":
+                raw = idem.get("Item")
+                old = from_item(raw) if raw is not None else store.get_item(t.claim.pk, t.claim.sk)
+                if old is not None:
+                    try:
+                        t.finish(stored_response(old, t.claim))
+                    except DomainError as err:
+                        t.finish(error=err)
+                    decided = True
+                continue
+            n_entries = len(t.uow.movements)
+            for j, rec in enumerate(t.uow.records):
+                r = mine[n_entries + j] if n_entries + j < len(mine) else {}
+                if r.get("Code") == "ConditionalCheckFailed":
+                    t.finish(error=rec.on_exists(from_item(r["Item"]) if "Item" in r else {}))
+                    decided = True
+                    break
+            if t.done.is_set():
+                continue
+            base = n_entries + len(t.uow.records)
+            for j, upd in enumerate(t.uow.updates):
+                r = mine[base + j] if base + j < len(mine) else {}
+                if r.get("Code") == "ConditionalCheckFailed":
+                    t.finish(error=upd.on_mismatch(from_item(r["Item"]) if "Item" in r else None))
+                    decided = True
+                    break
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return "refresh"
+        if decided:
+            return "again"
+        if any(r.get("Code") in _RETRYABLE_REASONS for r in reasons):
+            return "retry"
+        return "retry"  # an entry key collided: plan again
 
 
 # --------------------------------------------------------------------------- store
