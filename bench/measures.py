@@ -234,79 +234,81 @@ def _fmt(calls: Counter[str]) -> str:
 # --------------------------------------------------------------------------- 2. handler overhead
 
 
-def bare_debit_items(table: str, account_id: str, version: int, amount: int) -> list[dict[str, Any]]:
-    """The same transaction the store sends for a debit, built by hand."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-    entry = uuid.uuid4().hex
-    return [
-        {
-            "Update": {
-                "TableName": table,
-                "Key": {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}},
-                "UpdateExpression": "SET balance = balance - :a, seq = seq + :one, version = version + :one, "
-                "updated_at = :now",
-                "ConditionExpression": "version = :v AND balance >= :a",
-                "ExpressionAttributeValues": {
-                    ":a": {"N": str(amount)},
-                    ":one": {"N": "1"},
-                    ":v": {"N": str(version)},
-                    ":now": {"S": now},
-                },
-            }
-        },
-        {
-            "Put": {
-                "TableName": table,
-                "Item": {
-                    "pk": {"S": f"ACCOUNT#{account_id}"},
-                    "sk": {"S": f"ENTRY#{now}#{entry}"},
-                    "amount": {"N": str(-amount)},
-                    "kind": {"S": "entry"},
-                },
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-        {
-            "Put": {
-                "TableName": table,
-                "Item": {
-                    "pk": {"S": f"ACCOUNT#{account_id}"},
-                    "sk": {"S": f"IDEM#bench#{entry}"},
-                    "response": {"S": "{}"},
-                },
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-    ]
+def capture_transaction(op: Operation, account_id: str) -> list[dict[str, Any]]:
+    """The exact TransactItems the handler sends for one ``op`` (captured from the store's client)."""
+    captured: list[list[dict[str, Any]]] = []
+
+    def grab(params: dict[str, Any], **_: Any) -> None:
+        captured.append(json.loads(json.dumps(params["TransactItems"])))
+
+    client = store_client()
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", grab)
+    try:
+        key = uuid.uuid4().hex
+        if op.prepare:
+            op.prepare(account_id, key)
+        op.run(account_id, key)
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", grab)
+    return captured[-1]
+
+
+def bare_copy(
+    template_items: list[dict[str, Any]], from_account: str, to_account: str, version: int | None
+) -> list[dict[str, Any]]:
+    """The same transaction for another account with fresh item keys; ``version`` None drops the
+    version condition (a bare conditional write: the floor only)."""
+    items = json.loads(json.dumps(template_items).replace(from_account, to_account))
+    suffix = uuid.uuid4().hex
+    for item in items:
+        if "Put" in item:
+            item["Put"]["Item"]["sk"]["S"] += f"#{suffix}"
+        update = item.get("Update")
+        if update and update["Key"]["sk"] == {"S": "ACCOUNT"}:
+            if version is None:
+                update["ConditionExpression"] = update["ConditionExpression"].replace("#v = :v AND ", "")
+                update["ConditionExpression"] = update["ConditionExpression"].replace("#v = :v", "attribute_exists(pk)")
+                update["ExpressionAttributeValues"].pop(":v", None)
+            else:
+                update["ExpressionAttributeValues"][":v"] = {"N": str(version)}
+    return items
+
+
+def _version(client: Any, account_id: str) -> int:
+    got = client.get_item(
+        TableName=_table(), Key={"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}, ConsistentRead=True
+    )
+    return int(got["Item"]["version"]["N"])
 
 
 def handler_overhead(samples: int) -> list[Row]:
     import boto3
 
     op = debit_operation()
-    table = _table()
     handler_account = open_account(10**12)
     op.run(handler_account, uuid.uuid4().hex)
+    shape = capture_transaction(op, handler_account)
     bare: Any = boto3.client("dynamodb")
     bare_account = open_account(10**12)
-    version = int(
-        bare.get_item(
-            TableName=table, Key={"pk": {"S": f"ACCOUNT#{bare_account}"}, "sk": {"S": "ACCOUNT"}}, ConsistentRead=True
-        )["Item"]["version"]["N"]
-    )
+    version = _version(bare, bare_account)
     ratios = []
     for _ in range(samples):
+        key = uuid.uuid4().hex
+        if op.prepare:
+            op.prepare(handler_account, key)
+        items = bare_copy(shape, handler_account, bare_account, version)
         t0 = time.perf_counter()
-        assert op.run(handler_account, uuid.uuid4().hex)["statusCode"] < 300
+        assert op.run(handler_account, key)["statusCode"] < 300
         t1 = time.perf_counter()
-        bare.transact_write_items(TransactItems=bare_debit_items(table, bare_account, version, 1))
+        bare.transact_write_items(TransactItems=items)
         t2 = time.perf_counter()
         version += 1
         ratios.append((t1 - t0) / (t2 - t1))
     ratio = statistics.median(ratios)
     return [
         (
-            f"2. Handler overhead: {op.name} ÷ bare transact_write_items (median of {samples})",
+            f"2. Handler overhead: {op.name} ÷ the same {len(shape)}-item transact_write_items, bare "
+            f"(median of {samples}, interleaved)",
             f"{ratio:.2f}",
             "<= 1.3",
             ratio <= 1.3,
@@ -380,66 +382,45 @@ def cold_start(repeats: int) -> list[Row]:
 
 
 def hot_account(threads: int, per_thread: int) -> list[Row]:
+    """Debits/s on ONE account from ``threads`` threads: the handler vs the same transaction sent bare
+    (floor condition only, no version). Two alternating rounds each, so neither side gets a colder
+    DynamoDB Local."""
     import boto3
     from botocore.config import Config
 
     op = debit_operation()
-    total = threads * per_thread
-    account = open_account(total + 5)
+    total = 2 * threads * per_thread
+    account = open_account(total + 10)
+    shape = capture_transaction(op, account)
+    bare: Any = boto3.client("dynamodb", config=Config(max_pool_connections=threads * 2, retries={"max_attempts": 1}))
+    bare_account = open_account(total + 10)
+    counter = Calls(store_client())
 
     def through_handler(_: int) -> int:
-        ok = 0
-        for _ in range(per_thread):
-            if op.run(account, uuid.uuid4().hex)["statusCode"] < 300:
-                ok += 1
-        return ok
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        handler_ok = sum(pool.map(through_handler, range(threads)))
-    handler_rate = handler_ok / (time.perf_counter() - t0)
-
-    table = _table()
-    bare: Any = boto3.client("dynamodb", config=Config(max_pool_connections=threads * 2, retries={"max_attempts": 1}))
-    bare_account = open_account(total + 5)
-    key = {"pk": {"S": f"ACCOUNT#{bare_account}"}, "sk": {"S": "ACCOUNT"}}
+        return sum(op.run(account, uuid.uuid4().hex)["statusCode"] < 300 for _ in range(per_thread))
 
     def bare_debits(_: int) -> int:
         ok = 0
         for _ in range(per_thread):
             for _attempt in range(50):
-                entry = uuid.uuid4().hex
                 try:
-                    bare.transact_write_items(
-                        TransactItems=[
-                            {
-                                "Update": {
-                                    "TableName": table,
-                                    "Key": key,
-                                    "UpdateExpression": "SET balance = balance - :a",
-                                    "ConditionExpression": "balance >= :a",
-                                    "ExpressionAttributeValues": {":a": {"N": "1"}},
-                                }
-                            },
-                            {
-                                "Put": {
-                                    "TableName": table,
-                                    "Item": {"pk": key["pk"], "sk": {"S": f"ENTRY#bare#{entry}"}},
-                                    "ConditionExpression": "attribute_not_exists(pk)",
-                                }
-                            },
-                        ]
-                    )
+                    bare.transact_write_items(TransactItems=bare_copy(shape, account, bare_account, None))
                     ok += 1
                     break
                 except bare.exceptions.TransactionCanceledException:
                     continue
         return ok
 
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        bare_ok = sum(pool.map(bare_debits, range(threads)))
-    bare_rate = bare_ok / (time.perf_counter() - t0)
+    done = {"handler": 0, "bare": 0}
+    spent = {"handler": 0.0, "bare": 0.0}
+    counter.calls.clear()
+    for _round in range(2):
+        for side, work in (("handler", through_handler), ("bare", bare_debits)):
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                done[side] += sum(pool.map(work, range(threads)))
+            spent[side] += time.perf_counter() - t0
+    handler_rate, bare_rate = done["handler"] / spent["handler"], done["bare"] / spent["bare"]
 
     from account_credit.http.resolver import store
 
@@ -449,7 +430,9 @@ def hot_account(threads: int, per_thread: int) -> list[Row]:
     ratio = handler_rate / bare_rate
     return [
         (
-            f"4. Hot account, {threads} threads: handler {handler_rate:.0f}/s ÷ bare {bare_rate:.0f}/s",
+            f"4. Hot account, {threads} threads, {op.name}: handler {handler_rate:.0f}/s "
+            f"({done['handler']} in {counter.calls['TransactWriteItems']} transactions) ÷ same transaction "
+            f"bare, floor condition only, {bare_rate:.0f}/s",
             f"{ratio:.2f} (overdraft: {'YES' if overdraft else 'none'})",
             ">= 0.8, no overdraft",
             ratio >= 0.8 and not overdraft,

@@ -100,3 +100,26 @@ def test_an_existing_record_refuses_only_its_own_member(store: Any) -> None:
     assert store.get_account(account_id).balance == 10_000 - 23 * 5
     assert len(all_entries(store, account_id)) == 1 + 23
     assert_ledger_consistent(store, account_id)
+
+
+def test_batches_larger_than_one_transaction_split_and_every_caller_is_answered(store: Any) -> None:
+    """Seven items per movement: 32 waiting movements need several transactions of at most 100 items."""
+    from account_credit.domain import Floor, Movement
+    from account_credit.money import Money
+    from account_credit.services.idempotency import claim
+
+    account_id = open_funded(store, 100_000)
+
+    def attempt(i: int) -> int:
+        uow = store.unit_of_work()
+        uow.move(Movement(account_id=account_id, amount=Money(-3, "USD"), type="test_debit", floor=Floor.ZERO))
+        for n in range(5):
+            uow.put(Record(pk=account_pk(account_id), sk=f"WIDE#{i}#{n}", attrs={"kind": "wide"}))
+        result = uow.commit(claim(account_id, "wide", f"w-{i}", {"i": i}), lambda p: (201, {"seq": p.entries[0].seq}))
+        return int(result.body["seq"])
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        seqs = list(pool.map(attempt, range(96)))
+    assert sorted(seqs) == list(range(2, 98)), "every movement posted once, in one sequence"
+    assert store.get_account(account_id).balance == 100_000 - 96 * 3
+    assert_ledger_consistent(store, account_id)

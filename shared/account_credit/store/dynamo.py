@@ -535,10 +535,12 @@ class _GroupCommitter:
         with leader:
             if not ticket.done.is_set():
                 with self._guard:
+                    # The leader's own movement first, then whoever waits, up to the item limit.
                     queue = self._queues[key]
-                    batch: list[_Ticket] = []
-                    budget = self.MAX_ITEMS - 1
-                    while queue and (not batch or queue[0].uow.item_count() <= budget):
+                    queue.remove(ticket)
+                    batch = [ticket]
+                    budget = self.MAX_ITEMS - 1 - ticket.uow.item_count()
+                    while queue and queue[0].uow.item_count() <= budget:
                         budget -= queue[0].uow.item_count()
                         batch.append(queue.pop(0))
                 self._run(account_id, batch)
