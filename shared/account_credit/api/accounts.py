@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from .. import schemas
 from ..domain import EntryType
-from ..http.resolver import principal, store
+from ..http.resolver import json_response, principal, store
 from ..services import accounts as svc
 
 router = Router()
@@ -21,15 +21,10 @@ IdemHeader = Annotated[
 ]
 
 
-def _json(status: int, body: dict, replayed: bool = False) -> Response:  # type: ignore[type-arg]
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
-
-
 @router.post("/accounts", tags=TAG, summary="Open an account", responses={201: {"description": "Opened"}})
 def open_account(body: schemas.AccountCreate) -> Response[schemas.AccountView]:
     account = svc.open_account(store(), principal(router), body)
-    return _json(201, svc.view(account))
+    return json_response(201, svc.view(account))
 
 
 @router.get("/accounts/<account_id>", tags=TAG, summary="Balance, credit limit, available and settings")
@@ -64,7 +59,7 @@ def post_adjustment(
     account_id: str, body: schemas.Adjustment, idempotency_key: IdemHeader
 ) -> Response[schemas.AdjustmentResult]:
     result = svc.adjust(store(), principal(router), account_id, body, idempotency_key)
-    return _json(result.status, result.body, result.replayed)
+    return json_response(result.status, result.body, result.replayed)
 
 
 @router.get("/accounts/<account_id>/transactions", tags=TAG, summary="Ledger entries, newest first, cursor paging")

@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from .. import deposit_schemas as ds
-from ..http.resolver import principal, store
+from ..http.resolver import json_response, principal, store
 from ..services import bank as svc
-from .deposits import IdemHeader, _json
+from .deposits import IdemHeader
 
 router = Router()
 TAG = ["bank transfers"]
@@ -27,7 +27,7 @@ TAG = ["bank transfers"]
 )
 def record_transfer(body: ds.IncomingTransfer) -> Response[ds.TransferResult]:
     result = svc.record_by_operator(store(), principal(router), body)
-    return _json(200 if result["outcome"] == "duplicate" else 201, result)
+    return json_response(200 if result["outcome"] == "duplicate" else 201, result)
 
 
 @router.get("/bank-transfers/suspense", tags=TAG, summary="Unmatched transfers (operator), newest first")
@@ -47,7 +47,7 @@ def assign_transfer(
     transfer_id: str, body: ds.AssignTransfer, idempotency_key: IdemHeader
 ) -> Response[ds.TransferResult]:
     result = svc.assign(store(), principal(router), transfer_id, body, idempotency_key)
-    return _json(result.status, result.body, result.replayed)
+    return json_response(result.status, result.body, result.replayed)
 
 
 @router.post(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from ..http.resolver import principal, store
+from ..http.resolver import json_response, principal, store
 from ..order_schemas import ProductList, ProductPut, ProductView
 from ..services import catalog as svc
-from .accounts import _json
 
 router = Router()
 TAG = ["catalog"]
@@ -28,4 +27,4 @@ def list_products() -> ProductList:
 )
 def put_product(code: str, body: ProductPut) -> Response[ProductView]:
     product, created = svc.put_product(store(), principal(router), code, body)
-    return _json(201 if created else 200, product.as_dict())
+    return json_response(201 if created else 200, product.as_dict())

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from .. import deposit_schemas as ds
 from .. import schemas
-from ..http.resolver import principal, store
+from ..http.resolver import json_response, principal, store
 from ..services import deposits as svc
 
 router = Router()
@@ -21,11 +21,6 @@ IdemHeader = Annotated[
 ]
 
 
-def _json(status: int, body: dict, replayed: bool = False) -> Response:  # type: ignore[type-arg]
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
-
-
 @router.post(
     "/accounts/<account_id>/deposits",
     tags=TAG,
@@ -34,7 +29,7 @@ def _json(status: int, body: dict, replayed: bool = False) -> Response:  # type:
 )
 def create_deposit(account_id: str, body: ds.DepositCreate, idempotency_key: IdemHeader) -> Response[ds.DepositCreated]:
     result = svc.create_deposit(store(), principal(router), account_id, body, idempotency_key)
-    return _json(result.status, result.body, result.replayed)
+    return json_response(result.status, result.body, result.replayed)
 
 
 @router.get("/accounts/<account_id>/deposits", tags=TAG, summary="Deposits with their state, newest first")

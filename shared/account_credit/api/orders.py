@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from .. import schemas
-from ..http.resolver import principal, store
+from ..http.resolver import json_response, principal, store
 from ..order_schemas import OrderCancel, OrderCreate, OrderView
 from ..services import orders as svc
-from .accounts import IdemHeader, _json
+from .accounts import IdemHeader
 
 router = Router()
 TAG = ["orders"]
@@ -33,7 +33,7 @@ OptionalIdemHeader = Annotated[
 )
 def create_order(account_id: str, body: OrderCreate, idempotency_key: OptionalIdemHeader = None) -> Response[OrderView]:
     result = svc.pay_order(store(), principal(router), account_id, body, idempotency_key=idempotency_key)
-    return _json(result.status, result.body, result.replayed)
+    return json_response(result.status, result.body, result.replayed)
 
 
 @router.get("/accounts/<account_id>/orders/<order_id>", tags=TAG, summary="One order and how it was paid")
@@ -50,4 +50,4 @@ def cancel_order(
     account_id: str, order_id: str, idempotency_key: IdemHeader, body: OrderCancel | None = None
 ) -> Response[OrderView]:
     result = svc.cancel_order(store(), principal(router), account_id, order_id, body or OrderCancel(), idempotency_key)
-    return _json(result.status, result.body, result.replayed)
+    return json_response(result.status, result.body, result.replayed)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from ..http.resolver import principal, store
+from ..http.resolver import json_response, principal, store
 from ..order_schemas import CardRegistration, PaymentMethodList, PaymentMethodView
 from ..services import card_registration as svc
-from .accounts import _json
 
 router = Router()
 TAG = ["payment methods"]
@@ -22,7 +21,7 @@ TAG = ["payment methods"]
 )
 def register_card(account_id: str, body: CardRegistration) -> Response[PaymentMethodView]:
     method, created = svc.register_card(store(), principal(router), account_id, body)
-    return _json(201 if created else 200, method.as_dict())
+    return json_response(201 if created else 200, method.as_dict())
 
 
 @router.get("/accounts/<account_id>/payment-methods", tags=TAG, summary="The account's payment methods")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
@@ -22,6 +23,13 @@ def make_app(*routers: Router) -> APIGatewayHttpResolver:
     for router in routers:
         app.include_router(router)
     return app
+
+
+def json_response(status: int, body: dict[str, Any], replayed: bool = False) -> Response:  # type: ignore[type-arg]
+    """A JSON answer; ``replayed`` marks the stored first answer of an Idempotency-Key (header
+    ``Idempotent-Replayed: true``)."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
 
 
 def principal(router: Router | APIGatewayHttpResolver) -> Principal:
