@@ -114,11 +114,20 @@ def answers(endpoint: str) -> bool:
         return False
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def wait_ready(
     endpoint: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60, pid: int | None = None
 ) -> None:
     deadline = time.monotonic() + timeout
-    while not answers(endpoint):
+    while not (answers(endpoint) and (proc is None or proc.poll() is None)):
         if proc is not None and proc.poll() is not None:
             raise SystemExit(f"DynamoDB Local exited with {proc.returncode} (is {endpoint} already in use?)")
         if pid is not None and not alive(pid):
@@ -207,6 +216,8 @@ def ensure_running(state_dir: Path, port: int, timeout: float = 90) -> tuple[dic
         if rec is not None:
             wait_ready(rec["endpoint"], timeout=timeout, pid=rec["pid"])
             return rec, False
+        if port_in_use(port):  # something else answering there must not pass for ours
+            raise SystemExit(f"port {port} is in use: set DDB_PORT to a free port for DynamoDB Local")
         data_dir = state_dir / "ddb"
         with (state_dir / LOG).open("ab") as log:
             proc = subprocess.Popen(
