@@ -2,6 +2,11 @@
 
 python -m tools.schedule              # list the schedules
 python -m tools.schedule LowBalanceScan
+
+It runs the function in this process, with the local server's settings: DYNAMODB_ENDPOINT, else the
+DynamoDB Local recorded in the state directory (LOCAL_STATE_DIR, default .local/), else DDB_PORT (8000);
+emails land in EMAIL_OUTBOX_DIR (default $LOCAL_STATE_DIR/outbox). The running server fires the same
+schedules on their cadence through its function instances.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import argparse
 import os
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,11 +36,16 @@ def scheduled_event(name: str) -> dict[str, Any]:
     }
 
 
-def fire(schedule: dict[str, Any]) -> Any:
+def fire(schedule: dict[str, Any], invoke: Callable[[str, Any], Any] | None = None) -> Any:
+    """Run the schedule's function once: through ``invoke(function, event)`` (the server's instances)
+    or, without it, in this process."""
+    event = scheduled_event(schedule["event"])
+    if invoke is not None:
+        return invoke(schedule["function"], event)
     from tools.local_server import LambdaContext, load_function
 
     handler = load_function(schedule["function"], schedule["code_uri"], schedule["handler"])
-    return handler(scheduled_event(schedule["event"]), LambdaContext(function_name=schedule["function"]))
+    return handler(event, LambdaContext(function_name=schedule["function"]))
 
 
 def main() -> None:
@@ -48,9 +59,9 @@ def main() -> None:
         return
     if args.name not in schedules:
         sys.exit(f"no schedule {args.name!r}; known: {', '.join(schedules)}")
-    from tools.local_server import prepare
+    from tools.local_server import local_endpoint, prepare
 
-    os.environ.setdefault("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000")
+    os.environ["DYNAMODB_ENDPOINT"] = local_endpoint()
     prepare(memory=False, ddb_port=0, start_ddb=False)
     print(fire(schedules[args.name]))
 
