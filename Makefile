@@ -1,5 +1,5 @@
 # Account Credit - the two commands a newcomer needs:
-#   make run    start DynamoDB Local + the HTTP API on http://127.0.0.1:3000
+#   make run    start DynamoDB Local + the HTTP API on http://127.0.0.1:3000 (make stop: stop DynamoDB Local)
 #   make test   lint, type-check, template checks + sam build, unit/integration/e2e tests
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +9,7 @@ SAM_VENV := .tools-sam
 SAM_VERSION := 1.170.0
 ROLE ?= operator
 
-.PHONY: install run run-memory token lint typecheck template test test-unit test-integration test-e2e bench clean
+.PHONY: install run run-memory stop token lint typecheck template test test-unit test-integration test-e2e bench clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -33,6 +33,10 @@ run: install
 
 run-memory: install
 	$(PY) -m tools.local_server --memory
+
+# DynamoDB Local outlives `make run` (Ctrl-C or a crash) so the next run reuses it; this stops it (data kept).
+stop:
+	$(PY) -m tools.local_server stop
 
 # make token ROLE=customer ACCOUNT=acc_...   |   make token ROLE=partner PARTNER=p1
 token: $(VENV)/.installed
