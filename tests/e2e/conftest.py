@@ -1,12 +1,21 @@
-"""Starts the local server (tools/local_server.py) as a real process on a free port."""
+"""Starts the local server (tools/local_server.py) as a real process on a free port.
+
+The server runs in its own process group with its own state directory (LOCAL_STATE_DIR: stream
+checkpoints, the email outbox) under pytest's tmp dir, writes its output to a log file, and is always
+stopped with everything it started (its function instances included), even when it never got ready.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +23,8 @@ import requests
 
 from tools import ddb_local, localauth
 from tools.template import ROOT
+
+READY_TIMEOUT = 120.0  # a loaded CI machine (load average ~20) may need this long for a cold start
 
 
 class Api:
@@ -28,47 +39,135 @@ class Api:
         return self.http.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
 
 
-@pytest.fixture(scope="session")
-def api(ddb_endpoint: str, table_name: str) -> Iterator[Api]:
-    localauth.mint("operator")  # make sure the signing key exists before the server reads it
-    port = ddb_local.free_port()
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # Only zombies left (nobody reaped them yet) count as gone.
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+            if int(fields[2]) == pgid and fields[0] not in {"Z", "X"}:
+                return True
+    return not Path("/proc/self").exists()
+
+
+@dataclass
+class LocalServer:
+    """One local server process (the leader of its own process group) and its log file."""
+
+    proc: subprocess.Popen[bytes]
+    base: str
+    log: Path
+    state: Path
+    env: dict[str, str] = field(repr=False)
+
+    def output(self, tail: int = 200) -> str:
+        try:
+            lines = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-tail:])
+
+    def kill(self) -> None:
+        """SIGKILL the server process alone, like a crash (its instances notice and exit)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM (a clean shutdown), then SIGKILL whatever is left of its process group."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
+        deadline = time.monotonic() + 10
+        while group_alive(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def server_env(state: Path, **extra: str) -> dict[str, str]:
     env = {
         **os.environ,
-        "DYNAMODB_ENDPOINT": ddb_endpoint,
-        "TABLE_NAME": table_name,
+        "LOCAL_STATE_DIR": str(state),
+        "EMAIL_OUTBOX_DIR": str(state / "outbox"),
         "LOCAL_SERVER_QUIET": "1",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tools.local_server", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    env.setdefault("LOCAL_FUNCTION_TIMEOUT", "30")  # the template's 10 s is tight on a loaded CI machine
+    env.pop("STORE", None)
+    env.update(extra)
+    return env
+
+
+def start_server(
+    state: Path, log: Path, env: Mapping[str, str], *flags: str, timeout: float = READY_TIMEOUT
+) -> LocalServer:
+    """Start ``python -m tools.local_server`` on a free port and wait until it answers (or fail with its output)."""
+    localauth.mint("operator")  # the signing key exists before the server reads it
+    port = ddb_local.free_port()
+    state.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tools.local_server", "--port", str(port), *flags],
+            cwd=ROOT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() ends its instances too
+        )
+    server = LocalServer(proc, f"http://127.0.0.1:{port}", log, state, dict(env))
+    try:
+        wait_ready(server, timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def wait_ready(server: LocalServer, timeout: float = READY_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    last: str = "no answer yet"
     while True:
         try:
-            if requests.get(base + "/openapi.json", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read() if proc.stdout else ""
-            proc.kill()
-            raise RuntimeError(f"local server did not start:\n{out}")
+            r = requests.get(server.base + "/openapi.json", timeout=10)
+            if r.status_code == 200:
+                return
+            last = f"HTTP {r.status_code}: {r.text[:200]}"
+        except requests.RequestException as exc:  # refused, reset, read timeout while it starts...
+            last = repr(exc)
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"local server exited with {server.proc.returncode}:\n{server.output()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"local server not ready within {timeout:.0f} s ({last}):\n{server.output()}")
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def local_server(ddb_endpoint: str, table_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    state = tmp_path_factory.mktemp("local-state")
+    env = server_env(state, DYNAMODB_ENDPOINT=ddb_endpoint, TABLE_NAME=table_name)
+    server = start_server(state, state / "server.log", env)
     try:
-        yield Api(base)
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def api(local_server: LocalServer) -> Api:
+    return Api(local_server.base)
 
 
 @pytest.fixture(scope="session")
