@@ -30,10 +30,11 @@ import base64
 import contextlib
 import importlib.util
 import json
-import multiprocessing
 import os
 import re
 import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -153,8 +154,10 @@ def _watch_parent(ppid: int) -> None:
             os._exit(0)
 
 
-def _worker_main(conn: Connection, function: str, code_uri: str, handler: str, shared: str) -> None:
+def instance_main(fd: int, function: str, code_uri: str, handler: str) -> None:
     """One instance of a function: import it (init), then serve invocations one by one until EOF."""
+    conn = Connection(fd)
+    shared = str(ROOT / "shared")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C hits the terminal's whole group; the server ends us
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="watch-parent").start()
     for stream in (sys.stdout, sys.stderr):
@@ -190,23 +193,34 @@ def _worker_main(conn: Connection, function: str, code_uri: str, handler: str, s
 
 
 class _Instance:
-    """A worker process (one warm execution environment of a function) and its pipe."""
+    """A worker process (one warm execution environment of a function) and its end of a socket pair.
 
-    _start_lock = threading.Lock()
+    The process is ``python -m tools.local_server instance ...`` (it shows as such in ps): it imports
+    nothing of whoever started it, and inherits the environment and the terminal (its logs)."""
 
-    def __init__(self, spec: FunctionSpec, mp: Any) -> None:
+    def __init__(self, spec: FunctionSpec) -> None:
         self.spec = spec
-        parent, child = mp.Pipe()
-        self.proc = mp.Process(
-            target=_worker_main,
-            args=(child, spec.name, spec.code_uri, spec.handler, str(ROOT / "shared")),
-            name=f"{spec.name}-instance",
-            daemon=True,
-        )
-        with self._start_lock:
-            self.proc.start()
-        child.close()
-        self.conn: Connection = parent
+        parent, child = socket.socketpair()
+        fd = child.fileno()
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tools.local_server",
+                    "instance",
+                    str(fd),
+                    spec.name,
+                    spec.code_uri,
+                    spec.handler,
+                ],
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                pass_fds=[fd],
+            )
+        finally:
+            child.close()
+        self.conn = Connection(parent.detach())
 
     def wait_ready(self, timeout: float) -> None:
         if not self.conn.poll(timeout):
@@ -219,21 +233,22 @@ class _Instance:
             raise InvokeError(f"init failed: {detail}")
 
     def exit_status(self) -> str:
-        self.proc.join(2)
-        code = self.proc.exitcode
-        if code is None:
+        try:
+            code = self.proc.wait(2)
+        except subprocess.TimeoutExpired:
             return "still running"
         return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
             self.conn.close()
-        if self.proc.is_alive():
+        if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.join(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
 
     def close(self) -> None:
-        """Let the instance exit on its own (EOF on its pipe)."""
+        """Let the instance exit on its own (EOF on its socket)."""
         with contextlib.suppress(OSError):
             self.conn.close()
 
@@ -241,10 +256,9 @@ class _Instance:
 class FunctionPool:
     """The instances of one function: at most ``max_instances``, each serving one invocation at a time."""
 
-    def __init__(self, spec: FunctionSpec, max_instances: int, mp: Any | None = None) -> None:
+    def __init__(self, spec: FunctionSpec, max_instances: int) -> None:
         self.spec = spec
         self.max_instances = max(1, max_instances)
-        self.mp = mp or multiprocessing.get_context("spawn")
         self.init_timeout = max(spec.timeout, 60.0)
         self._idle: list[_Instance] = []
         self._all: set[_Instance] = set()
@@ -267,7 +281,7 @@ class FunctionPool:
                 self._cond.wait()
         inst: _Instance | None = None
         try:
-            inst = _Instance(self.spec, self.mp)
+            inst = _Instance(self.spec)
             with self._cond:
                 self._all.add(inst)
             inst.wait_ready(self.init_timeout)
@@ -333,13 +347,13 @@ class FunctionPool:
             inst.close()
         deadline = time.monotonic() + 5
         for inst in instances:
-            inst.proc.join(max(0.0, deadline - time.monotonic()))
-            if inst.proc.is_alive():
-                inst.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                inst.proc.wait(max(0.0, deadline - time.monotonic()))
+            inst.kill()
 
     def pids(self) -> list[int]:
         with self._cond:
-            return [i.proc.pid for i in self._all if i.proc.pid is not None]
+            return [i.proc.pid for i in self._all]
 
 
 class Functions:
@@ -349,7 +363,6 @@ class Functions:
         self.specs = specs if specs is not None else function_specs()
         env_max = os.environ.get("LOCAL_MAX_INSTANCES")
         self.max_instances = max_instances or (int(env_max) if env_max else DEFAULT_MAX_INSTANCES)
-        self.mp = multiprocessing.get_context("spawn")
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
 
@@ -357,7 +370,7 @@ class Functions:
         with self._lock:
             pool = self._pools.get(function)
             if pool is None:
-                pool = self._pools[function] = FunctionPool(self.specs[function], self.max_instances, self.mp)
+                pool = self._pools[function] = FunctionPool(self.specs[function], self.max_instances)
             return pool
 
     def invoke(self, function: str, event: Any, request_id: str | None = None) -> Any:
@@ -798,6 +811,11 @@ def status() -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["instance"]:  # a function instance started by a server (see _Instance)
+        fd, function, code_uri, handler = argv[1:]
+        instance_main(int(fd), function, code_uri, handler)
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="run", choices=["run", "stop", "status"])
     parser.add_argument("--host", default="127.0.0.1")
