@@ -1,6 +1,8 @@
 """Feed DynamoDB Local's table stream to the stream-triggered functions of template.yaml, like Lambda's
 event source mapping: batches, FilterCriteria, partial batch failures (retried), and a checkpoint per
-shard in .local/ so a restarted server resumes where it stopped and loses nothing.
+shard (the local server keeps it in its state dir, LOCAL_STATE_DIR) so a restarted server resumes where
+it stopped and loses nothing. ``invoke(fn, event)`` runs the function: the local server passes one that
+goes through the function's instances; an exception leaves the batch undelivered (it is retried).
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ class StreamPoller(threading.Thread):
                 if not records:
                     break
                 for i in range(0, len(records), 25):
+                    if self.stop.is_set():  # stopping: the checkpoint is at the last delivered batch
+                        return delivered
                     batch = [self._lambda_record(r, arn) for r in records[i : i + 25]]
                     self._deliver(batch)
                     self._state["shards"][sid] = batch[-1]["dynamodb"]["SequenceNumber"]
