@@ -154,6 +154,18 @@ def wait_ready(server: LocalServer, timeout: float = READY_TIMEOUT) -> None:
         time.sleep(0.2)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_inherited_state_dir() -> Iterator[None]:
+    """Servers started here get their state dir explicitly; one set in the developer's shell must not leak
+    into a test that expects the default (test_notify_outbox reads its checkpoint from <repo>/.local)."""
+    saved = os.environ.pop("LOCAL_STATE_DIR", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["LOCAL_STATE_DIR"] = saved
+
+
 @pytest.fixture(scope="session")
 def local_server(ddb_endpoint: str, table_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     state = tmp_path_factory.mktemp("local-state")

@@ -124,6 +124,7 @@ def test_concurrent_requests_of_two_tenants_never_mix(api: Api, operator: str, p
         data = r.json()
         if kind in {"m_order", "o_order"}:
             acc = m_acc if kind == "m_order" else o_acc
+            assert body is not None
             if r.status_code == 201:
                 assert (data["order_id"], data["account_id"]) == (body["order_id"], acc), (path, data)
                 paid[acc].add(body["order_id"])
