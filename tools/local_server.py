@@ -55,6 +55,7 @@ from tools import ddb_local, localauth, sandbox, template
 ROOT = template.ROOT
 TABLE = "account-credit-local"
 DEFAULT_MAX_INSTANCES = 8
+IDLE_SECONDS = 600.0  # an instance idle this long is ended (memory back after a load test)
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 JSON = "application/json"
 
@@ -221,6 +222,7 @@ class _Instance:
         finally:
             child.close()
         self.conn = Connection(parent.detach())
+        self.idle_since = time.monotonic()
 
     def wait_ready(self, timeout: float) -> None:
         if not self.conn.poll(timeout):
@@ -302,6 +304,7 @@ class FunctionPool:
     def _release(self, inst: _Instance) -> None:
         with self._cond:
             if not self._closed:
+                inst.idle_since = time.monotonic()
                 self._idle.append(inst)
                 self._cond.notify()
                 return
@@ -336,6 +339,16 @@ class FunctionPool:
         if kind == "ok":
             return value
         raise InvokeError(f"unhandled error {value}")
+
+    def reap_idle(self, max_idle: float) -> int:
+        """End the instances idle for longer than ``max_idle`` seconds (Lambda recycles them too)."""
+        now = time.monotonic()
+        with self._cond:
+            stale = [i for i in self._idle if now - i.idle_since > max_idle]
+            self._idle = [i for i in self._idle if i not in stale]
+        for inst in stale:
+            self._discard(inst)
+        return len(stale)
 
     def close(self) -> None:
         with self._cond:
@@ -375,6 +388,11 @@ class Functions:
 
     def invoke(self, function: str, event: Any, request_id: str | None = None) -> Any:
         return self.pool(function).invoke(event, request_id)
+
+    def reap_idle(self, max_idle: float = IDLE_SECONDS) -> int:
+        with self._lock:
+            pools = list(self._pools.values())
+        return sum(pool.reap_idle(max_idle) for pool in pools)
 
     def close(self) -> None:
         with self._lock:
@@ -707,6 +725,11 @@ def prepare(memory: bool, ddb_port: int, start_ddb: bool = True) -> dict[str, An
     return info
 
 
+def _reap_idle(stop: threading.Event, functions: Functions) -> None:
+    while not stop.wait(30):
+        functions.reap_idle()
+
+
 class _Stop(Exception):
     """SIGTERM: shut down like on Ctrl-C."""
 
@@ -743,6 +766,7 @@ def serve(args: argparse.Namespace) -> None:
             poller.start()
         if not args.no_schedules:
             threading.Thread(target=run_schedules, args=(stop, functions.invoke), daemon=True, name="schedules").start()
+        threading.Thread(target=_reap_idle, args=(stop, functions), daemon=True, name="reaper").start()
         thread = threading.Thread(target=server.serve_forever, daemon=True, name="http")
         thread.start()
         banner(args, ddb, len(api.routes), functions, time.monotonic() - started_at)

@@ -124,6 +124,16 @@ def test_a_failed_init_is_an_error() -> None:
         pool.close()
 
 
+def test_idle_instances_are_ended_after_a_while(pool: FunctionPool) -> None:
+    with ThreadPoolExecutor(2) as ex:
+        pids = {r["pid"] for r in ex.map(lambda i: pool.invoke({"sleep": 0.3}), range(2))}
+    assert pool.reap_idle(60) == 0 and sorted(pool.pids()) == sorted(pids)
+    time.sleep(0.2)
+    assert pool.reap_idle(0.1) == 2 and pool.pids() == []
+    assert not [p for p in pids if alive(p)]
+    assert pool.invoke({})["pid"] not in pids  # a cold start again
+
+
 def test_close_ends_every_instance(pool: FunctionPool) -> None:
     with ThreadPoolExecutor(3) as ex:
         pids = {r["pid"] for r in ex.map(lambda i: pool.invoke({"sleep": 0.3}), range(3))}
