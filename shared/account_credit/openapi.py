@@ -30,7 +30,7 @@ WRITES: dict[int, str] = {
 BODY: dict[int, str] = {415: "The body is not JSON (`Content-Type: application/json`)"}
 
 
-def problem(description: str) -> dict[str, Any]:
+def problem(description: str) -> Any:  # an OpenAPIResponse of Powertools' routes
     return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
 
 
@@ -57,8 +57,8 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
                     wanted.update(WRITES)
                 if "requestBody" in op:
                     wanted.update(BODY)
-            for status, description in wanted.items():
-                responses.setdefault(str(status), problem(description))
+            for code, description in wanted.items():
+                responses.setdefault(str(code), problem(description))
             if not public:
                 responses["401"] = _unauthorized()
             for status, answer in responses.items():

@@ -7,7 +7,7 @@ independently; the shared building blocks (``Strict``, ``Text``) are reused from
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
@@ -23,7 +23,10 @@ Channel = Annotated[
     str,
     StringConstraints(to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
 ]
-CancelReason = trimmed_text(1, 500, multiline=True)
+if TYPE_CHECKING:
+    CancelReason = str
+else:
+    CancelReason = trimmed_text(1, 500, multiline=True)
 PaidBy = Literal["balance", "card", "credit"]
 
 # --------------------------------------------------------------------------- catalog

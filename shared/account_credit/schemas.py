@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -52,9 +52,14 @@ def trimmed_text(min_length: int, max_length: int, multiline: bool = False) -> A
     ]
 
 
-Text = trimmed_text(1, 200)
-Reason = trimmed_text(3, 500, multiline=True)
-PostalCode = trimmed_text(1, 20)
+if TYPE_CHECKING:  # to a type checker they are strings
+    Text = str
+    Reason = str
+    PostalCode = str
+else:
+    Text = trimmed_text(1, 200)
+    Reason = trimmed_text(3, 500, multiline=True)
+    PostalCode = trimmed_text(1, 20)
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 

@@ -18,7 +18,7 @@ from ..services import accounts as svc
 router = Router()
 BOUND = "Inclusive: a date (YYYY-MM-DD, the whole day) or an RFC 3339 date-time (without an offset: UTC)"
 ISO: dict[str, Any] = {"anyOf": [{"format": "date"}, {"format": "date-time"}]}
-EntryTypeName = Literal[tuple(t.value for t in EntryType)]  # the values, so a 422 lists them, not enum reprs
+EntryTypeName = Literal[tuple(t.value for t in EntryType)]  # type: ignore[valid-type] # values, not enum reprs
 TAG = ["accounts"]
 IdemHeader = Annotated[
     schemas.IdempotencyKey,

@@ -26,8 +26,7 @@ class Refusal:
 
 
 def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:
@@ -35,6 +34,16 @@ def _header(event: dict[str, Any], name: str) -> str | None:
         if key.lower() == name:
             return str(value)
     return None
+
+
+def normalised(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with a JSON Content-Type spelled ``application/json`` (media types are case-insensitive; Powertools
+    compares them as written)."""
+    headers = event.get("headers") or {}
+    for key, value in headers.items():
+        if key.lower() == "content-type" and _is_json(str(value)) and not str(value).startswith("application/json"):
+            return {**event, "headers": {**headers, key: "application/json"}}
+    return event
 
 
 def check_body(event: dict[str, Any]) -> Refusal | None:

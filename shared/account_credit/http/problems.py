@@ -57,7 +57,8 @@ def hidden_account(app: APIGatewayHttpResolver) -> Response | None:
     caller cannot see: a missing or foreign account is not found, whatever else is wrong with the request."""
     check: AccountVisible | None = getattr(app, _VISIBLE, None)
     try:
-        account_id = (app.current_event.path_parameters or {}).get("account_id")
+        args = app.context.get("_route_args") or app.current_event.path_parameters or {}
+        account_id = args.get("account_id")
     except Exception:  # noqa: BLE001 - no event
         return None
     if check is None or not account_id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -21,11 +22,11 @@ class JsonApi(APIGatewayHttpResolver):
     """The resolver of the JWT routes: a request body is refused (415/422, nothing runs) unless it is one JSON
     object sent as JSON; an account the caller cannot see answers 404 before any complaint about the body."""
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        refusal = edge.check_body(event)
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refusal = edge.check_body(dict(event))
         if refusal is None:
-            return super().resolve(event, context)
-        BaseRouter.current_event = APIGatewayProxyEventV2(event)  # where Powertools keeps it (a class attribute)
+            return super().resolve(edge.normalised(dict(event)), context)
+        BaseRouter.current_event = APIGatewayProxyEventV2(dict(event))  # where Powertools keeps it (a class attribute)
         BaseRouter.lambda_context = context
         self.append_context(_route_args=dict(event.get("pathParameters") or {}))
         try:
@@ -38,9 +39,8 @@ class JsonApi(APIGatewayHttpResolver):
                 instance=self.current_event.path,
                 field=refusal.field,
             )
-            return ResponseBuilder(response, serializer=self._serializer, route=None).build(
-                self.current_event, self._cors
-            )
+            builder: ResponseBuilder[Any] = ResponseBuilder(response, serializer=self._serializer, route=None)
+            return builder.build(self.current_event, self._cors)
         finally:
             self.clear_context()
 
