@@ -7,7 +7,7 @@ from account_credit.api.webhooks import router
 from account_credit.http.resolver import make_app
 from account_credit.observability import capture_lambda_handler, logger, metrics
 
-app = make_app(router)
+app = make_app(router, json_bodies=False)  # the signature is checked on the raw body first
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -8,18 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from .deposit_state import DepositState
-from .money import is_currency
-from .schemas import Strict
+from .schemas import CurrencyCode, Reason, Strict
 
 TransferId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 DepositStateName = Literal[tuple(s.value for s in DepositState)]  # type: ignore[valid-type]
-
-
-def _currency(v: str | None) -> str | None:
-    if v is not None and not is_currency(v):
-        raise ValueError(f"{v!r} is not a supported ISO 4217 currency code")
-    return v
 
 
 # --------------------------------------------------------------------------- deposits
@@ -32,10 +25,8 @@ class DepositCreate(Strict):
     amount: int = Field(
         gt=0, le=10**13, description="Minor units of the account's currency, within the deployment's bounds"
     )
-    currency: str | None = Field(default=None, description="If given, must equal the account's currency")
+    currency: CurrencyCode | None = Field(default=None, description="If given, must equal the account's currency")
     save_card: bool = Field(default=False, description="card only: keep the card for later off-session charges")
-
-    _known = field_validator("currency")(_currency)
 
     @model_validator(mode="after")
     def _card_only(self) -> DepositCreate:
@@ -125,33 +116,34 @@ class DepositList(BaseModel):
 # --------------------------------------------------------------------------- bank transfers
 
 
-class Payer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Payer(Strict):
+    model_config = ConfigDict(extra="ignore", strict=True)
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    iban: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    iban: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
-class IncomingTransfer(BaseModel):
+class IncomingTransfer(Strict):
     """A credit on the seller's bank account, as the bank's webhook (or an operator) reports it."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     transfer_id: TransferId = Field(description="The bank's id of the transfer: credited at most once")
     amount: int = Field(gt=0, le=10**13, description="Minor units of `currency`")
-    currency: str
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = Field(
+    currency: CurrencyCode
+    reference: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, description="Payment reference (variable symbol) the payer gave"
     )
     payer: Payer | None = None
-    booked_date: date
+    booked_date: date = Field(strict=False, description="ISO date (YYYY-MM-DD)")
     message: Annotated[str, StringConstraints(max_length=500)] | None = None
 
-    @field_validator("currency")
+    @field_validator("booked_date", mode="before")
     @classmethod
-    def _known_currency(cls, v: str) -> str:
-        _currency(v)
-        return v
+    def _iso_date(cls, v: Any) -> Any:
+        if isinstance(v, str | date):
+            return v
+        raise ValueError("must be an ISO date string (YYYY-MM-DD)")
 
 
 class TransferResult(BaseModel):
@@ -187,7 +179,7 @@ class AssignTransfer(Strict):
 
 
 class ReturnTransfer(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+    reason: Reason
 
 
 # --------------------------------------------------------------------------- webhooks

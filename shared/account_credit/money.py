@@ -53,6 +53,11 @@ def is_currency(code: str) -> bool:
     return code in _EXPONENTS
 
 
+def currencies() -> list[str]:
+    """Every supported ISO 4217 code, sorted (the OpenAPI document lists them)."""
+    return sorted(_EXPONENTS)
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: int  # minor units

@@ -1,9 +1,71 @@
-"""The OpenAPI document of the whole API, built from every capability's router."""
+"""The OpenAPI document of the whole API, built from every capability's router.
+
+Every answer a route can give is listed: the success bodies come from the routers' pydantic models, the
+failures are RFC 9457 problems (``application/problem+json``, schema ``Problem``). The answers every JWT route
+shares are added here, in one place, so a route only declares what is its own (402, 502...). API Gateway's
+own answers (401 without a valid token, 404 for a route or method that does not exist) are
+``application/json`` bodies ``{"message": ...}`` (schema ``GatewayMessage``), exactly as on AWS.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+GATEWAY_REF = {"$ref": "#/components/schemas/GatewayMessage"}
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+# The answers every signed-in route can give, whatever it does.
+COMMON: dict[int, str] = {
+    403: "The caller's role may not do this",
+    404: "Not found: a missing account and someone else's account answer alike",
+    422: "The request is not valid (`field` names what) or an Idempotency-Key was reused with another body",
+    503: "Temporarily unavailable (throttled or not configured); nothing was written, retry",
+}
+WRITES: dict[int, str] = {
+    409: "Conflicts with the current state, or contention that outlasted the retries; nothing was written",
+}
+BODY: dict[int, str] = {415: "The body is not JSON (`Content-Type: application/json`)"}
+
+
+def problem(description: str) -> Any:  # an OpenAPIResponse of Powertools' routes
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+
+
+def _unauthorized() -> dict[str, Any]:
+    return {
+        "description": 'No valid token: API Gateway\'s own answer (`{"message":"Unauthorized"}`); a valid token '
+        "without the role claims the API needs is a problem",
+        "content": {"application/json": {"schema": GATEWAY_REF}, PROBLEM_JSON: {"schema": PROBLEM_REF}},
+    }
+
+
+def complete(doc: dict[str, Any]) -> dict[str, Any]:
+    """Add the shared failure answers to every operation and make every failure a problem+json."""
+    for operations in doc.get("paths", {}).values():
+        for method, op in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses: dict[str, Any] = op.setdefault("responses", {})
+            public = op.get("security") == []
+            wanted: dict[int, str] = {}
+            if not public:
+                wanted.update(COMMON)
+                if method in WRITE_METHODS:
+                    wanted.update(WRITES)
+                if "requestBody" in op:
+                    wanted.update(BODY)
+            for code, description in wanted.items():
+                responses.setdefault(str(code), problem(description))
+            if not public:
+                responses["401"] = _unauthorized()
+            for status, answer in responses.items():
+                if int(status) >= 400 and status != "401":
+                    answer["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+                    answer.setdefault("description", "Problem")
+    return doc
 
 
 @lru_cache(maxsize=1)
@@ -25,21 +87,27 @@ def document() -> dict[str, Any]:
         security=[{"jwt": []}],
     )
     doc: dict[str, Any] = json.loads(raw)
-    doc.setdefault("components", {}).setdefault("schemas", {})
-    from .schemas import AdjustmentResult, Problem
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    from .schemas import AdjustmentResult, GatewayMessage, Problem
 
-    for model in (Problem, AdjustmentResult):
-        doc["components"]["schemas"][model.__name__] = model.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+    for model in (Problem, AdjustmentResult, GatewayMessage):
+        schemas[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    # Powertools' own validation-error schemas are never answered (a 422 is a Problem).
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(name, None)
     doc["paths"].setdefault(
         "/openapi.json",
         {
             "get": {
                 "summary": "This document",
                 "security": [],
-                "responses": {"200": {"description": "OpenAPI 3 document"}},
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
             }
         },
     )
-    return doc
+    return complete(doc)

@@ -7,12 +7,11 @@ independently; the shared building blocks (``Strict``, ``Text``) are reused from
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from .money import is_currency
-from .schemas import Strict, Text
+from .schemas import CurrencyCode, Strict, Text, trimmed_text
 
 OrderId = Annotated[
     str,
@@ -22,8 +21,12 @@ PRODUCT_CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ProductCode = Annotated[str, StringConstraints(pattern=PRODUCT_CODE_PATTERN)]
 Channel = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+    StringConstraints(to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
 ]
+if TYPE_CHECKING:
+    CancelReason = str
+else:
+    CancelReason = trimmed_text(1, 500, multiline=True)
 PaidBy = Literal["balance", "card", "credit"]
 
 # --------------------------------------------------------------------------- catalog
@@ -34,23 +37,13 @@ class ProductPut(Strict):
 
     name: Text
     term_months: int = Field(ge=1, le=120, description="Validity term of the certificate (months)")
-    prices: dict[str, int] = Field(
+    prices: dict[CurrencyCode, Annotated[int, Field(gt=0, le=10**13)]] = Field(
         min_length=1,
         max_length=50,
         description="Price per currency in minor units, e.g. {'USD': 21900, 'EUR': 19900}",
         examples=[{"USD": 21900, "EUR": 19900}],
     )
     active: bool = Field(default=True, description="Inactive products are listed but cannot be ordered")
-
-    @field_validator("prices")
-    @classmethod
-    def _prices(cls, v: dict[str, int]) -> dict[str, int]:
-        for currency, amount in v.items():
-            if not is_currency(currency):
-                raise ValueError(f"{currency!r} is not a supported ISO 4217 currency code")
-            if type(amount) is not int or not 0 < amount <= 10**13:
-                raise ValueError(f"price in {currency} must be a positive integer of minor units")
-        return v
 
 
 class ProductView(BaseModel):
@@ -96,7 +89,7 @@ class OrderCreate(Strict):
 
 
 class OrderCancel(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None
+    reason: CancelReason | None = None
 
 
 class OrderLineView(BaseModel):
@@ -161,7 +154,7 @@ class CardRegistration(Strict):
     token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,255}$")] = Field(
         description="The provider's reusable payment-method token (e.g. pm_card_visa in the sandbox)"
     )
-    brand: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z_ ]{2,20}$")]
+    brand: Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z_][A-Za-z_ ]{0,18}[A-Za-z_]$")]
     last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
     exp_month: int = Field(ge=1, le=12)
     exp_year: int = Field(ge=2000, le=2100)

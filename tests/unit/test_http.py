@@ -373,7 +373,7 @@ def test_patch_details_settings_and_credit_limit(api: Api) -> None:
 @pytest.mark.parametrize(
     ("path_suffix", "body", "field"),
     [
-        ("/settings", {"bill_to_balance": False, "cards_enabled": True}, "body"),
+        ("/settings", {"bill_to_balance": False, "cards_enabled": True}, "default_method"),
         ("/credit-limit", {"credit_limit": -1}, "credit_limit"),
         ("", {}, "body"),
     ],

@@ -117,8 +117,8 @@ def test_operators_manage_products_everyone_signed_in_reads_them(apis: dict[str,
 @pytest.mark.parametrize(
     ("code", "body", "field"),
     [
-        ("ov-1y", {**PRODUCT, "prices": {"EURO": 1}}, "prices"),
-        ("ov-1y", {**PRODUCT, "prices": {"USD": 0}}, "prices"),
+        ("ov-1y", {**PRODUCT, "prices": {"EURO": 1}}, "prices.EURO"),
+        ("ov-1y", {**PRODUCT, "prices": {"USD": 0}}, "prices.USD"),
         ("ov-1y", {**PRODUCT, "prices": {}}, "prices"),
         ("ov-1y", {**PRODUCT, "term_months": 0}, "term_months"),
         ("ov-1y", {**PRODUCT, "colour": "red"}, "colour"),

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic.json_schema import SkipJsonSchema
 
 from .. import schemas
 from ..domain import EntryType
 from ..http.resolver import json_response, principal, store
+from ..openapi import problem
 from ..services import accounts as svc
 
 router = Router()
+BOUND = "Inclusive: a date (YYYY-MM-DD, the whole day) or an RFC 3339 date-time (without an offset: UTC)"
+ISO: dict[str, Any] = {"anyOf": [{"format": "date"}, {"format": "date-time"}]}
+EntryTypeName = Literal[tuple(t.value for t in EntryType)]  # type: ignore[valid-type] # values, not enum reprs
 TAG = ["accounts"]
 IdemHeader = Annotated[
     schemas.IdempotencyKey,
@@ -54,6 +59,10 @@ def put_credit_limit(account_id: str, body: schemas.CreditLimit) -> schemas.Acco
     "/accounts/<account_id>/adjustments",
     tags=TAG,
     summary="Credit or debit the balance with a reason (operator)",
+    responses={
+        201: {"description": "Posted (a replay of the Idempotency-Key answers the same, `Idempotent-Replayed: true`)"},
+        402: problem("A debit the balance and credit limit do not cover (`shortfall`); nothing written"),
+    },
 )
 def post_adjustment(
     account_id: str, body: schemas.Adjustment, idempotency_key: IdemHeader
@@ -65,9 +74,9 @@ def post_adjustment(
 @router.get("/accounts/<account_id>/transactions", tags=TAG, summary="Ledger entries, newest first, cursor paging")
 def list_transactions(
     account_id: str,
-    since: Annotated[str | None, Query(alias="from", description="ISO date or date-time, inclusive")] = None,
-    until: Annotated[str | None, Query(alias="to", description="ISO date or date-time, inclusive")] = None,
-    entry_type: Annotated[Literal[tuple(EntryType)] | None, Query(alias="type")] = None,  # type: ignore[valid-type]
+    since: Annotated[str | SkipJsonSchema[None], Query(alias="from", description=BOUND, json_schema_extra=ISO)] = None,
+    until: Annotated[str | SkipJsonSchema[None], Query(alias="to", description=BOUND, json_schema_extra=ISO)] = None,
+    entry_type: Annotated[EntryTypeName | None, Query(alias="type")] = None,  # type: ignore[valid-type]
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> schemas.EntryPage:

@@ -42,6 +42,7 @@ def list_suspense(
     "/bank-transfers/suspense/<transfer_id>/assign",
     tags=TAG,
     summary="Credit an unmatched transfer to an account (operator), once",
+    responses={201: {"description": "Credited (a replay answers the same, `Idempotent-Replayed: true`)"}},
 )
 def assign_transfer(
     transfer_id: str, body: ds.AssignTransfer, idempotency_key: IdemHeader

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from ..http.resolver import json_response, principal, store
-from ..order_schemas import ProductList, ProductPut, ProductView
+from ..order_schemas import PRODUCT_CODE_PATTERN, ProductList, ProductPut, ProductView
 from ..services import catalog as svc
 
 router = Router()
@@ -25,6 +28,6 @@ def list_products() -> ProductList:
     summary="Create or replace a product (operator). Orders already paid keep their prices.",
     responses={200: {"description": "Replaced"}, 201: {"description": "Created"}},
 )
-def put_product(code: str, body: ProductPut) -> Response[ProductView]:
+def put_product(code: Annotated[str, Path(pattern=PRODUCT_CODE_PATTERN)], body: ProductPut) -> Response[ProductView]:
     product, created = svc.put_product(store(), principal(router), code, body)
     return json_response(201 if created else 200, product.as_dict())

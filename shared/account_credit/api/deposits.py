@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from .. import deposit_schemas as ds
 from .. import schemas
 from ..http.resolver import json_response, principal, store
+from ..openapi import problem
 from ..services import deposits as svc
 
 router = Router()
@@ -25,7 +26,10 @@ IdemHeader = Annotated[
     "/accounts/<account_id>/deposits",
     tags=TAG,
     summary="Top up by card (pending until the provider confirms) or by bank transfer (issues a proforma)",
-    responses={201: {"description": "Pending deposit; card: checkout details, bank: the proforma invoice"}},
+    responses={
+        201: {"description": "Pending deposit; card: checkout details, bank: the proforma invoice"},
+        502: problem("The payment provider failed to start the card payment; nothing was stored"),
+    },
 )
 def create_deposit(account_id: str, body: ds.DepositCreate, idempotency_key: IdemHeader) -> Response[ds.DepositCreated]:
     result = svc.create_deposit(store(), principal(router), account_id, body, idempotency_key)

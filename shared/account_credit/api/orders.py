@@ -7,9 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
+from pydantic.json_schema import SkipJsonSchema
 
 from .. import schemas
 from ..http.resolver import json_response, principal, store
+from ..openapi import problem
 from ..order_schemas import OrderCancel, OrderCreate, OrderView
 from ..services import orders as svc
 from .accounts import IdemHeader
@@ -29,7 +31,11 @@ OptionalIdemHeader = Annotated[
     description="201 with the paid order; a repeat of the order id returns the first answer "
     "(header Idempotent-Replayed). 402 insufficient-funds with the shortfall when nothing can pay it; "
     "a declined order is not stored, so the same order id can be sent again after a top-up.",
-    responses={201: {"description": "Paid"}, 402: {"description": "Declined: insufficient funds"}},
+    responses={
+        201: {"description": "Paid"},
+        402: problem("Declined: insufficient funds (`shortfall`); nothing was debited"),
+        502: problem("The payment provider failed the card charge; nothing was debited"),
+    },
 )
 def create_order(account_id: str, body: OrderCreate, idempotency_key: OptionalIdemHeader = None) -> Response[OrderView]:
     result = svc.pay_order(store(), principal(router), account_id, body, idempotency_key=idempotency_key)
@@ -45,9 +51,13 @@ def get_order(account_id: str, order_id: str) -> OrderView:
     "/accounts/<account_id>/orders/<order_id>/cancel",
     tags=TAG,
     summary="Cancel a paid order before fulfilment: the full amount goes back the way it came, once",
+    responses={
+        200: {"description": "Cancelled (a replay answers the same, `Idempotent-Replayed: true`)"},
+        502: problem("The payment provider refused the card refund; the order stays paid"),
+    },
 )
 def cancel_order(
-    account_id: str, order_id: str, idempotency_key: IdemHeader, body: OrderCancel | None = None
+    account_id: str, order_id: str, idempotency_key: IdemHeader, body: OrderCancel | SkipJsonSchema[None] = None
 ) -> Response[OrderView]:
     result = svc.cancel_order(store(), principal(router), account_id, order_id, body or OrderCancel(), idempotency_key)
     return json_response(result.status, result.body, result.replayed)

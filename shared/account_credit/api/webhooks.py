@@ -5,20 +5,13 @@ from __future__ import annotations
 import base64
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from .. import deposit_schemas as ds
 from ..http.resolver import store
+from ..openapi import problem
 from ..services import deposits as svc
 
 router = Router()
-
-
-def problem(description: str) -> OpenAPIResponse:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
 
 
 TAG = ["webhooks"]

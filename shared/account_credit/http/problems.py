@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
-from ..errors import DomainError
+from ..errors import DomainError, NotFound, Unauthorized
 from ..schemas import Problem
 
 PROBLEM_JSON = "application/problem+json"
@@ -31,15 +35,48 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:]
-    return ".".join(parts) or "body"
+        # An optional body model is a union: pydantic names the member (``OrderCancel``) first.
+        if loc[0] == "body" and parts and parts[0][:1].isupper() and parts[0].isidentifier():
+            parts = parts[1:]
+    return ".".join(p for p in parts if p != "[key]") or "body"
 
 
-def register(app: APIGatewayHttpResolver) -> None:
+AccountVisible = Callable[[APIGatewayHttpResolver, str], None]
+_VISIBLE = "_account_visible"
+
+
+def _path(app: APIGatewayHttpResolver) -> str | None:
+    try:
+        return app.current_event.path
+    except Exception:  # noqa: BLE001 - no event when rendering outside a request
+        return None
+
+
+def hidden_account(app: APIGatewayHttpResolver) -> Response | None:
+    """The 404 (or 401) to answer instead of a complaint about the request, when the path names an account the
+    caller cannot see: a missing or foreign account is not found, whatever else is wrong with the request."""
+    check: AccountVisible | None = getattr(app, _VISIBLE, None)
+    try:
+        args = app.context.get("_route_args") or app.current_event.path_parameters or {}
+        account_id = args.get("account_id")
+    except Exception:  # noqa: BLE001 - no event
+        return None
+    if check is None or not account_id:
+        return None
+    try:
+        check(app, account_id)
+    except (NotFound, Unauthorized) as exc:
+        return problem_response(exc.status, exc.slug, exc.title, exc.detail, instance=_path(app), field=exc.field)
+    except DomainError:
+        return None
+    return None
+
+
+def register(app: APIGatewayHttpResolver, account_visible: AccountVisible | None = None) -> None:
+    setattr(app, _VISIBLE, account_visible)
+
     def path() -> str | None:
-        try:
-            return app.current_event.path
-        except Exception:  # noqa: BLE001 - no event when rendering outside a request
-            return None
+        return _path(app)
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
@@ -49,8 +86,22 @@ def register(app: APIGatewayHttpResolver) -> None:
             exc.status, exc.slug, exc.title, exc.detail, instance=path(), field=exc.field, **exc.extra
         )
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(exc: RequestUnsupportedContentType) -> Response:
+        return hidden_account(app) or problem_response(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "the body must be JSON (Content-Type: application/json)",
+            instance=path(),
+            field="Content-Type",
+        )
+
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response:
+        hidden = hidden_account(app)
+        if hidden is not None:
+            return hidden
         errors = []
         for err in exc.errors():
             loc = err.get("loc", ())

@@ -2,27 +2,64 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, ResponseBuilder, Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from ..auth import Principal
 from ..store import Store
-from . import problems
+from . import edge, problems
 
 TITLE = "Account Credit API"
 VERSION = "1.0.0"
 
 
-def make_app(*routers: Router) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
-    problems.register(app)
+class JsonApi(APIGatewayHttpResolver):
+    """The resolver of the JWT routes: a request body is refused (415/422, nothing runs) unless it is one JSON
+    object sent as JSON; an account the caller cannot see answers 404 before any complaint about the body."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refusal = edge.check_body(dict(event))
+        if refusal is None:
+            return super().resolve(edge.normalised(dict(event)), context)
+        BaseRouter.current_event = APIGatewayProxyEventV2(dict(event))  # where Powertools keeps it (a class attribute)
+        BaseRouter.lambda_context = context
+        self.append_context(_route_args=dict(event.get("pathParameters") or {}))
+        try:
+            hidden = problems.hidden_account(self)
+            response = hidden or problems.problem_response(
+                refusal.status,
+                refusal.slug,
+                refusal.title,
+                refusal.detail,
+                instance=self.current_event.path,
+                field=refusal.field,
+            )
+            builder: ResponseBuilder[Any] = ResponseBuilder(response, serializer=self._serializer, route=None)
+            return builder.build(self.current_event, self._cors)
+        finally:
+            self.clear_context()
+
+
+def make_app(*routers: Router, json_bodies: bool = True) -> APIGatewayHttpResolver:
+    """The resolver of one function. ``json_bodies=False`` for routes that read and verify a raw body themselves
+    (signed webhooks)."""
+    app = JsonApi(enable_validation=True) if json_bodies else APIGatewayHttpResolver(enable_validation=True)
+    problems.register(app, account_visible=_account_visible)
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _account_visible(app: APIGatewayHttpResolver, account_id: str) -> None:
+    """Raise NotFound unless the caller may see this account (used only on the way to an error answer)."""
+    from ..services.accounts import get_account
+
+    get_account(store(), principal(app), account_id)
 
 
 def json_response(status: int, body: dict[str, Any], replayed: bool = False) -> Response:  # type: ignore[type-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -123,12 +124,28 @@ def adjust(
     return uow.commit(idempotency.claim(account_id, "adjustment", idempotency_key, body), respond)
 
 
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?([Zz]|[+-]\d{2}:?\d{2})?$")
+
+
 def parse_bound(text: str | None, field: str) -> datetime | date | None:
-    """``YYYY-MM-DD`` is a whole day; anything longer is an ISO 8601 date-time (naive = UTC)."""
-    if text is None or text == "":
+    """``YYYY-MM-DD`` is a whole day; anything longer is an RFC 3339 / ISO 8601 date-time (naive = UTC).
+    Fractions beyond microseconds are cut, and a leap second (``:60``) is the last microsecond of its minute."""
+    if text is None:
         return None
     try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        m = _DATE_TIME.match(text)
+        if m is None:
+            raise ValueError(text)
+        day, hour, minute, second, fraction, offset = m.groups()
+        sec = int(second or 0)
+        micro = int((fraction or "0")[:6].ljust(6, "0"))
+        if sec == 60:
+            sec, micro = 59, 999_999
+        tz = "+00:00" if offset in (None, "Z", "z") else offset
+        parsed = datetime.fromisoformat(f"{day}T{hour}:{minute}:{sec:02d}.{micro:06d}{tz}")
+        return parsed if offset is not None else parsed.replace(tzinfo=None)
     except ValueError:
         raise InvalidInput(f"{text!r} is not an ISO 8601 date or date-time", field=field) from None
 
