@@ -55,7 +55,7 @@ def _setup(api: Api, operator: str, partner_id: str) -> str:
     return account_id
 
 
-def _schemathesis(base: str, token: str, account_id: str, phases: str) -> subprocess.CompletedProcess[str]:
+def _schemathesis(base: str, token: str, account_id: str, phases: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("schemathesis")
     return subprocess.run(
         [
@@ -89,6 +89,7 @@ def _schemathesis(base: str, token: str, account_id: str, phases: str) -> subpro
             "filter_too_much",
         ],
         env={**os.environ, "ST_ACCOUNT_ID": account_id},
+        cwd=cwd,  # schemathesis keeps a crash cache in .schemathesis/ of its working directory
         capture_output=True,
         text=True,
         timeout=900,
@@ -97,7 +98,7 @@ def _schemathesis(base: str, token: str, account_id: str, phases: str) -> subpro
 
 
 @pytest.mark.parametrize("role", ["operator", "customer", "partner"])
-def test_every_answer_is_in_the_api_document(api: Api, operator: str, role: str) -> None:
+def test_every_answer_is_in_the_api_document(api: Api, operator: str, role: str, tmp_path: Path) -> None:
     partner_id = f"p-contract-{uuid.uuid4().hex[:8]}"
     account_id = _setup(api, operator, partner_id)
     token = {
@@ -114,7 +115,7 @@ def test_every_answer_is_in_the_api_document(api: Api, operator: str, role: str)
     # The coverage phase (every boundary of every parameter) is the same sweep for every role and takes most
     # of the time: the operator, who may call every route, runs it; every role runs the others.
     phases = "examples,coverage,fuzzing,stateful" if role == "operator" else "examples,fuzzing,stateful"
-    result = _schemathesis(api.base, token, account_id, phases)
+    result = _schemathesis(api.base, token, account_id, phases, tmp_path)
     report = (result.stdout + result.stderr)[-20_000:]
     assert result.returncode == 0, f"schemathesis found problems as {role}:\n{report}"
     # Every route was exercised (schemathesis leaves out the route that serves the document itself).
