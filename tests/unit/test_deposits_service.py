@@ -27,7 +27,7 @@ from account_credit.errors import (
 from account_credit.events import EventType
 from account_credit.money import Money
 from account_credit.payments import sandbox
-from account_credit.services import bank, payment_methods
+from account_credit.services import bank, payment_methods, payment_reference
 from account_credit.services import deposits as svc
 from account_credit.store.memory import MemoryStore
 
@@ -392,7 +392,7 @@ def test_every_account_gets_a_unique_reference_with_a_valid_check_digit(
     refs = {open_account("EUR").payment_reference for _ in range(40)}
     assert len(refs) == 40 and None not in refs
     for ref in refs:
-        assert ref is not None and len(ref) == 10 and ref[0] != "0" and bank.valid_reference(ref)
+        assert ref is not None and len(ref) == 10 and ref[0] != "0" and payment_reference.valid_reference(ref)
         owner = store.get_item(f"REF#{ref}", "REF")
         assert owner is not None and store.get_account(owner["account_id"]) is not None
 
@@ -406,21 +406,21 @@ def test_the_reference_is_on_the_account_view(open_account: Opener) -> None:
 
 def test_any_single_digit_typo_or_adjacent_swap_is_detected() -> None:
     for _ in range(50):
-        ref = bank.new_reference()
+        ref = payment_reference.new_reference()
         for i in range(10):
             for d in "0123456789":
                 if d != ref[i]:
-                    assert not bank.valid_reference(ref[:i] + d + ref[i + 1 :])
+                    assert not payment_reference.valid_reference(ref[:i] + d + ref[i + 1 :])
         for i in range(9):
             if ref[i] != ref[i + 1]:
-                assert not bank.valid_reference(ref[:i] + ref[i + 1] + ref[i] + ref[i + 2 :])
+                assert not payment_reference.valid_reference(ref[:i] + ref[i + 1] + ref[i] + ref[i + 2 :])
 
 
 @pytest.mark.parametrize(
     ("raw", "normal"), [(" 123 456 ", "123456"), ("0012345", "12345"), ("VS123", "VS123"), ("", None)]
 )
 def test_references_are_normalised(raw: str, normal: str | None) -> None:
-    assert bank.normalise_reference(raw) == normal
+    assert payment_reference.normalise_reference(raw) == normal
 
 
 def test_a_legacy_account_without_reference_gets_one_on_its_first_proforma(
@@ -432,7 +432,7 @@ def test_a_legacy_account_without_reference_gets_one_on_its_first_proforma(
     assert legacy is not None and legacy.payment_reference is None
     pf = proforma(store, legacy)
     ref = pf["proforma"]["payment_reference"]
-    assert bank.valid_reference(ref)
+    assert payment_reference.valid_reference(ref)
     refreshed = store.get_account(acc.account_id)
     assert refreshed is not None and refreshed.payment_reference == ref
 
@@ -557,7 +557,9 @@ def test_unmatched_transfers_are_kept_in_suspense(
     if reference == "typo":
         reference = ref[:3] + ref[4] + ref[3] + ref[5:] if ref[3] != ref[4] else ref[:9] + str((int(ref[9]) + 1) % 10)
     elif reference == "unknown":
-        reference = next(r for r in iter(bank.new_reference, None) if store.get_item(f"REF#{r}", "REF") is None)
+        reference = next(
+            r for r in iter(payment_reference.new_reference, None) if store.get_item(f"REF#{r}", "REF") is None
+        )
     elif reference == "own":
         reference = ref
     ack = receive_transfer(store, sup.transfer(reference, 3_000, currency))

@@ -15,7 +15,8 @@ from ..errors import CurrencyMismatchError, Forbidden, InvalidInput
 from ..ids import iso, new_id, utc_now
 from ..money import Money
 from ..store import CommitResult, Page, Posting, Store
-from . import bank, idempotency
+from . import idempotency
+from .payment_reference import allocate_reference
 
 
 def view(account: Account) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def open_account(store: Store, principal: Principal, req: schemas.AccountCreate)
         language=req.language,
     )
     # A unique bank-transfer reference, reserved (REF#<reference>) before the account is written.
-    account = replace(account, payment_reference=bank.allocate_reference(store, account.account_id))
+    account = replace(account, payment_reference=allocate_reference(store, account.account_id))
     store.create_account(account)
     return account
 

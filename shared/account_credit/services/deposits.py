@@ -19,13 +19,8 @@ derived from the provider's payment id (credit) or the cumulative reversed amoun
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Mapping
-from enum import StrEnum
-from typing import Any, NoReturn
-
-from aws_lambda_powertools import Logger
+from typing import Any
 
 from .. import deposit_schemas as ds
 from .. import payments
@@ -39,17 +34,12 @@ from ..deposit_state import (
     on_payment_failed,
     on_payment_succeeded,
     on_reversal,
-    proforma_status,
 )
 from ..domain import Account, EntryType, Floor, Movement
 from ..errors import (
     ConcurrentUpdate,
     Conflict,
-    CurrencyMismatchError,
-    DomainError,
     IdempotencyKeyReused,
-    InvalidInput,
-    InvalidWebhookSignature,
     NotFound,
     ServiceUnavailable,
 )
@@ -57,127 +47,31 @@ from ..events import DomainEvent, EventType
 from ..ids import iso, new_id, utc_now
 from ..money import Money
 from ..payments.port import InvalidSignature, WebhookEvent
-from ..store import CommitResult, IdempotencyClaim, Posting, Record, RecordUpdate, Store
+from ..store import CommitResult, IdempotencyClaim, Posting, Record, Store
 from ..store.base import stored_response
 from ..store.keys import account_pk
-from . import idempotency, payment_methods
+from . import bank, idempotency, payment_methods
+from .deposit_records import (
+    DEPOSIT_PREFIX,
+    FLAG_PREFIX,
+    MAX_ATTEMPTS,
+    AlreadyRecorded,
+    StaleDeposit,
+    _raise_duplicate,
+    backoff,
+    check_amount,
+    deposit_key,
+    deposit_update,
+    get,
+    logger,
+    payment_key,
+    plain,
+    refuse,
+    view,
+    webhook_key,
+)
 
-logger = Logger(child=True)
-
-DEPOSIT_PREFIX = "DEPOSIT#"
-FLAG_PREFIX = "FLAG#"
-MAX_ATTEMPTS = 12
 LIST_LIMIT_MAX = 200
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def deposit_key(account_id: str, deposit_id: str) -> tuple[str, str]:
-    return account_pk(account_id), DEPOSIT_PREFIX + deposit_id
-
-
-def payment_key(provider: str, payment_id: str) -> tuple[str, str]:
-    return f"PAYMENT#{provider}#{payment_id}", "PAYMENT"
-
-
-def webhook_key(provider: str, event_id: str) -> tuple[str, str]:
-    return f"WEBHOOK#{provider}#{event_id}", "WEBHOOK"
-
-
-# --------------------------------------------------------------------------- shared by card and bank
-
-
-class StaleDeposit(DomainError):
-    """The deposit changed between our read and our write: read again and decide again."""
-
-    status = 409
-    slug = "concurrent-update"
-    title = "Concurrent update"
-
-
-class AlreadyRecorded(DomainError):
-    """A must-not-exist record (webhook event, bank transfer) is already there: a duplicate delivery."""
-
-    status = 409
-    slug = "duplicate"
-    title = "Already recorded"
-
-    def __init__(self, old: dict[str, Any]) -> None:
-        super().__init__("already recorded")
-        self.old = old
-
-
-def _raise_duplicate(old: dict[str, Any]) -> DomainError:
-    return AlreadyRecorded(old)
-
-
-def _stale(_old: dict[str, Any] | None) -> DomainError:
-    return StaleDeposit("the deposit changed meanwhile")
-
-
-def plain(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Enum values as plain strings (the stores keep exactly what they are given)."""
-    return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in changes.items()}
-
-
-def deposit_update(deposit: Deposit, changes: Mapping[str, Any], now: str) -> RecordUpdate:
-    """SET ``changes`` on the deposit only if nobody changed it since it was read (version)."""
-    pk, sk = deposit_key(deposit.account_id, deposit.deposit_id)
-    return RecordUpdate(
-        pk=pk,
-        sk=sk,
-        changes={**plain(changes), "version": deposit.version + 1, "updated_at": now},
-        expect={"version": deposit.version},
-        on_mismatch=_stale,
-    )
-
-
-def backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.005 * (2**attempt))))
-
-
-def check_amount(account: Account, amount: int, currency: str | None) -> Money:
-    if currency is not None and currency != account.currency:
-        raise CurrencyMismatchError(
-            f"account {account.account_id} is in {account.currency}, not {currency}", field="currency"
-        )
-    low, high = deposit_settings().bounds(account.currency)
-    if not low.amount <= amount <= high.amount:
-        raise InvalidInput(f"a top-up must be between {low} and {high}", field="amount")
-    return Money(amount, account.currency)
-
-
-def get(store: Store, account_id: str, deposit_id: str) -> Deposit | None:
-    item = store.get_item(*deposit_key(account_id, deposit_id))
-    return Deposit.from_item(item) if item else None
-
-
-# --------------------------------------------------------------------------- views
-
-
-def view(d: Deposit) -> dict[str, Any]:
-    proforma = None
-    if d.proforma:
-        proforma = ds.Proforma(**d.proforma, status=proforma_status(d), paid_amount=d.credited_amount)
-    return ds.DepositView(
-        deposit_id=d.deposit_id,
-        account_id=d.account_id,
-        method=d.method,  # type: ignore[arg-type]
-        state=str(d.state),
-        amount=d.amount,
-        currency=d.currency,
-        credited_amount=d.credited_amount,
-        reversed_amount=d.reversed_amount,
-        created_at=d.created_at,
-        updated_at=d.updated_at,
-        provider=d.provider,
-        payment_id=d.payment_id,
-        failure_message=d.failure_message,
-        payment_reference=d.payment_reference,
-        proforma=proforma,
-        transfers=[ds.Transfer(**t) for t in d.transfers],
-    ).model_dump(mode="json")
 
 
 def get_deposit(store: Store, principal: Principal, account_id: str, deposit_id: str) -> dict[str, Any]:
@@ -225,8 +119,6 @@ def create_deposit(
     if old is not None:
         return stored_response(old, claim)
     if req.method == Method.BANK_TRANSFER:
-        from . import bank
-
         return bank.issue_proforma(store, principal, account, amount, claim)
     return _card_checkout(store, principal, account, amount, req.save_card, claim)
 
@@ -294,8 +186,6 @@ def _card_checkout(
 def receive_webhook(store: Store, provider_name: str, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
     """``POST /webhooks/{provider}``: the bank's transfers, or the configured card provider's events."""
     if provider_name == "bank":
-        from . import bank
-
         return bank.receive_bank_webhook(store, payload, headers)
     if provider_name != deposit_settings().payment_provider:
         raise NotFound(f"no webhook endpoint for provider {provider_name!r}")
@@ -305,12 +195,6 @@ def receive_webhook(store: Store, provider_name: str, payload: bytes, headers: M
     except InvalidSignature as exc:
         refuse(provider_name, exc)
     return apply_event(store, event)
-
-
-def refuse(provider_name: str, exc: Exception) -> NoReturn:
-    """Nothing is stored for a delivery that fails verification: one log line, then 400."""
-    logger.warning("webhook refused", extra={"provider": provider_name, "reason": str(exc)})
-    raise InvalidWebhookSignature(f"{provider_name} webhook refused: {exc}")
 
 
 def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
