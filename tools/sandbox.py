@@ -7,9 +7,9 @@ top-up, or send a bank transfer - each as a signed webhook delivered to the runn
     python -m tools.sandbox pay ACCOUNT_ID DEPOSIT_ID --dispute   # charge.dispute.created
     python -m tools.sandbox transfer --reference 1234567890 --amount 25000 --currency EUR [--transfer-id ID]
 
-``--base`` (default ``$BASE`` or http://127.0.0.1:3000) picks the server. The webhook secrets are
-dev-only values generated once into ``.local/webhook-secrets.json``; the local server reads the
-same file (``local_environment``), so the signatures verify exactly as Stripe's would.
+``--base`` (default ``$BASE``, else http://127.0.0.1:``$PORT`` as for ``make run``) picks the server.
+The webhook secrets are dev-only values generated once into ``.local/webhook-secrets.json``; the local
+server reads the same file (``local_environment``), so the signatures verify exactly as Stripe's would.
 """
 
 from __future__ import annotations
@@ -159,7 +159,11 @@ def fetch_deposit(base: str, account_id: str, deposit_id: str) -> dict[str, Any]
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", default=os.environ.get("BASE", DEFAULT_BASE), help="local server URL")
+    parser.add_argument(
+        "--base",
+        default=os.environ.get("BASE") or f"http://127.0.0.1:{os.environ.get('PORT', '3000')}",
+        help="local server URL (default: $BASE, else http://127.0.0.1:$PORT, PORT defaulting to 3000)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     pay = sub.add_parser("pay", help="complete (default), fail, refund or dispute a card top-up")
     pay.add_argument("account_id")
@@ -176,7 +180,18 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--transfer-id")
     tr.add_argument("--payer", default="Sandbox Payer")
     args = parser.parse_args(argv)
+    import requests
 
+    try:
+        _run(args)
+    except requests.ConnectionError:
+        raise SystemExit(
+            f"no local server answers at {args.base}: start it with `make run` "
+            "(or pass --base, or set BASE or PORT to where it listens)"
+        ) from None
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "pay":
         deposit = fetch_deposit(args.base, args.account_id, args.deposit_id)
         event = card_event(deposit, args.action or "pay", args.amount)
