@@ -59,9 +59,17 @@ def main() -> None:
         return
     if args.name not in schedules:
         sys.exit(f"no schedule {args.name!r}; known: {', '.join(schedules)}")
+    from tools import ddb_local
     from tools.local_server import local_endpoint, prepare
 
-    os.environ["DYNAMODB_ENDPOINT"] = local_endpoint()
+    endpoint = os.environ["DYNAMODB_ENDPOINT"] = local_endpoint()
+    try:
+        ddb_local.wait_ready(endpoint, timeout=3)
+    except SystemExit:
+        sys.exit(
+            f"no DynamoDB answers at {endpoint}: start the local stack with `make run` "
+            "(or set DYNAMODB_ENDPOINT / DDB_PORT / LOCAL_STATE_DIR as for the server)"
+        )
     prepare(memory=False, ddb_port=0, start_ddb=False)
     print(fire(schedules[args.name]))
 
