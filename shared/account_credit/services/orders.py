@@ -50,6 +50,7 @@ from ..money import Money
 from ..order_config import order_settings
 from ..order_decision import PaymentContext, PayMethod, attempts, split
 from ..order_schemas import OrderCancel, OrderCreate, OrderView
+from ..order_state import Order, OrderNotCancellable, OrderState, PaidBy
 from ..payments import PaymentProvider
 from ..payments import provider as default_provider
 from ..payments.port import Charge
@@ -66,11 +67,6 @@ CANCEL_SCOPE = "order-cancel"
 SETTINGS_RESTARTS = 3
 
 Providers = Callable[[str], PaymentProvider]
-
-
-class OrderNotCancellable(Conflict):
-    slug = "order-not-cancellable"
-    title = "The order cannot be cancelled"
 
 
 class RefundFailed(DomainError):
@@ -564,17 +560,18 @@ def cancel_order(
     item = store.get_item(pk, sk)
     if item is None:
         raise NotFound(f"order {order_id} not found")
-    order = OrderView.model_validate(view_of(item))
-    if order.state != "paid":
+    order = Order.from_item(item)
+    if order.state is not OrderState.PAID:
         old = store.get_item(claim.pk, claim.sk)
         if old is not None:
             return stored_response(old, claim)
-        raise OrderNotCancellable(f"order {order_id} is {order.state}; only a paid order can be cancelled")
-    total = Money(order.total, order.currency)
-    reference = {"order_id": order_id, "cancels_entry": order.payment.entry_id, "method": order.payment.method}
+    order.cancelled()  # OrderNotCancellable from any state but paid
+    total = order.total
+    method = str(order.payment.method)
+    reference = {"order_id": order_id, "cancels_entry": order.payment.entry_id, "method": method}
     uow = store.unit_of_work()
     refund_id: str | None = None
-    if order.payment.method == "card":
+    if order.payment.method is PaidBy.CARD:
         card = order.payment.card
         if card is None or not card.payment_id:
             raise RefundFailed(f"order {order_id} has no card payment to refund")
@@ -599,7 +596,7 @@ def cancel_order(
         reference.update(card_amount=str(total.amount), refund_id=refund_id or "")
         movement = Movement(
             account_id=account_id,
-            amount=Money.zero(order.currency),
+            amount=Money.zero(total.currency),
             type=EntryType.ORDER_CANCELLATION,
             record_only=True,
             description=f"Order {order_id} cancelled: refunded to the card ending {card.last4}",
@@ -611,18 +608,18 @@ def cancel_order(
             account_id=account_id,
             amount=total,
             type=EntryType.ORDER_CANCELLATION,
-            description=f"Order {order_id} cancelled: {order.payment.method} payment returned",
+            description=f"Order {order_id} cancelled: {method} payment returned",
             actor=principal.actor,
             reference=reference,
         )
     uow.move(movement)
-    changes: dict[str, Any] = {"state": "cancelled"}
+    changes: dict[str, Any] = {"state": str(OrderState.CANCELLED)}
     uow.update(
         RecordUpdate(
             pk=pk,
             sk=sk,
             changes=changes,
-            expect={"state": "paid"},
+            expect={"state": str(OrderState.PAID)},
             on_mismatch=lambda _old: OrderNotCancellable(f"order {order_id} was cancelled meanwhile"),
         )
     )
@@ -641,7 +638,7 @@ def cancel_order(
         changes["cancellation"] = cancellation
         payload.update(
             order_id=order_id,
-            method=order.payment.method,
+            method=method,
             amount=total.amount,
             currency=total.currency,
             balance_before=before,
@@ -649,6 +646,6 @@ def cancel_order(
             entry_id=posting.entries[0].entry_id,
             refund_id=refund_id,
         )
-        return 200, {**order.model_dump(mode="json"), "state": "cancelled", "cancellation": cancellation}
+        return 200, {**view_of(item), "state": str(OrderState.CANCELLED), "cancellation": cancellation}
 
     return uow.commit(claim, respond)
