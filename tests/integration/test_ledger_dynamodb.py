@@ -10,7 +10,7 @@ import pytest
 
 from account_credit.auth import Principal, Role
 from account_credit.domain import Floor, Movement
-from account_credit.errors import IdempotencyKeyReused, InsufficientFunds
+from account_credit.errors import ConcurrentUpdate, IdempotencyKeyReused, InsufficientFunds
 from account_credit.money import Money
 from account_credit.schemas import AccountCreate, Adjustment
 from account_credit.services import accounts as svc
@@ -88,6 +88,42 @@ def test_200_concurrent_debits_never_overdraw(table_name: str, dynamo_client: An
     assert account.balance == balance - (balance // amount) * amount
     assert account.balance >= 0
     assert_ledger_consistent(stores[0], account_id)
+
+
+def test_threads_sharing_one_store_and_cache_stay_exact(store: DynamoStore) -> None:
+    """Several threads on ONE store (one account cache, no lock): each movement is its own
+    version-conditioned transaction; a state one thread overwrites with an older one is only stale."""
+    balance, amount = 3_000, 37
+    account_id = open_funded(store, balance)
+
+    def attempt(i: int) -> str:
+        for _ in range(20):  # a caller retrying 409 contention with the same key
+            try:
+                debit(store, account_id, amount, f"shared-{i}")
+                return "ok"
+            except InsufficientFunds:
+                return "insufficient"
+            except ConcurrentUpdate:
+                continue
+        return "no answer"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(100)))
+
+    assert outcomes.count("ok") == balance // amount
+    assert outcomes.count("insufficient") == 100 - balance // amount
+    assert store.get_account(account_id).balance == balance % amount  # type: ignore[union-attr]
+    assert_ledger_consistent(store, account_id)
+
+
+def test_one_key_sent_by_many_threads_of_one_store_posts_once(store: DynamoStore) -> None:
+    account_id = open_funded(store, 1_000)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda _: debit(store, account_id, 100, "same"), range(16)))
+    assert sum(not r.replayed for r in results) == 1
+    assert all(r.body == results[0].body for r in results)
+    assert store.get_account(account_id).balance == 900  # type: ignore[union-attr]
+    assert_ledger_consistent(store, account_id)
 
 
 def test_concurrent_debits_into_credit_stop_at_the_limit(table_name: str, dynamo_client: Any) -> None:

@@ -21,12 +21,8 @@ from __future__ import annotations
 import base64
 import json
 import random
-import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ledger
@@ -109,7 +105,6 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- client
 
 _clients: dict[tuple[str | None, str], Any] = {}
-_clients_lock = threading.Lock()
 
 
 def client(endpoint: str | None = None, region: str | None = None) -> Any:
@@ -117,31 +112,31 @@ def client(endpoint: str | None = None, region: str | None = None) -> Any:
 
     botocore's client-side parameter validation is off: every request is built here from
     ``to_attr`` values (which refuse anything unstorable), DynamoDB validates it again, and
-    walking a six-item order transaction cost ~0.4 ms of CPU per call, inside the account lock.
+    walking a six-item order transaction cost ~0.4 ms of CPU per call.
     """
     cfg = settings()
     endpoint = endpoint if endpoint is not None else cfg.dynamodb_endpoint
     region = region or cfg.aws_region
-    with _clients_lock:
-        found = _clients.get((endpoint, region))
-        if found is None:
-            import boto3
-            from botocore.config import Config
+    found = _clients.get((endpoint, region))
+    if found is None:
+        import boto3
+        from botocore.config import Config
 
-            found = boto3.session.Session().client(
-                "dynamodb",
-                endpoint_url=endpoint or None,
-                region_name=region,
-                config=Config(
-                    retries={"max_attempts": 1, "mode": "standard"},
-                    connect_timeout=2,
-                    read_timeout=5,
-                    max_pool_connections=64,
-                    parameter_validation=False,
-                ),
-            )
-            _clients[(endpoint, region)] = found
-        return found
+        found = boto3.session.Session().client(
+            "dynamodb",
+            endpoint_url=endpoint or None,
+            region_name=region,
+            config=Config(
+                retries={"max_attempts": 1, "mode": "standard"},
+                connect_timeout=2,
+                read_timeout=5,
+                max_pool_connections=64,
+                parameter_validation=False,
+            ),
+        )
+        # setdefault: should two threads of a test get here at once, both keep the same client.
+        found = _clients.setdefault((endpoint, region), found)
+    return found
 
 
 def _error_code(exc: Exception) -> str | None:
@@ -171,50 +166,34 @@ def _backoff(attempt: int, base: float = 0.01, cap: float = 0.5) -> None:
 
 
 class AccountCache:
-    """Last known state of each account in this process (bounded LRU) plus one lock per account.
+    """Last known state of each account in this process (bounded; the oldest written goes first).
 
-    A Lambda container serves one request at a time, so the lock only matters for
-    the threaded local server and benchmarks: it stops threads of one process from
-    invalidating each other's state. Across processes the version condition decides.
+    A Lambda container serves one request at a time, and so does each local function
+    instance, so there is nothing to lock: across processes the version condition decides,
+    and a stale entry costs one refresh. Tests and benchmarks that share a store between
+    threads are still safe: every method is one OrderedDict operation, atomic in CPython,
+    and a state overwritten by an older one is only stale.
     """
 
     def __init__(self, size: int = 2048) -> None:
         self._size = size
         self._data: OrderedDict[tuple[str, str], tuple[Account, int]] = OrderedDict()
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
-        self._guard = threading.Lock()
-        # Group commit belongs to the same "container" as the cache (one per process in production).
-        self.groups = _GroupCommitter()
 
     def get(self, table: str, account_id: str) -> tuple[Account, int] | None:
-        with self._guard:
-            found = self._data.get((table, account_id))
-            if found is not None:
-                self._data.move_to_end((table, account_id))
-            return found
+        return self._data.get((table, account_id))
 
     def put(self, table: str, account: Account, version: int) -> None:
-        with self._guard:
-            self._data[(table, account.account_id)] = (account, version)
-            self._data.move_to_end((table, account.account_id))
-            while len(self._data) > self._size:
+        key = (table, account.account_id)
+        self._data.pop(key, None)  # re-inserted at the end: the newest
+        self._data[key] = (account, version)
+        while len(self._data) > self._size:
+            try:
                 self._data.popitem(last=False)
+            except KeyError:  # emptied meanwhile by another thread of a test
+                break
 
     def drop(self, table: str, account_id: str) -> None:
-        with self._guard:
-            self._data.pop((table, account_id), None)
-
-    @contextmanager
-    def locked(self, table: str, account_ids: list[str]) -> Iterator[None]:
-        with self._guard:
-            locks = [self._locks.setdefault((table, a), threading.Lock()) for a in sorted(set(account_ids))]
-        for lock in locks:
-            lock.acquire()
-        try:
-            yield
-        finally:
-            for lock in reversed(locks):
-                lock.release()
+        self._data.pop((table, account_id), None)
 
 
 # --------------------------------------------------------------------------- unit of work
@@ -314,68 +293,57 @@ class DynamoUnitOfWork(UnitOfWork):
 
     # -- committing
 
-    def item_count(self) -> int:
-        """Items this unit of work adds to a transaction besides the account update."""
-        return len(self.movements) + len(self.records) + len(self.updates) + 1
-
     def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
-        account_ids = sorted({m.account_id for m in self.movements})
-        if len(account_ids) == 1 and claim is not None:
-            return self.store.cache.groups.submit(self, account_ids[0], claim, respond)
-        return self.commit_alone(claim, respond)
-
-    def commit_alone(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
         store = self.store
         account_ids = sorted({m.account_id for m in self.movements})
         max_attempts = settings().max_write_attempts
-        with store.cache.locked(store.table, account_ids):
-            states = {a: store.cache.get(store.table, a) for a in account_ids}
-            confirmed = False  # states were read consistently during this commit
-            last_error: Exception | None = None
-            # Two budgets: transient failures (throttling, timeouts, transaction conflicts) get
-            # ``max_attempts`` with jittered backoff; refreshes after a failed version condition
-            # mean another writer committed (global progress), so they get a larger budget.
-            transient = refreshes = 0
-            while transient < max_attempts and refreshes < 8 * max_attempts:
-                missing = [a for a, s in states.items() if s is None]
-                if missing:
-                    states.update(store._read_accounts(missing))
+        states = {a: store.cache.get(store.table, a) for a in account_ids}
+        confirmed = False  # states were read consistently during this commit
+        last_error: Exception | None = None
+        # Two budgets: transient failures (throttling, timeouts, transaction conflicts) get
+        # ``max_attempts`` with jittered backoff; refreshes after a failed version condition
+        # mean another writer committed (global progress), so they get a larger budget.
+        transient = refreshes = 0
+        while transient < max_attempts and refreshes < 8 * max_attempts:
+            missing = [a for a, s in states.items() if s is None]
+            if missing:
+                states.update(store._read_accounts(missing))
+                confirmed = True
+            accounts = {a: s[0] for a, s in states.items() if s is not None}
+            try:
+                posting = self.plan(accounts, claim)
+            except InsufficientFunds:
+                # Decide a decline on confirmed data only, and never decline a replay.
+                replay = self._fresh_look(claim, account_ids, states)
+                if replay is not None:
+                    return replay
+                if confirmed:
+                    raise
+                confirmed = True
+                continue
+            status, body = respond(posting)
+            body = canonical(body)
+            transact = self._transaction(posting, states, claim, status, body)
+            try:
+                store.client.transact_write_items(TransactItems=transact)
+            except Exception as exc:  # noqa: BLE001 - classified below, re-raised if unknown
+                last_error = exc
+                outcome = self._after_failure(exc, transact, claim, account_ids, states)
+                if isinstance(outcome, CommitResult):
+                    return outcome
+                if outcome == "refreshed":
                     confirmed = True
-                accounts = {a: s[0] for a, s in states.items() if s is not None}
-                try:
-                    posting = self.plan(accounts, claim)
-                except InsufficientFunds:
-                    # Decide a decline on confirmed data only, and never decline a replay.
-                    replay = self._fresh_look(claim, account_ids, states)
-                    if replay is not None:
-                        return replay
-                    if confirmed:
-                        raise
-                    confirmed = True
-                    continue
-                status, body = respond(posting)
-                body = canonical(body)
-                transact = self._transaction(posting, states, claim, status, body)
-                try:
-                    store.client.transact_write_items(TransactItems=transact)
-                except Exception as exc:  # noqa: BLE001 - classified below, re-raised if unknown
-                    last_error = exc
-                    outcome = self._after_failure(exc, transact, claim, account_ids, states)
-                    if isinstance(outcome, CommitResult):
-                        return outcome
-                    if outcome == "refreshed":
-                        confirmed = True
-                        refreshes += 1
-                        if refreshes > 2:
-                            _backoff(min(refreshes - 2, 5), base=0.002)  # a herd on one account: spread it
-                    else:
-                        confirmed = False
-                        _backoff(transient)
-                        transient += 1
-                    continue
-                for a, acct in posting.accounts.items():
-                    store.cache.put(store.table, acct, states[a][1] + 1)  # type: ignore[index]
-                return CommitResult(status=status, body=body, replayed=False, posting=posting)
+                    refreshes += 1
+                    if refreshes > 2:
+                        _backoff(min(refreshes - 2, 5), base=0.002)  # a herd on one account: spread it
+                else:
+                    confirmed = False
+                    _backoff(transient)
+                    transient += 1
+                continue
+            for a, acct in posting.accounts.items():
+                store.cache.put(store.table, acct, states[a][1] + 1)  # type: ignore[index]
+            return CommitResult(status=status, body=body, replayed=False, posting=posting)
         if last_error is not None and _error_code(last_error) in _RETRYABLE_CODES:
             raise ServiceUnavailable("the database is throttling; nothing was written, retry with the same key")
         raise ConcurrentUpdate("too much contention on this account; nothing was written, retry with the same key")
@@ -477,221 +445,6 @@ class DynamoUnitOfWork(UnitOfWork):
             # record and answers with it.
             return "retry"
         raise exc
-
-
-# --------------------------------------------------------------------------- group commit
-
-
-@dataclass
-class _Ticket:
-    uow: DynamoUnitOfWork
-    claim: IdempotencyClaim
-    respond: Responder
-    done: threading.Event = field(default_factory=threading.Event)
-    result: CommitResult | None = None
-    error: BaseException | None = None
-    alone: bool = False  # decide by itself (a possible decline must be confirmed on fresh data)
-
-    def finish(self, result: CommitResult | None = None, error: BaseException | None = None) -> None:
-        self.result, self.error = result, error
-        self.done.set()
-
-    def keys(self) -> set[tuple[str, str]]:
-        out = {(self.claim.pk, self.claim.sk)}
-        out.update((r.pk, r.sk) for r in self.uow.records)
-        out.update((u.pk, u.sk) for u in self.uow.updates)
-        return out
-
-
-class _GroupCommitter:
-    """Commits concurrent movements of one account in this process as ONE transaction.
-
-    In Lambda a container serves one request at a time and every commit goes alone. In a
-    threaded process (the local server, benchmarks) threads moving the same account would
-    otherwise wait for each other's round trip: here the first becomes the leader, takes
-    every waiting movement (up to the 100-item transaction limit), applies the ledger
-    rules to them in order on the exact state, and writes account update + all entries,
-    records and idempotency records in one TransactWriteItems - the same conditions
-    (version, cumulative floor, must-not-exist) as a single commit. A member whose key is
-    already used, or whose record exists, is answered alone and the rest retried; a member
-    the floor refuses is decided by itself on confirmed data, exactly like a single commit.
-    """
-
-    MAX_ITEMS = 100
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._queues: dict[tuple[str, str], list[_Ticket]] = {}
-        self._leaders: dict[tuple[str, str], threading.Lock] = {}
-
-    def submit(
-        self, uow: DynamoUnitOfWork, account_id: str, claim: IdempotencyClaim, respond: Responder
-    ) -> CommitResult:
-        ticket = _Ticket(uow, claim, respond)
-        key = (uow.store.table, account_id)
-        with self._guard:
-            self._queues.setdefault(key, []).append(ticket)
-            leader = self._leaders.setdefault(key, threading.Lock())
-        with leader:
-            if not ticket.done.is_set():
-                with self._guard:
-                    # The leader's own movement first, then whoever waits, up to the item limit.
-                    queue = self._queues[key]
-                    queue.remove(ticket)
-                    batch = [ticket]
-                    budget = self.MAX_ITEMS - 1 - ticket.uow.item_count()
-                    while queue and queue[0].uow.item_count() <= budget:
-                        budget -= queue[0].uow.item_count()
-                        batch.append(queue.pop(0))
-                self._run(account_id, batch)
-            if ticket.alone:  # under the leader lock: meanwhile the next movements queue up
-                return ticket.uow.commit_alone(ticket.claim, ticket.respond)
-        if ticket.error is not None:
-            raise ticket.error
-        assert ticket.result is not None
-        return ticket.result
-
-    def _run(self, account_id: str, batch: list[_Ticket]) -> None:
-        if len(batch) == 1:
-            batch[0].alone = True  # nothing to combine: the single-commit path
-            batch[0].done.set()
-            return
-        store = batch[0].uow.store
-        try:
-            with store.cache.locked(store.table, [account_id]):
-                self._commit_batch(store, account_id, batch)
-        except BaseException as exc:
-            for t in batch:
-                if not t.done.is_set():
-                    t.finish(error=exc)
-            raise
-
-    def _commit_batch(self, store: DynamoStore, account_id: str, batch: list[_Ticket]) -> None:
-        max_attempts = settings().max_write_attempts
-        state = store.cache.get(store.table, account_id)
-        if state is None:
-            state = store._read_accounts([account_id])[account_id]
-        pending = list(batch)
-        transient = refreshes = 0
-        last_error: Exception | None = None
-        while pending and transient < max_attempts and refreshes < 8 * max_attempts:
-            before, version = state
-            running = before
-            members: list[tuple[_Ticket, Posting, int, dict[str, Any]]] = []
-            used: set[tuple[str, str]] = set()
-            for t in pending:
-                if t.keys() & used:
-                    continue  # same key as an earlier member: it goes in a later round
-                try:
-                    posting = t.uow.plan({account_id: running}, t.claim)
-                    status, body = t.respond(posting)
-                except InsufficientFunds:
-                    t.alone = True
-                    t.done.set()
-                    continue
-                except Exception as exc:  # noqa: BLE001 - that member's answer
-                    t.finish(error=exc)
-                    continue
-                members.append((t, posting, status, canonical(body)))
-                used |= t.keys()
-                running = posting.accounts[account_id]
-            pending = [t for t in pending if not t.done.is_set()]
-            if not members:
-                return
-            movements = [m for t, *_ in members for m in t.uow.movements]
-            transact = [members[0][0].uow._account_update(before, version, running, floor_need(before, movements))]
-            spans: list[tuple[int, int]] = []
-            for t, posting, status, body in members:
-                start = len(transact)
-                transact.extend(t.uow._put(i) for i in t.uow.entry_items(posting))
-                transact.extend(t.uow._put(r.item()) for r in t.uow.records)
-                transact.extend(t.uow._record_update(u) for u in t.uow.updates)
-                transact.append(t.uow._put(t.uow.idempotency_item(t.claim, status, body)))
-                spans.append((start, len(transact)))
-            try:
-                store.client.transact_write_items(TransactItems=transact)
-            except Exception as exc:  # noqa: BLE001 - classified below
-                last_error = exc
-                outcome = self._classify(store, exc, members, spans)
-                if outcome == "refresh":
-                    reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
-                    old = reasons[0].get("Item") if reasons else None
-                    if old is None:
-                        state = store._read_accounts([account_id])[account_id]
-                    else:
-                        item = from_item(old)
-                        state = (items.account_from_item(item), int(item["version"]))
-                        store.cache.put(store.table, state[0], state[1])
-                    refreshes += 1
-                elif outcome == "retry":
-                    _backoff(transient)
-                    transient += 1
-                pending = [t for t in pending if not t.done.is_set()]
-                continue
-            store.cache.put(store.table, running, version + 1)
-            for t, posting, status, body in members:
-                t.finish(CommitResult(status=status, body=body, replayed=False, posting=posting))
-            pending = [t for t in pending if not t.done.is_set()]
-            state = (running, version + 1)
-        for t in pending:
-            if last_error is not None and _error_code(last_error) in _RETRYABLE_CODES:
-                t.finish(error=ServiceUnavailable("the database is throttling; nothing was written, retry"))
-            else:
-                t.finish(error=ConcurrentUpdate("too much contention on this account; nothing was written, retry"))
-
-    @staticmethod
-    def _classify(
-        store: DynamoStore,
-        exc: Exception,
-        members: list[tuple[_Ticket, Posting, int, dict[str, Any]]],
-        spans: list[tuple[int, int]],
-    ) -> str:
-        """Answer the members the failure decides (replays, existing records); say what to do next."""
-        code = _error_code(exc)
-        if code != "TransactionCanceledException":
-            if code in _RETRYABLE_CODES or _is_transient_io(exc):
-                return "retry"
-            raise exc
-        reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
-        decided = False
-        for (t, *_), (start, end) in zip(members, spans, strict=True):
-            mine = reasons[start:end]
-            if not mine:
-                continue
-            idem = mine[-1]
-            if idem.get("Code") == "ConditionalCheckFailed":
-                raw = idem.get("Item")
-                old = from_item(raw) if raw is not None else store.get_item(t.claim.pk, t.claim.sk)
-                if old is not None:
-                    try:
-                        t.finish(stored_response(old, t.claim))
-                    except DomainError as err:
-                        t.finish(error=err)
-                    decided = True
-                continue
-            n_entries = len(t.uow.movements)
-            for j, rec in enumerate(t.uow.records):
-                r = mine[n_entries + j] if n_entries + j < len(mine) else {}
-                if r.get("Code") == "ConditionalCheckFailed":
-                    t.finish(error=rec.on_exists(from_item(r["Item"]) if "Item" in r else {}))
-                    decided = True
-                    break
-            if t.done.is_set():
-                continue
-            base = n_entries + len(t.uow.records)
-            for j, upd in enumerate(t.uow.updates):
-                r = mine[base + j] if base + j < len(mine) else {}
-                if r.get("Code") == "ConditionalCheckFailed":
-                    t.finish(error=upd.on_mismatch(from_item(r["Item"]) if "Item" in r else None))
-                    decided = True
-                    break
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            return "refresh"
-        if decided:
-            return "again"
-        if any(r.get("Code") in _RETRYABLE_REASONS for r in reasons):
-            return "retry"
-        return "retry"  # an entry key collided: plan again
 
 
 # --------------------------------------------------------------------------- store
