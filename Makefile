@@ -2,10 +2,20 @@
 #   make run    start DynamoDB Local + the HTTP API on http://127.0.0.1:3000 (make stop: stop DynamoDB Local)
 #   make test   lint, type-check, template checks + sam build, unit/integration/e2e tests
 SHELL := /bin/bash
-PYTHON ?= python3
+# The functions run on the python3.13 Lambda runtime; .venv (ruff, mypy, the tests), .tools-sam and sam build use
+# the same Python. PYTHON: a python3.13 on PATH that runs, else pyenv's 3.13.x (need not be the global version);
+# tools/find_python.sh looks (once, only when a rule needs it) and says how to get one if there is none.
+# Or name one: make PYTHON=/path/to/python3.13
+PYTHON_VERSION := 3.13
+PYTHON ?= $(eval PYTHON := $(shell bash tools/find_python.sh $(PYTHON_VERSION) 2>/dev/null))$(PYTHON)
+# Checks $(PYTHON) (or looks again, to print what to do) and prints its path; make stops if it is not 3.13.
+FIND_PYTHON = bash tools/find_python.sh $(PYTHON_VERSION) "$(PYTHON)"
 VENV := .venv
 PY := $(VENV)/bin/python
+# The stamps name the Python version, so a venv of an older checkout (3.11) is rebuilt, not reused.
+VENV_STAMP := $(VENV)/.installed-py$(PYTHON_VERSION)
 SAM_VENV := .tools-sam
+SAM_STAMP := $(SAM_VENV)/.installed-py$(PYTHON_VERSION)
 SAM_VERSION := 1.170.0
 # uv installs the pinned packages in seconds (pip takes most of a minute on a cold cache); it lives in its own venv.
 UV_VERSION := 0.13.9
@@ -15,16 +25,25 @@ ROLE ?= operator
 
 .PHONY: install run run-memory stop token lint typecheck template test test-unit test-integration test-e2e bench clean
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV_STAMP) node_modules/.installed
+
+# $(call make-venv,DIR): DIR/ as a uv venv of Python $(PYTHON_VERSION), kept if it already is one (its packages
+# stay, so the install after it is quick); one of another version is removed first.
+define make-venv
+@py=$$($(FIND_PYTHON)) && \
+if [ -d $(1) ] && ! bash tools/find_python.sh $(PYTHON_VERSION) $(1)/bin/python >/dev/null 2>&1; then \
+  echo "==> $(1)/ is not a Python $(PYTHON_VERSION) venv (an older checkout's?): making it anew"; rm -rf $(1); fi && \
+echo "$(UV) venv -q --allow-existing --python $$py $(1)" && $(UV) venv -q --allow-existing --python "$$py" $(1)
+endef
 
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) (the package installer) into $(UV_DIR)/"
-	$(PYTHON) -m venv $(UV_DIR)
+	@py=$$($(FIND_PYTHON)) && echo "$$py -m venv $(UV_DIR)" && "$$py" -m venv $(UV_DIR)
 	$(UV_DIR)/bin/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(VENV)/.installed: requirements-dev.txt | $(UV)
+$(VENV_STAMP): requirements-dev.txt | $(UV)
 	@echo "==> installing the pinned Python packages (requirements-dev.txt) into $(VENV)/ with uv"
-	$(UV) venv -q --allow-existing --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')" $(VENV)
+	$(call make-venv,$(VENV))
 	$(UV) pip install -q --python $(PY) -r requirements-dev.txt
 	touch $@
 
@@ -33,8 +52,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(SAM_VENV)/.installed: | $(UV)
-	$(UV) venv -q --allow-existing --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')" $(SAM_VENV)
+$(SAM_STAMP): | $(UV)
+	$(call make-venv,$(SAM_VENV))
 	$(UV) pip install -q --python $(SAM_VENV)/bin/python "aws-sam-cli==$(SAM_VERSION)"
 	touch $@
 
@@ -49,18 +68,20 @@ stop:
 	$(PY) -m tools.local_server stop
 
 # make token ROLE=customer ACCOUNT=acc_...   |   make token ROLE=partner PARTNER=p1
-token: $(VENV)/.installed
+token: $(VENV_STAMP)
 	@$(PY) -m tools.localauth $(ROLE) $(if $(ACCOUNT),--account $(ACCOUNT)) $(if $(PARTNER),--partner $(PARTNER))
 
-lint: $(VENV)/.installed
+lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.installed
+typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy shared/account_credit tools bench functions/*/*.py
 
-template: $(VENV)/.installed $(SAM_VENV)/.installed
-	bash tools/check_template.sh
+# sam build (no Docker) runs pip with the python3.13 it finds on PATH: check_template.sh puts $(PYTHON)'s folder first.
+template: $(VENV_STAMP) $(SAM_STAMP)
+	@py=$$($(FIND_PYTHON)) && echo "BUILD_PYTHON=$$py bash tools/check_template.sh" && \
+	PYTHON=$(PY) BUILD_PYTHON="$$py" bash tools/check_template.sh
 
 test-unit: install
 	$(PY) -m pytest tests/unit -q
