@@ -7,9 +7,13 @@
 #   2. IAM guard: no function policy statement may use Resource "*"
 #   3. sam validate --lint (offline; dummy region/credentials, no AWS calls)
 #   4. sam build (no Docker) into .aws-sam/check/, then assert the layer holds
-#      the account_credit package and that every native extension is arm64.
+#      the account_credit package and that every native extension is arm64 and
+#      built for the template's Python version.
 #
-# Tools: CFN_LINT (default .venv/bin/cfn-lint), SAM (default .tools-sam/bin/sam).
+# Tools: CFN_LINT (default .venv/bin/cfn-lint), SAM (default .tools-sam/bin/sam),
+# PYTHON (default .venv/bin/python, runs the checks), BUILD_PYTHON (the Python
+# of the template's runtime that sam build runs pip with; default: the one
+# tools/find_python.sh finds, as the Makefile does).
 # No rules are ignored at the moment; if one ever has to be, ignore it on the
 # resource (Metadata: cfn-lint: config: ignore_checks) with a comment saying why.
 set -euo pipefail
@@ -21,6 +25,15 @@ SAM="${SAM:-.tools-sam/bin/sam}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 TEMPLATE="template.yaml"
 BUILD_ROOT=".aws-sam/check"
+
+# One Python version throughout the template (Runtime, CompatibleRuntimes, BuildMethod).
+mapfile -t runtimes < <(grep -oE '\bpython3\.[0-9]+\b' "$TEMPLATE" | sort -u)
+if [[ ${#runtimes[@]} -ne 1 ]]; then
+  echo "$TEMPLATE should name one Python runtime, it names: ${runtimes[*]:-none}" >&2
+  exit 1
+fi
+RUNTIME="${runtimes[0]}"            # python3.13
+PY_VERSION="${RUNTIME#python}"      # 3.13
 
 export SAM_CLI_TELEMETRY=0
 # sam validate needs a region to run the SAM transform; it needs no
@@ -63,11 +76,21 @@ PY
 step "sam validate --lint"
 "$SAM" validate --lint --template-file "$TEMPLATE"
 
-# 4. Build without containers; the layer's Metadata pins python3.11/arm64, so
-#    pip fetches manylinux aarch64 wheels from PyPI.
-step "sam build (no container) -> ${BUILD_ROOT}/build"
+# 4. Build without containers; the layer's Metadata pins $RUNTIME/arm64, so
+#    pip fetches manylinux aarch64 wheels from PyPI. Without a container, sam
+#    build runs pip with the first working `python3.13` (etc.) on PATH; a pyenv
+#    shim for a version that is not selected does not run, so the folder of
+#    BUILD_PYTHON goes first on PATH for this step. That Python needs pip.
+BUILD_PYTHON=$(bash tools/find_python.sh "$PY_VERSION" "${BUILD_PYTHON:-}") || exit 1
+build_bin=$(dirname "$BUILD_PYTHON")
+if ! "$build_bin/python$PY_VERSION" -m pip --version >/dev/null 2>&1; then
+  echo "sam build runs pip with $build_bin/python$PY_VERSION, which is missing or has no pip" >&2
+  echo "(a venv's python has none): set BUILD_PYTHON to a Python $PY_VERSION install with pip, e.g. pyenv's." >&2
+  exit 1
+fi
+step "sam build (no container, $build_bin/python$PY_VERSION) -> ${BUILD_ROOT}/build"
 start=$(date +%s)
-"$SAM" build \
+PATH="$build_bin:$PATH" "$SAM" build \
   --template-file "$TEMPLATE" \
   --build-dir "${BUILD_ROOT}/build" \
   --cache-dir "${BUILD_ROOT}/cache" \
@@ -75,10 +98,11 @@ start=$(date +%s)
 echo "sam build took $(( $(date +%s) - start ))s"
 
 step "build artefacts (layer contents, arm64 binaries)"
-"$PYTHON" - "${BUILD_ROOT}/build" <<'PY'
-import pathlib, struct, sys
+"$PYTHON" - "${BUILD_ROOT}/build" "$PY_VERSION" <<'PY'
+import pathlib, re, struct, sys
 
 build = pathlib.Path(sys.argv[1])
+cpython_tag = "cpython-" + sys.argv[2].replace(".", "")  # cpython-313
 layers = [p for p in build.iterdir() if p.is_dir() and p.name.startswith("SharedLayer")]
 if len(layers) != 1:
     sys.exit(f"expected one SharedLayer build dir in {build}, found {layers}")
@@ -101,6 +125,9 @@ for so in site.rglob("*.so*"):
     machine = struct.unpack(endian + "H", head[18:20])[0]
     if machine != EM_AARCH64:
         problems.append(f"{so.relative_to(build)} is not aarch64 (e_machine={machine})")
+    tag = re.search(r"\.(cpython-\d+)-", so.name)
+    if tag and tag.group(1) != cpython_tag:
+        problems.append(f"{so.relative_to(build)} is built for {tag.group(1)}, not {cpython_tag}")
 if native == 0:
     problems.append("no native extensions found in the layer (pydantic_core expected)")
 
@@ -119,7 +146,7 @@ for name, res in built["Resources"].items():
 
 if problems:
     sys.exit("\n".join(problems))
-print(f"layer {layers[0].name}: {native} native extensions, all aarch64")
+print(f"layer {layers[0].name}: {native} native extensions, all aarch64 ({cpython_tag} or abi3)")
 PY
 
-echo "OK: template.yaml lints clean, validates, and builds (layer arm64) in ${BUILD_ROOT}/build"
+echo "OK: template.yaml lints clean, validates, and builds (layer arm64, $RUNTIME) in ${BUILD_ROOT}/build"
