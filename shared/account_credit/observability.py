@@ -11,14 +11,13 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
 metrics = Metrics()
 
-F = TypeVar("F", bound=Callable[..., Any])
 _tracer: Any = None
 _lock = threading.Lock()
 
@@ -34,7 +33,7 @@ def tracer() -> Any:
     return _tracer
 
 
-def capture_lambda_handler(handler: F) -> F:
+def capture_lambda_handler[F: Callable[..., Any]](handler: F) -> F:
     """Like ``Tracer.capture_lambda_handler``, with the tracer built at the first call."""
     traced: list[Callable[..., Any]] = []
 
