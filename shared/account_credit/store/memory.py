@@ -1,7 +1,9 @@
 """In-memory fake of the store: same items, same rules, one lock instead of DynamoDB.
 
 Used by the fast service tests and by ``make run`` when no DynamoDB is wanted.
-It stores exactly the items ``items.py`` builds, so the access patterns match.
+It stores exactly the items ``items.py`` builds, so the access patterns match, and
+``tests/integration/test_store_contract.py`` runs the same tests against it and against
+DynamoDB Local: where they differ, this fake is made to behave like DynamoDB.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from ..errors import NotFound
 from ..ids import iso, utc_now
 from . import items, keys
 from .base import CommitResult, IdempotencyClaim, Page, Responder, Store, UnitOfWork, canonical, stored_response
-from .dynamo import decode_cursor, encode_cursor
+from .dynamo import decode_cursor, encode_cursor, from_item, to_attr, to_item
+
+
+def stored(item: dict[str, Any]) -> dict[str, Any]:
+    """The item as DynamoDB would hand it back: a deep copy, tuples as lists, floats refused (TypeError)."""
+    return from_item(to_item(item))
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """DynamoDB's ``=``: the types must match too (True is not 1)."""
+    return bool(to_attr(a) == to_attr(b))
 
 
 class MemoryUnitOfWork(UnitOfWork):
@@ -33,6 +45,9 @@ class MemoryUnitOfWork(UnitOfWork):
         s = self.store
         with s.lock:
             s.commits += 1
+            # The order DynamoStore decides in: a replay first, then the ledger rules (an
+            # unknown account, the floor), then the transaction (one operation per item, records
+            # that must not exist, updates that must match), all before anything is written.
             if claim is not None and (claim.pk, claim.sk) in s.items:
                 return stored_response(s.items[(claim.pk, claim.sk)], claim)
             accounts: dict[str, Account] = {}
@@ -48,26 +63,35 @@ class MemoryUnitOfWork(UnitOfWork):
                 assert all(f is None or posting.accounts[a].balance >= f for f in floors) or (
                     posting.accounts[a].balance >= before.balance
                 )
-            for rec in self.records:
-                if (rec.pk, rec.sk) in s.items:
-                    raise rec.on_exists(dict(s.items[(rec.pk, rec.sk)]))
-            for upd in self.updates:
-                old = s.items.get((upd.pk, upd.sk))
-                if old is None or any(old.get(k) != v for k, v in upd.expect.items()):
-                    raise upd.on_mismatch(dict(old) if old else None)
             status, body = respond(posting)
             body = canonical(body)
+            entries = [stored(e) for e in self.entry_items(posting)]
+            records = [stored(rec.item()) for rec in self.records]  # TypeError for a float: nothing written
+            changes = [stored(upd.changes) for upd in self.updates]
+            touched = [(keys.account_pk(a), keys.ACCOUNT_SK) for a in posting.accounts]
+            touched += [(e["pk"], e["sk"]) for e in entries] + [(r["pk"], r["sk"]) for r in records]
+            touched += [(u.pk, u.sk) for u in self.updates] + ([(claim.pk, claim.sk)] if claim else [])
+            if len(set(touched)) != len(touched):
+                # DynamoDB refuses the whole transaction (ValidationException).
+                raise ValueError(f"a transaction may touch each item once: {sorted(touched)}")
+            for rec in self.records:
+                if (rec.pk, rec.sk) in s.items:
+                    raise rec.on_exists(stored(s.items[(rec.pk, rec.sk)]))
+            for upd in self.updates:
+                old = s.items.get((upd.pk, upd.sk))
+                if old is None or any(k not in old or not same_value(old[k], v) for k, v in upd.expect.items()):
+                    raise upd.on_mismatch(stored(old) if old else None)
             now = iso(utc_now())
             for a, after in posting.accounts.items():
                 item = s.items[(keys.account_pk(a), keys.ACCOUNT_SK)]
                 item.update(balance=after.balance, seq=after.seq, version=item["version"] + 1, updated_at=now)
                 self._index_low_balance(item)
-            for e in self.entry_items(posting):
+            for e in entries:
                 s.items[(e["pk"], e["sk"])] = e
-            for rec in self.records:
-                s.items[(rec.pk, rec.sk)] = rec.item()
-            for upd in self.updates:
-                s.items[(upd.pk, upd.sk)].update(upd.changes)
+            for r in records:
+                s.items[(r["pk"], r["sk"])] = r
+            for upd, change in zip(self.updates, changes, strict=True):
+                s.items[(upd.pk, upd.sk)].update(change)
             if claim is not None:
                 s.items[(claim.pk, claim.sk)] = self.idempotency_item(claim, status, body)
             return CommitResult(status=status, body=body, replayed=False, posting=posting)
@@ -83,7 +107,7 @@ class MemoryStore(Store):
         return MemoryUnitOfWork(self)
 
     def create_account(self, account: Account) -> None:
-        item = items.account_to_item(account)
+        item = stored(items.account_to_item(account))
         with self.lock:
             if (item["pk"], item["sk"]) in self.items:
                 raise AssertionError("account id collision")
@@ -96,14 +120,14 @@ class MemoryStore(Store):
     def get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
         with self.lock:
             item = self.items.get((pk, sk))
-            return dict(item) if item else None
+            return stored(item) if item else None
 
     def update_account(self, account_id: str, changes: dict[str, Any]) -> Account:
         with self.lock:
             item = self.items.get((keys.account_pk(account_id), keys.ACCOUNT_SK))
             if item is None:
                 raise NotFound(f"account {account_id} not found")
-            item.update(changes, version=item["version"] + 1, updated_at=iso(utc_now()))
+            item.update(stored(changes), version=item["version"] + 1, updated_at=iso(utc_now()))
             MemoryUnitOfWork._index_low_balance(item)
             return items.account_from_item(item)
 
@@ -112,21 +136,27 @@ class MemoryStore(Store):
             raise ValueError("money items are never deleted")
         with self.lock:
             item = self.items.get((pk, sk))
-            if item is None or (older_than is not None and int(item.get("version", 0)) >= older_than):
+            if item is None:
                 return False
+            if older_than is not None:
+                # DynamoDB's ``version < :v`` is false when there is no numeric version.
+                version = item.get("version")
+                if type(version) is not int or version >= older_than:
+                    return False
             del self.items[(pk, sk)]
             return True
 
     def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:
         with self.lock:
             rows = sorted(
-                (dict(i) for i in self.items.values() if i.get("gsi1pk") == keys.LOW_BALANCE_PK),
+                (stored(i) for i in self.items.values() if i.get("gsi1pk") == keys.LOW_BALANCE_PK),
                 key=lambda i: i["gsi1sk"],
             )
         if cursor:
             rows = [r for r in rows if r["gsi1sk"] > decode_cursor(cursor, None)["gsi1sk"]]
         page = rows[:limit]
-        nxt = encode_cursor({"gsi1sk": page[-1]["gsi1sk"]}) if len(rows) > limit and page else None
+        # Like a DynamoDB Query: a full page has a cursor, even when nothing follows.
+        nxt = encode_cursor({"gsi1sk": page[-1]["gsi1sk"]}) if len(page) == limit and page else None
         return [(items.account_from_item(r), int(r["version"])) for r in page], nxt, len(page)
 
     def query_prefix(
@@ -134,7 +164,7 @@ class MemoryStore(Store):
     ) -> list[dict[str, Any]]:
         with self.lock:
             rows = sorted(
-                (dict(i) for (p, sk), i in self.items.items() if p == pk and sk.startswith(sk_prefix)),
+                (stored(i) for (p, sk), i in self.items.items() if p == pk and sk.startswith(sk_prefix)),
                 key=lambda i: i["sk"],
                 reverse=newest_first,
             )
@@ -165,6 +195,6 @@ class MemoryStore(Store):
             after_sk = decode_cursor(cursor, pk)["sk"]
             rows = [r for r in rows if r["sk"] < after_sk]
         page = rows[:limit]
-        more = len(rows) > limit
-        next_cursor = encode_cursor({"pk": pk, "sk": page[-1]["sk"]}) if more and page else None
+        # Like a DynamoDB Query: a full page has a cursor, even when nothing follows.
+        next_cursor = encode_cursor({"pk": pk, "sk": page[-1]["sk"]}) if len(page) == limit and page else None
         return Page(items=[items.entry_from_item(r) for r in page], next_cursor=next_cursor)
