@@ -218,6 +218,33 @@ def test_stale_state_is_refreshed_from_the_failed_condition_without_a_read(
     assert_ledger_consistent(a, account_id)
 
 
+def test_a_stale_container_checks_the_floor_before_a_record_that_exists(table_name: str, dynamo_client: Any) -> None:
+    """The order of checks (tests/integration/test_store_contract.py) must not depend on the cache:
+    a stale container that meets both a failed floor and an existing record answers like a warm one."""
+    from account_credit.errors import Conflict
+    from account_credit.store import Record
+    from account_credit.store.keys import account_pk
+
+    warm, stale = containers(table_name, dynamo_client, 2)
+    account_id = open_funded(warm, 100)
+    stale.get_account(account_id)  # caches balance 100
+    warm.put_record(Record(pk=account_pk(account_id), sk="MARK#dup", attrs={"kind": "mark"}))
+    debit(warm, account_id, 100, "drain")
+
+    for store in (warm, stale):
+        uow = store.unit_of_work()
+        uow.move(Movement(account_id=account_id, amount=Money(-50, "USD"), type="test_debit", floor=Floor.ZERO))
+        uow.put(Record(pk=account_pk(account_id), sk="MARK#dup", attrs={"kind": "mark"}))
+        with pytest.raises(InsufficientFunds):
+            uow.commit(claim(account_id, "test", f"both-{id(store)}", {"amount": 50}), lambda p: (201, {}))
+    uow = stale.unit_of_work()  # with the funds there, the record decides
+    uow.move(Movement(account_id=account_id, amount=Money(10, "USD"), type="test_credit"))
+    uow.put(Record(pk=account_pk(account_id), sk="MARK#dup", attrs={"kind": "mark"}))
+    with pytest.raises(Conflict):
+        uow.commit(claim(account_id, "test", "record", {"amount": 10}), lambda p: (201, {}))
+    assert_ledger_consistent(warm, account_id)
+
+
 def test_transactions_page_and_filter_by_type_through_the_index(store: DynamoStore) -> None:
     account_id = open_funded(store, 1_000)
     for i in range(7):

@@ -421,6 +421,10 @@ class DynamoUnitOfWork(UnitOfWork):
                     states[a] = (items.account_from_item(old), int(old["version"]))
                     self.store.cache.put(self.store.table, states[a][0], states[a][1])  # type: ignore[index]
                     refreshed = True
+            if refreshed:
+                # Plan again on the fresh state before judging records and updates, so the
+                # floor is checked before them whether this container was warm or stale.
+                return "refreshed"
             # Layout: accounts, entries, records, updates, idempotency record.
             offset = len(transact) - len(self.records) - len(self.updates) - (1 if claim else 0)
             for j, rec in enumerate(self.records):
@@ -432,8 +436,6 @@ class DynamoUnitOfWork(UnitOfWork):
                 r = reasons[base + j] if base + j < len(reasons) else {}
                 if r.get("Code") == "ConditionalCheckFailed":
                     raise upd.on_mismatch(from_item(r["Item"]) if "Item" in r else None)
-            if refreshed:
-                return "refreshed"
             if any(r.get("Code") in _RETRYABLE_REASONS for r in reasons):
                 return "retry"
             if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
