@@ -87,7 +87,7 @@ def invoke(
 
 
 def store_client() -> Any:
-    from account_credit.http.resolver import store
+    from account_credit.platform.http.resolver import store
 
     return store().client  # type: ignore[attr-defined]
 
@@ -140,8 +140,8 @@ _deliveries: dict[str, tuple[bytes, dict[str, str]]] = {}
 
 
 def _create_card_deposit(account_id: str, key: str) -> None:
-    from account_credit.money import Money
-    from account_credit.payments import sandbox
+    from account_credit.kernel.money import Money
+    from account_credit.platform.payments import sandbox
     from tools.sandbox import local_secrets
 
     got = invoke(
@@ -322,7 +322,7 @@ def debit_operation() -> Operation:
 
 
 def _table() -> str:
-    from account_credit.config import settings
+    from account_credit.platform.config import settings
 
     return settings().table_name
 
@@ -432,7 +432,7 @@ def hot_account(threads: int, per_thread: int) -> list[Row]:
             spent[side] += time.perf_counter() - t0
     handler_rate, bare_rate = done["handler"] / spent["handler"], done["bare"] / spent["bare"]
 
-    from account_credit.http.resolver import store
+    from account_credit.platform.http.resolver import store
 
     final = store().get_account(account)
     assert final is not None
@@ -455,12 +455,12 @@ def hot_account(threads: int, per_thread: int) -> list[Row]:
 
 
 def scan_cost(accounts: int, low: int) -> list[Row]:
-    from account_credit.domain import Account, CompanyDetails, PaymentSettings
-    from account_credit.http.resolver import store
-    from account_credit.notify.mailer import OutboxMailer
-    from account_credit.services.notifications import scan_low_balances
-    from account_credit.store.dynamo import to_item
-    from account_credit.store.items import account_to_item
+    from account_credit.kernel.domain import Account, CompanyDetails, PaymentSettings
+    from account_credit.notifications.mailer import OutboxMailer
+    from account_credit.notifications.service import scan_low_balances
+    from account_credit.platform.http.resolver import store
+    from account_credit.platform.store.dynamo import to_item
+    from account_credit.platform.store.items import account_to_item
 
     s = store()
     table = _table()
@@ -547,7 +547,7 @@ NOTES = """
 3. **Cold import**: each handler module imported in a fresh interpreter vs `import boto3;
    boto3.client("dynamodb")`, medians. Handlers import no boto3 until the first call; the X-Ray SDK behind
    Powertools' Tracer (about as costly as boto3 itself) is built on the first invocation
-   (`account_credit/observability.py`), so that cost moves into the first request rather than disappearing.
+   (`account_credit/platform/observability.py`), so that cost moves into the first request rather than disappearing.
 4. **Hot account**: 32 threads of one process ordering on one account through the handler vs 32 threads
    sending the same transaction bare with only the floor condition, two alternating rounds each. There is no
    group commit: every handler movement is its own version-conditioned transaction (exact running balance on

@@ -85,8 +85,8 @@ def _post(base: str, path: str, payload: bytes, headers: dict[str, str]) -> tupl
 def card_event(deposit: dict[str, Any], action: str, amount: int | None = None) -> dict[str, Any]:
     """The Stripe-shaped event the provider would send for ``action`` on a card deposit (as GET returns it)."""
     _shared_on_path()
-    from account_credit.money import Money
-    from account_credit.payments import sandbox
+    from account_credit.kernel.money import Money
+    from account_credit.platform.payments import sandbox
 
     payment_id = deposit["payment_id"]
     money = Money(deposit["amount"], deposit["currency"])
@@ -106,7 +106,7 @@ def card_event(deposit: dict[str, Any], action: str, amount: int | None = None) 
 def deliver_card_event(base: str, event: dict[str, Any], timestamp: int | None = None) -> tuple[int, Any]:
     """Sign ``event`` with the local sandbox secret and POST it to /webhooks/sandbox."""
     _shared_on_path()
-    from account_credit.payments.sandbox import SandboxProvider
+    from account_credit.platform.payments.sandbox import SandboxProvider
 
     provider = SandboxProvider(webhook_secret=local_secrets()["sandbox_webhook_secret"])
     payload, headers = provider.signed(event, timestamp)
@@ -135,7 +135,7 @@ def bank_transfer(
 def deliver_bank_transfer(base: str, transfer: dict[str, Any], timestamp: int | None = None) -> tuple[int, Any]:
     """Sign ``transfer`` with the local bank secret (header Bank-Signature) and POST it to /webhooks/bank."""
     _shared_on_path()
-    from account_credit.payments import stripe_format
+    from account_credit.platform.payments import stripe_format
 
     payload = json.dumps(transfer, separators=(",", ":")).encode()
     signature = stripe_format.sign(payload, local_secrets()["bank_webhook_secret"], timestamp)

@@ -3,9 +3,9 @@
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_credit.api.catalog import router
-from account_credit.http.resolver import make_app
-from account_credit.observability import capture_lambda_handler, logger, metrics
+from account_credit.bootstrap import make_app
+from account_credit.catalog.router import router
+from account_credit.platform.observability import capture_lambda_handler, logger, metrics
 
 app = make_app(router)
 

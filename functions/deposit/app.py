@@ -3,10 +3,10 @@
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_credit.api.bank_transfers import router as bank_transfers_router
-from account_credit.api.deposits import router as deposits_router
-from account_credit.http.resolver import make_app
-from account_credit.observability import capture_lambda_handler, logger, metrics
+from account_credit.bank.router import router as bank_transfers_router
+from account_credit.bootstrap import make_app
+from account_credit.deposits.router import router as deposits_router
+from account_credit.platform.observability import capture_lambda_handler, logger, metrics
 
 app = make_app(deposits_router, bank_transfers_router)
 

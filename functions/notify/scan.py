@@ -3,10 +3,10 @@
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_credit.http.resolver import store
-from account_credit.notify.mailer import from_env
-from account_credit.observability import capture_lambda_handler, logger, metrics
-from account_credit.services import notifications
+from account_credit.notifications import service as notifications
+from account_credit.notifications.mailer import from_env
+from account_credit.platform.http.resolver import store
+from account_credit.platform.observability import capture_lambda_handler, logger, metrics
 
 mailer = from_env()
 

@@ -3,10 +3,10 @@
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_credit.api.orders import router as orders_router
-from account_credit.api.payment_methods import router as payment_methods_router
-from account_credit.http.resolver import make_app
-from account_credit.observability import capture_lambda_handler, logger, metrics
+from account_credit.bootstrap import make_app
+from account_credit.orders.router import router as orders_router
+from account_credit.payment_methods.router import router as payment_methods_router
+from account_credit.platform.observability import capture_lambda_handler, logger, metrics
 
 app = make_app(orders_router, payment_methods_router)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from account_credit.platform.http.problems import documented
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 GATEWAY_REF = {"$ref": "#/components/schemas/GatewayMessage"}
@@ -30,8 +32,7 @@ WRITES: dict[int, str] = {
 BODY: dict[int, str] = {415: "The body is not JSON (`Content-Type: application/json`)"}
 
 
-def problem(description: str) -> Any:  # an OpenAPIResponse of Powertools' routes
-    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+problem = documented
 
 
 def _unauthorized() -> dict[str, Any]:
@@ -68,14 +69,27 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def all_routers() -> list[Any]:
+    """Every capability's router: the whole API (a new capability adds its router here)."""
+    from account_credit.accounts.router import router as accounts
+    from account_credit.bank.router import router as bank_transfers
+    from account_credit.catalog.router import router as catalog
+    from account_credit.deposits.router import router as deposits
+    from account_credit.deposits.webhooks import router as webhooks
+    from account_credit.orders.router import router as orders
+    from account_credit.payment_methods.router import router as payment_methods
+
+    return [accounts, bank_transfers, catalog, deposits, orders, payment_methods, webhooks]
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     import json
 
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    from .api import all_routers
-    from .http.resolver import TITLE, VERSION, make_app
+    from account_credit.bootstrap import make_app
+    from account_credit.platform.http.resolver import TITLE, VERSION
 
     app = make_app(*all_routers())
     raw = app.get_openapi_json_schema(
@@ -88,7 +102,8 @@ def document() -> dict[str, Any]:
     )
     doc: dict[str, Any] = json.loads(raw)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    from .schemas import AdjustmentResult, GatewayMessage, Problem
+    from account_credit.accounts.schemas import AdjustmentResult
+    from account_credit.platform.http.problems import GatewayMessage, Problem
 
     for model in (Problem, AdjustmentResult, GatewayMessage):
         schemas[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")

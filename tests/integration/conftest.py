@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from account_credit.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.dynamo import AccountCache, DynamoStore
 from tests.integration.helpers import CallCounter
 
 

@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from account_credit.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.dynamo import AccountCache, DynamoStore
 
 
 class CallCounter:

@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
-from account_credit import deposit_schemas as ds
-from account_credit.auth import Principal, Role
-from account_credit.errors import Conflict
-from account_credit.schemas import AccountCreate
-from account_credit.services import accounts, bank
-from account_credit.services import deposits as svc
-from account_credit.store.dynamo import DynamoStore
+from account_credit.accounts import service as accounts
+from account_credit.accounts.schemas import AccountCreate
+from account_credit.bank import service as bank
+from account_credit.deposits import schemas as ds
+from account_credit.deposits import service as svc
+from account_credit.kernel.auth import Principal, Role
+from account_credit.kernel.errors import Conflict
+from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.helpers import containers
 from tests.integration.test_ledger_dynamodb import all_entries, assert_ledger_consistent
 from tests.unit import _deposit_support as sup

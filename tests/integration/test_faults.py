@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from account_credit.auth import Principal, Role
-from account_credit.domain import Floor, Movement
-from account_credit.errors import ConcurrentUpdate, InsufficientFunds, ServiceUnavailable
-from account_credit.money import Money
-from account_credit.schemas import AccountCreate, Adjustment
-from account_credit.services import accounts as svc
-from account_credit.services.idempotency import claim
-from account_credit.store.dynamo import AccountCache, DynamoStore
+from account_credit.accounts import service as svc
+from account_credit.accounts.schemas import AccountCreate, Adjustment
+from account_credit.kernel.auth import Principal, Role
+from account_credit.kernel.domain import Floor, Movement
+from account_credit.kernel.errors import ConcurrentUpdate, InsufficientFunds, ServiceUnavailable
+from account_credit.kernel.money import Money
+from account_credit.platform.idempotency import claim
+from account_credit.platform.store.dynamo import AccountCache, DynamoStore
 from tests.integration.faults import FaultInjector
 
 pytestmark = pytest.mark.integration

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from account_credit.auth import Principal, Role
-from account_credit.domain import Floor, Movement
-from account_credit.errors import ConcurrentUpdate, IdempotencyKeyReused, InsufficientFunds
-from account_credit.money import Money
-from account_credit.schemas import AccountCreate, Adjustment
-from account_credit.services import accounts as svc
-from account_credit.services.idempotency import claim
-from account_credit.store.dynamo import DynamoStore
+from account_credit.accounts import service as svc
+from account_credit.accounts.schemas import AccountCreate, Adjustment
+from account_credit.kernel.auth import Principal, Role
+from account_credit.kernel.domain import Floor, Movement
+from account_credit.kernel.errors import ConcurrentUpdate, IdempotencyKeyReused, InsufficientFunds
+from account_credit.kernel.money import Money
+from account_credit.platform.idempotency import claim
+from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.helpers import CallCounter, containers
 
 pytestmark = pytest.mark.integration
@@ -221,9 +221,9 @@ def test_stale_state_is_refreshed_from_the_failed_condition_without_a_read(
 def test_a_stale_container_checks_the_floor_before_a_record_that_exists(table_name: str, dynamo_client: Any) -> None:
     """The order of checks (tests/integration/test_store_contract.py) must not depend on the cache:
     a stale container that meets both a failed floor and an existing record answers like a warm one."""
-    from account_credit.errors import Conflict
-    from account_credit.store import Record
-    from account_credit.store.keys import account_pk
+    from account_credit.kernel.errors import Conflict
+    from account_credit.platform.store import Record
+    from account_credit.platform.store.keys import account_pk
 
     warm, stale = containers(table_name, dynamo_client, 2)
     account_id = open_funded(warm, 100)
@@ -277,7 +277,7 @@ def test_tables_come_from_the_template(dynamo_client: Any, table_name: str) -> N
 
 
 def test_unknown_account_is_not_found(store: DynamoStore) -> None:
-    from account_credit.errors import NotFound
+    from account_credit.kernel.errors import NotFound
 
     with pytest.raises(NotFound):
         debit(store, f"acc_{uuid.uuid4().hex}", 1, "nobody")

@@ -21,16 +21,17 @@ import pytest
 import requests
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from account_credit import config, schemas
-from account_credit.auth import Principal, Role
-from account_credit.domain import Account, CompanyDetails, PaymentSettings
-from account_credit.events import DomainEvent
-from account_credit.notify.mailer import SesMailer
-from account_credit.notify.rules import AlertKind
-from account_credit.services import accounts as svc
-from account_credit.services import notifications
-from account_credit.store.dynamo import AccountCache, DynamoStore
-from account_credit.store.keys import account_pk
+from account_credit.accounts import schemas
+from account_credit.accounts import service as svc
+from account_credit.kernel.auth import Principal, Role
+from account_credit.kernel.domain import Account, CompanyDetails, PaymentSettings
+from account_credit.notifications import service as notifications
+from account_credit.notifications.mailer import SesMailer
+from account_credit.notifications.rules import AlertKind
+from account_credit.platform import config
+from account_credit.platform.events import DomainEvent
+from account_credit.platform.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.keys import account_pk
 from tools import ddb_local
 from tools.local_server import LambdaContext
 from tools.streams import StreamPoller
@@ -98,7 +99,7 @@ def _load(path: Path) -> ModuleType:
 
 
 def _fresh_caches() -> None:
-    from account_credit.http import resolver
+    from account_credit.platform.http import resolver
 
     config.settings.cache_clear()
     resolver.store.cache_clear()

@@ -10,15 +10,17 @@ from typing import Any
 
 import pytest
 
-from account_credit.auth import Principal, Role
-from account_credit.errors import ConcurrentUpdate, InsufficientFunds
-from account_credit.order_config import order_settings
-from account_credit.order_schemas import OrderCancel, OrderCreate, ProductPut
-from account_credit.payments.port import SavedCard
-from account_credit.schemas import Settings
-from account_credit.services import accounts as accounts_svc
-from account_credit.services import catalog, orders, payment_methods
-from account_credit.store.dynamo import DynamoStore
+from account_credit.accounts import service as accounts_svc
+from account_credit.accounts.schemas import Settings
+from account_credit.catalog import service as catalog
+from account_credit.kernel.auth import Principal, Role
+from account_credit.kernel.errors import ConcurrentUpdate, InsufficientFunds
+from account_credit.orders import service as orders
+from account_credit.orders.config import order_settings
+from account_credit.orders.schemas import OrderCancel, OrderCreate, ProductPut
+from account_credit.payment_methods import service as payment_methods
+from account_credit.platform.payments.port import SavedCard
+from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.helpers import CallCounter, containers
 from tests.integration.test_ledger_dynamodb import all_entries, assert_ledger_consistent, open_funded
 

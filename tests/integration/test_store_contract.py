@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from account_credit.domain import Account, CompanyDetails, Floor, LedgerEntry, Movement, PaymentSettings
-from account_credit.errors import (
+from account_credit.kernel.domain import Account, CompanyDetails, Floor, LedgerEntry, Movement, PaymentSettings
+from account_credit.kernel.errors import (
     Conflict,
     CurrencyMismatchError,
     DomainError,
@@ -25,13 +25,13 @@ from account_credit.errors import (
     InvalidInput,
     NotFound,
 )
-from account_credit.ids import iso, utc_now
-from account_credit.money import Money
-from account_credit.services.idempotency import claim
-from account_credit.store import CommitResult, Posting, Record, RecordUpdate, Store
-from account_credit.store.dynamo import AccountCache, DynamoStore
-from account_credit.store.keys import account_pk
-from account_credit.store.memory import MemoryStore
+from account_credit.kernel.ids import iso, utc_now
+from account_credit.kernel.money import Money
+from account_credit.platform.idempotency import claim
+from account_credit.platform.store import CommitResult, Posting, Record, RecordUpdate, Store
+from account_credit.platform.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.keys import account_pk
+from account_credit.platform.store.memory import MemoryStore
 
 pytestmark = pytest.mark.integration
 
@@ -650,7 +650,7 @@ def test_a_full_last_page_still_has_a_cursor_and_the_next_page_is_empty(store: S
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     """Sets the time the ledger stamps on entries."""
-    from account_credit.store import base
+    from account_credit.platform.store import base
 
     def set_to(when: datetime) -> None:
         monkeypatch.setattr(base, "utc_now", lambda: when)

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from account_credit import deposit_config, payments
-from account_credit.money import Money
-from account_credit.payments import sandbox, stripe_format
-from account_credit.payments.sandbox import SandboxProvider
-from account_credit.store.memory import MemoryStore
+from account_credit.deposits import config as deposit_config
+from account_credit.kernel.money import Money
+from account_credit.platform import payments
+from account_credit.platform.payments import sandbox, stripe_format
+from account_credit.platform.payments.sandbox import SandboxProvider
+from account_credit.platform.store.memory import MemoryStore
 
 SANDBOX_SECRET = "whsec_unit_sandbox_0123456789"
 BANK_SECRET = "whsec_unit_bank_0123456789"

@@ -8,13 +8,14 @@ from typing import Any
 
 from _support import OPERATOR, adjustment
 
-from account_credit.domain import Account
-from account_credit.money import Money
-from account_credit.order_schemas import OrderCreate, ProductPut
-from account_credit.payments.port import Charge, Checkout, Refund, SavedCard, WebhookEvent
-from account_credit.services import accounts as accounts_svc
-from account_credit.services import catalog, payment_methods
-from account_credit.store.memory import MemoryStore
+from account_credit.accounts import service as accounts_svc
+from account_credit.catalog import service as catalog
+from account_credit.kernel.domain import Account
+from account_credit.kernel.money import Money
+from account_credit.orders.schemas import OrderCreate, ProductPut
+from account_credit.payment_methods import service as payment_methods
+from account_credit.platform.payments.port import Charge, Checkout, Refund, SavedCard, WebhookEvent
+from account_credit.platform.store.memory import MemoryStore
 
 PRODUCT = "ssl-ov-1y"
 PRICE = 10_000  # USD cents

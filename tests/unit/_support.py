@@ -13,9 +13,9 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
-from account_credit import schemas
-from account_credit.auth import Principal, Role
-from account_credit.domain import Account
+from account_credit.accounts import schemas
+from account_credit.kernel.auth import Principal, Role
+from account_credit.kernel.domain import Account
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"

@@ -15,11 +15,11 @@ from _support import OPERATOR, Api, Clock, account_request, load_accounts_app
 from hypothesis import HealthCheck
 from hypothesis import settings as hyp_settings
 
-from account_credit import config
-from account_credit.auth import Principal
-from account_credit.domain import Account
-from account_credit.services import accounts as svc
-from account_credit.store.memory import MemoryStore
+from account_credit.accounts import service as svc
+from account_credit.kernel.auth import Principal
+from account_credit.kernel.domain import Account
+from account_credit.platform import config
+from account_credit.platform.store.memory import MemoryStore
 
 # Deadlines make property tests flaky on a busy machine; the example counts keep them fast.
 hyp_settings.register_profile("unit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -59,7 +59,7 @@ def open_account(store: MemoryStore) -> Callable[..., Account]:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """Controls ``created_at`` of ledger entries (the unit of work reads the time from store.base)."""
-    import account_credit.store.base as base
+    import account_credit.platform.store.base as base
 
     c = Clock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     monkeypatch.setattr(base, "utc_now", c)
@@ -79,7 +79,7 @@ def accounts_app() -> ModuleType:
 @pytest.fixture
 def api(accounts_app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     """The real handler over a fresh in-memory store (``resolver.store()`` is lru_cached)."""
-    from account_credit.http import resolver
+    from account_credit.platform.http import resolver
 
     monkeypatch.setenv("STORE", "memory")
     for k, v in _POWERTOOLS_ENV.items():

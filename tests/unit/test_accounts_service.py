@@ -11,10 +11,11 @@ import pydantic
 import pytest
 from _support import OPERATOR, PARTNER_A, PARTNER_B, Clock, account_request, adjustment, customer_of
 
-from account_credit import config, schemas
-from account_credit.auth import Principal, Role
-from account_credit.domain import Account, EntryType
-from account_credit.errors import (
+from account_credit.accounts import schemas
+from account_credit.accounts import service as svc
+from account_credit.kernel.auth import Principal, Role
+from account_credit.kernel.domain import Account, EntryType
+from account_credit.kernel.errors import (
     CurrencyMismatchError,
     Forbidden,
     IdempotencyKeyReused,
@@ -22,8 +23,8 @@ from account_credit.errors import (
     InvalidInput,
     NotFound,
 )
-from account_credit.services import accounts as svc
-from account_credit.store.memory import MemoryStore
+from account_credit.platform import config
+from account_credit.platform.store.memory import MemoryStore
 
 Opener = Callable[..., Account]
 

@@ -42,7 +42,7 @@ class Apps:
 
 @pytest.fixture
 def apps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Apps]:
-    from account_credit.http import resolver
+    from account_credit.platform.http import resolver
 
     sup.configure(monkeypatch)
     monkeypatch.setenv("STORE", "memory")

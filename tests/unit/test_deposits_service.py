@@ -10,10 +10,13 @@ import _deposit_support as sup
 import pytest
 from _support import OPERATOR, PARTNER_B, customer_of
 
-from account_credit import deposit_schemas as ds
-from account_credit.deposit_config import deposit_settings, secret
-from account_credit.domain import Account, EntryType
-from account_credit.errors import (
+from account_credit.bank import references as payment_reference
+from account_credit.bank import service as bank
+from account_credit.deposits import schemas as ds
+from account_credit.deposits import service as svc
+from account_credit.deposits.config import deposit_settings, secret
+from account_credit.kernel.domain import Account, EntryType
+from account_credit.kernel.errors import (
     Conflict,
     CurrencyMismatchError,
     Forbidden,
@@ -24,12 +27,11 @@ from account_credit.errors import (
     NotFound,
     ServiceUnavailable,
 )
-from account_credit.events import EventType
-from account_credit.money import Money
-from account_credit.payments import sandbox
-from account_credit.services import bank, payment_methods, payment_reference
-from account_credit.services import deposits as svc
-from account_credit.store.memory import MemoryStore
+from account_credit.kernel.money import Money
+from account_credit.payment_methods import service as payment_methods
+from account_credit.platform.events import EventType
+from account_credit.platform.payments import sandbox
+from account_credit.platform.store.memory import MemoryStore
 
 Opener = Callable[..., Account]
 
@@ -224,7 +226,7 @@ def test_refund_takes_the_credit_back_below_zero_flags_the_account_and_is_never_
 def svc_adjust_debit(store: MemoryStore, acc: Account, amount: int) -> None:
     from _support import adjustment
 
-    from account_credit.services import accounts
+    from account_credit.accounts import service as accounts
 
     accounts.adjust(store, OPERATOR, acc.account_id, adjustment("debit", amount), f"debit-{amount}")
 
@@ -327,7 +329,7 @@ def test_a_secret_of_another_endpoint_does_not_verify(store: MemoryStore, open_a
     acc = open_account("EUR")
     dep = card_deposit(store, acc)
     payload, _ = sup.signed_card_event(sup.card_events(dep)["succeeded"]())
-    from account_credit.payments import stripe_format
+    from account_credit.platform.payments import stripe_format
 
     with pytest.raises(InvalidWebhookSignature):
         svc.receive_webhook(
@@ -398,7 +400,7 @@ def test_every_account_gets_a_unique_reference_with_a_valid_check_digit(
 
 
 def test_the_reference_is_on_the_account_view(open_account: Opener) -> None:
-    from account_credit.services import accounts
+    from account_credit.accounts import service as accounts
 
     acc = open_account("EUR")
     assert accounts.view(acc)["payment_reference"] == acc.payment_reference
@@ -701,7 +703,7 @@ def test_a_rotated_webhook_secret_applies_without_a_restart(
 ) -> None:
     import json
 
-    from account_credit.payments import stripe_format
+    from account_credit.platform.payments import stripe_format
 
     acc = open_account("EUR")
     dep = card_deposit(store, acc)

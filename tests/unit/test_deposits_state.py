@@ -1,4 +1,4 @@
-"""The deposit state machine (deposit_state.py): every order of provider events ends with the right money."""
+"""The deposit state machine (deposits/state.py): every order of provider events ends with the right money."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from account_credit.deposit_state import (
+from account_credit.deposits.service import plain
+from account_credit.deposits.state import (
     Deposit,
     DepositState,
     Method,
@@ -21,7 +22,6 @@ from account_credit.deposit_state import (
     pick_proforma,
     proforma_status,
 )
-from account_credit.services.deposits import plain
 
 AMOUNT = 10_000
 

@@ -16,10 +16,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from account_credit.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
-from account_credit.money import Money
-from account_credit.payments.port import InvalidSignature, SavedCard
-from account_credit.payments.stripe_provider import StripeProvider
+from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
+from account_credit.kernel.money import Money
+from account_credit.platform.payments.port import InvalidSignature, SavedCard
+from account_credit.platform.payments.stripe_provider import StripeProvider
 
 SECRET = "whsec_test_0123456789abcdef"
 API_KEY = "sk_test_fake_0123456789"

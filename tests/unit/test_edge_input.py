@@ -21,8 +21,8 @@ import pytest
 from _support import ROOT, Api, HttpResult, api_event, customer_claims
 
 from account_credit import openapi
-from account_credit.order_config import order_settings
-from account_credit.store.memory import MemoryStore
+from account_credit.orders.config import order_settings
+from account_credit.platform.store.memory import MemoryStore
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -57,7 +57,7 @@ class Stack:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    from account_credit.http import resolver
+    from account_credit.platform.http import resolver
 
     sup.configure(monkeypatch)
     for k, v in {

@@ -11,7 +11,7 @@ import pytest
 from _support import Api, HttpResult, api_event, customer_claims, load_event, operator_claims, partner_claims
 
 from account_credit import openapi
-from account_credit.api.accounts import router as accounts_router
+from account_credit.accounts.router import router as accounts_router
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 

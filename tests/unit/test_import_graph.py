@@ -23,3 +23,21 @@ def test_a_cycle_through_a_lazy_import_is_found(tmp_path: Path) -> None:
     assert found == [["account_credit.services.a", "account_credit.services.b"]]
     assert check_imports.main([str(tmp_path)]) == 1
     assert check_imports.main([]) == 0
+
+
+def test_the_kernel_and_the_platform_import_no_capability() -> None:
+    """kernel -> nothing but the kernel; platform -> kernel and platform; capabilities build on both."""
+    edges = check_imports.graph()
+    allowed = {
+        "account_credit.kernel": ("account_credit.kernel",),
+        "account_credit.platform": ("account_credit.kernel", "account_credit.platform"),
+    }
+    wrong = [
+        (module, target)
+        for module, targets in edges.items()
+        for layer, ok in allowed.items()
+        if module == layer or module.startswith(layer + ".")
+        for target in targets
+        if not any(target == p or target.startswith(p + ".") for p in ok)
+    ]
+    assert wrong == []

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from account_credit import ledger
-from account_credit.domain import Account, CompanyDetails, Floor, LedgerEntry, Movement, PaymentSettings
-from account_credit.errors import CurrencyMismatchError, InsufficientFunds, InvalidInput
-from account_credit.money import Money
+from account_credit.kernel import ledger
+from account_credit.kernel.domain import Account, CompanyDetails, Floor, LedgerEntry, Movement, PaymentSettings
+from account_credit.kernel.errors import CurrencyMismatchError, InsufficientFunds, InvalidInput
+from account_credit.kernel.money import Money
 
 
 def make_account(balance: int = 0, credit_limit: int = 0, currency: str = "USD", seq: int = 0) -> Account:

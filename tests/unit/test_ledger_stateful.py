@@ -8,14 +8,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from account_credit.auth import Principal, Role
-from account_credit.domain import Floor, Movement
-from account_credit.errors import IdempotencyKeyReused, InsufficientFunds
-from account_credit.money import Money
-from account_credit.schemas import AccountCreate, Adjustment, CreditLimit
-from account_credit.services import accounts as svc
-from account_credit.services.idempotency import claim
-from account_credit.store.memory import MemoryStore
+from account_credit.accounts import service as svc
+from account_credit.accounts.schemas import AccountCreate, Adjustment, CreditLimit
+from account_credit.kernel.auth import Principal, Role
+from account_credit.kernel.domain import Floor, Movement
+from account_credit.kernel.errors import IdempotencyKeyReused, InsufficientFunds
+from account_credit.kernel.money import Money
+from account_credit.platform.idempotency import claim
+from account_credit.platform.store.memory import MemoryStore
 
 OPERATOR = Principal(subject="model", role=Role.OPERATOR)
 amounts = st.integers(min_value=1, max_value=300_000)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from account_credit.money import CurrencyMismatch, Money, UnknownCurrency, exponent, is_currency, prorate
+from account_credit.kernel.money import CurrencyMismatch, Money, UnknownCurrency, exponent, is_currency, prorate
 
 # One currency per minor-unit exponent the service knows.
 EXPONENT_OF = {"JPY": 0, "USD": 2, "KWD": 3}

@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from _support import EVENTS, OPERATOR, account_request
 
-from account_credit import schemas
-from account_credit.domain import Account
-from account_credit.errors import InsufficientFunds
-from account_credit.notify.messages import Email
-from account_credit.services import accounts as svc
-from account_credit.services import notifications
-from account_credit.store.dynamo import to_item
-from account_credit.store.items import account_from_item
-from account_credit.store.keys import ACCOUNT_SK, account_pk
-from account_credit.store.memory import MemoryStore
+from account_credit.accounts import schemas
+from account_credit.accounts import service as svc
+from account_credit.kernel.domain import Account
+from account_credit.kernel.errors import InsufficientFunds
+from account_credit.notifications import service as notifications
+from account_credit.notifications.messages import Email
+from account_credit.platform.store.dynamo import to_item
+from account_credit.platform.store.items import account_from_item
+from account_credit.platform.store.keys import ACCOUNT_SK, account_pk
+from account_credit.platform.store.memory import MemoryStore
 from tools import streams
 
 

@@ -1,5 +1,5 @@
-"""When an account change deserves an alert (notify/rules.py), once per crossing through the service,
-and what the emails say (notify/messages.py): amounts per currency, languages, HTML escaping."""
+"""When an account change deserves an alert (notifications/rules.py), once per crossing through the service,
+and what the emails say (notifications/messages.py): amounts per currency, languages, HTML escaping."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from test_notify_fakes import Feed, RecordingMailer
 
-from account_credit.domain import Account, CompanyDetails, PaymentSettings
-from account_credit.notify import messages
-from account_credit.notify.mailer import OutboxMailer
-from account_credit.notify.rules import AlertKind, Decision, below, decide
-from account_credit.services import notifications
-from account_credit.store.keys import account_pk
-from account_credit.store.memory import MemoryStore
+from account_credit.kernel.domain import Account, CompanyDetails, PaymentSettings
+from account_credit.notifications import messages
+from account_credit.notifications import service as notifications
+from account_credit.notifications.mailer import OutboxMailer
+from account_credit.notifications.rules import AlertKind, Decision, below, decide
+from account_credit.platform.store.keys import account_pk
+from account_credit.platform.store.memory import MemoryStore
 
 LOW = AlertKind.LOW_BALANCE
 CREDIT = AlertKind.CREDIT_IN_USE
@@ -448,7 +448,7 @@ def test_html_lang_names_the_language_of_the_text_after_fallback() -> None:
 def test_a_line_break_in_the_company_name_is_refused_at_the_api() -> None:
     import pydantic
 
-    from account_credit import schemas
+    from account_credit.accounts import schemas
 
     with pytest.raises(pydantic.ValidationError):
         schemas.Company(name="Acme\nBcc: someone@else.test")

@@ -21,14 +21,14 @@ import pytest
 from _support import OPERATOR, ROOT, LambdaContext
 from test_notify_fakes import Feed, RecordingMailer, SenderKilled, SesDown, load_stream_event, passes_notify_filter
 
-from account_credit import schemas
-from account_credit.domain import Account, CompanyDetails, PaymentSettings
-from account_credit.notify.mailer import OutboxMailer
-from account_credit.notify.rules import AlertKind
-from account_credit.services import accounts as svc
-from account_credit.services import notifications
-from account_credit.store.keys import account_pk
-from account_credit.store.memory import MemoryStore
+from account_credit.accounts import schemas
+from account_credit.accounts import service as svc
+from account_credit.kernel.domain import Account, CompanyDetails, PaymentSettings
+from account_credit.notifications import service as notifications
+from account_credit.notifications.mailer import OutboxMailer
+from account_credit.notifications.rules import AlertKind
+from account_credit.platform.store.keys import account_pk
+from account_credit.platform.store.memory import MemoryStore
 
 SAMPLE = "acc_01jq8sample0000000000000001"  # the account of the sample stream events
 LOW = AlertKind.LOW_BALANCE
@@ -400,8 +400,8 @@ def test_alerts_of_two_accounts_at_the_same_version_are_two_outbox_files(tmp_pat
 @pytest.fixture
 def notify_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, MemoryStore, Path]]:
     """functions/notify/app.py over the in-memory store, emails in a temp outbox (both chosen from the env)."""
-    from account_credit import config
-    from account_credit.http import resolver
+    from account_credit.platform import config
+    from account_credit.platform.http import resolver
 
     outbox = tmp_path / "outbox"
     monkeypatch.setenv("STORE", "memory")

@@ -12,12 +12,13 @@ import pytest
 from _order_support import PRODUCT, add_product, order, set_up
 from _support import OPERATOR, account_request, customer_of
 
-from account_credit.errors import Forbidden, InvalidInput
-from account_credit.order_config import order_settings
-from account_credit.order_schemas import OrderCreate, ProductPut
-from account_credit.services import accounts as accounts_svc
-from account_credit.services import catalog, orders
-from account_credit.store.memory import MemoryStore
+from account_credit.accounts import service as accounts_svc
+from account_credit.catalog import service as catalog
+from account_credit.kernel.errors import Forbidden, InvalidInput
+from account_credit.orders import service as orders
+from account_credit.orders.config import order_settings
+from account_credit.orders.schemas import OrderCreate, ProductPut
+from account_credit.platform.store.memory import MemoryStore
 
 
 class CountingStore(MemoryStore):

@@ -15,12 +15,12 @@ import pytest
 from _order_support import PRICE, FakeProvider, add_product, balance_of, entries_of, events_of, order, set_up
 from _support import customer_of
 
-from account_credit.domain import Account
-from account_credit.errors import InsufficientFunds
-from account_credit.order_config import order_settings
-from account_credit.order_decision import PaymentContext, PayMethod, attempts, covers, decide, split
-from account_credit.services import orders
-from account_credit.store.memory import MemoryStore
+from account_credit.kernel.domain import Account
+from account_credit.kernel.errors import InsufficientFunds
+from account_credit.orders import service as orders
+from account_credit.orders.config import order_settings
+from account_credit.orders.decision import PaymentContext, PayMethod, attempts, covers, decide, split
+from account_credit.platform.store.memory import MemoryStore
 
 B, CARD, C = PayMethod.BALANCE, PayMethod.CARD, PayMethod.CREDIT
 

@@ -12,8 +12,8 @@ import pytest
 from _support import ROOT, Api, customer_claims, partner_claims
 
 from account_credit import openapi
-from account_credit.order_config import order_settings
-from account_credit.store.memory import MemoryStore
+from account_credit.orders.config import order_settings
+from account_credit.platform.store.memory import MemoryStore
 
 PRODUCT = {"name": "OV SSL", "term_months": 12, "prices": {"USD": 10_000, "EUR": 9_000}}
 
@@ -32,7 +32,7 @@ def load_function(name: str) -> ModuleType:
 @pytest.fixture
 def apis(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Api]]:
     """order, catalog and accounts handlers sharing one fresh in-memory store."""
-    from account_credit.http import resolver
+    from account_credit.platform.http import resolver
 
     for k, v in {
         "STORE": "memory",

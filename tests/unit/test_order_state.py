@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from account_credit.money import Money
-from account_credit.order_state import TRANSITIONS, Order, OrderNotCancellable, OrderState, PaidBy
+from account_credit.kernel.money import Money
+from account_credit.orders.state import TRANSITIONS, Order, OrderNotCancellable, OrderState, PaidBy
 
 
 def stored(state: str = "paid", method: str = "balance", **payment: Any) -> dict[str, Any]:

@@ -21,20 +21,20 @@ from _order_support import (
 )
 from _support import OPERATOR, PARTNER_A, account_request, customer_of
 
-from account_credit.domain import Account
-from account_credit.errors import (
+from account_credit.accounts import service as accounts_svc
+from account_credit.kernel.domain import Account
+from account_credit.kernel.errors import (
     IdempotencyKeyReused,
     InsufficientFunds,
     InvalidInput,
     NotFound,
     ServiceUnavailable,
 )
-from account_credit.money import Money
-from account_credit.order_config import order_settings
-from account_credit.order_schemas import OrderCancel, OrderCreate
-from account_credit.services import accounts as accounts_svc
-from account_credit.services import orders
-from account_credit.store.memory import MemoryStore
+from account_credit.kernel.money import Money
+from account_credit.orders import service as orders
+from account_credit.orders.config import order_settings
+from account_credit.orders.schemas import OrderCancel, OrderCreate
+from account_credit.platform.store.memory import MemoryStore
 
 Opener = Callable[..., Account]
 

@@ -1,0 +1,1 @@
+"""Accounts: open, read, details, settings, credit limit, adjustments, transactions."""

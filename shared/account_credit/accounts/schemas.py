@@ -1,0 +1,238 @@
+"""Request and response bodies of the HTTP API (pydantic). The OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from account_credit.kernel.money import currencies, is_currency
+
+Language = Literal["en", "sk"]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+# Free text is trimmed, must not be blank, and its limits apply to the trimmed text; the OpenAPI document states
+# exactly that as a pattern. No control characters (they would end up in email headers and PDFs); C1 controls
+# and the BOM are refused too, since JSON Schema's and the validator's ideas of "whitespace" differ on them.
+_C0_C1 = "\\x00-\\x1f\\x7f-\\x9f\\ufeff"
+_C0_C1_BUT_NEWLINES = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ufeff"
+
+
+def trimmed_text(min_length: int, max_length: int, multiline: bool = False) -> Any:
+    """A string type: surrounding whitespace is dropped, then min_length..max_length characters remain."""
+    bad = _C0_C1_BUT_NEWLINES if multiline else _C0_C1
+    inner = f"[^{bad}]{{{max(min_length - 2, 0)},{max_length - 2}}}"
+    pattern = (
+        rf"^\s*[^\s{bad}](?:{inner}[^\s{bad}])?\s*$" if min_length <= 1 else rf"^\s*[^\s{bad}]{inner}[^\s{bad}]\s*$"
+    )
+    forbidden = re.compile(f"[{bad}]")
+
+    def check(value: str) -> str:
+        if not min_length <= len(value) <= max_length:
+            raise ValueError(f"must be {min_length} to {max_length} characters (not counting surrounding spaces)")
+        if forbidden.search(value):
+            raise ValueError("must not contain control characters" + ("" if multiline else " or line breaks"))
+        return value
+
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True),
+        AfterValidator(check),
+        Field(json_schema_extra={"pattern": pattern}),
+    ]
+
+
+if TYPE_CHECKING:  # to a type checker they are strings
+    Text = str
+    Reason = str
+    PostalCode = str
+else:
+    Text = trimmed_text(1, 200)
+    Reason = trimmed_text(3, 500, multiline=True)
+    PostalCode = trimmed_text(1, 20)
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+def _supported_currency(v: str) -> str:
+    if not is_currency(v):
+        raise ValueError(f"{v!r} is not a supported ISO 4217 currency code")
+    return v
+
+
+CurrencyCode = Annotated[
+    str, AfterValidator(_supported_currency), Field(json_schema_extra={"enum": currencies()}, examples=["EUR"])
+]
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,255}$")]
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema's integer: 2500 and 2500.0 are the same number; 2500.5, "2500" and true are not integers."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused and nothing is coerced. Money and counts must be JSON
+    integers (not "10", not true, not 10.5), flags JSON booleans (not "yes", not 0), text JSON strings."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_integers(cls, data: Any) -> Any:
+        return _integral(data)
+
+
+class Company(Strict):
+    name: Text
+    address_line1: Text | None = None
+    address_line2: Text | None = None
+    address_line3: Text | None = None
+    city: Text | None = None
+    postal_code: PostalCode | None = None
+    state: Text | None = None
+    country: Country | None = Field(default=None, description="ISO 3166-1 alpha-2")
+
+
+class CompanyPatch(Strict):
+    name: Text | SkipJsonSchema[None] = Field(default=None, description="Cannot be removed (null is refused)")
+    address_line1: Text | None = None
+    address_line2: Text | None = None
+    address_line3: Text | None = None
+    city: Text | None = None
+    postal_code: PostalCode | None = None
+    state: Text | None = None
+    country: Country | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_null(cls, v: str | None) -> str:
+        if v is None:
+            raise ValueError("company name cannot be removed")
+        return v
+
+
+class AccountCreate(Strict):
+    currency: CurrencyCode = Field(description="ISO 4217 code, fixed for the life of the account")
+    company: Company
+    billing_emails: list[Email] = Field(min_length=1, max_length=10)
+    partner_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        default=None, description="Managing partner; a partner caller always opens accounts for itself"
+    )
+    language: Language = Field(default="en", description="Language of the account's emails")
+
+
+class AccountPatch(Strict):
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"minProperties": 1})
+
+    company: CompanyPatch | None = None
+    billing_emails: list[Email] | None = Field(default=None, min_length=1, max_length=10)
+    language: Language | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> AccountPatch:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give company, billing_emails and/or language")
+        return self
+
+
+class Settings(Strict):
+    # The document states the rule of _consistent too: "card" needs cards_enabled, "balance" bill_to_balance.
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "if": {"properties": {"default_method": {"const": "card"}}, "required": ["default_method"]},
+            "then": {"properties": {"cards_enabled": {"const": True}}},
+            "else": {"properties": {"bill_to_balance": {"const": True}}},
+        },
+    )
+
+    bill_to_balance: bool = Field(description="Pay orders from the account balance")
+    cards_enabled: bool = Field(description="Allow card payments")
+    default_method: Literal["balance", "card"] = Field(
+        default="balance",
+        validate_default=True,
+        description="'card' needs cards_enabled, 'balance' needs bill_to_balance",
+    )
+    low_balance_threshold: int | None = Field(
+        default=None, ge=0, le=10**13, description="Minor units; email when the balance falls below it. null = no alert"
+    )
+
+    @field_validator("default_method")
+    @classmethod
+    def _consistent(cls, method: str, info: ValidationInfo) -> str:
+        if method == "card" and info.data.get("cards_enabled") is False:
+            raise ValueError("default_method 'card' needs cards_enabled")
+        if method == "balance" and info.data.get("bill_to_balance") is False:
+            raise ValueError("default_method 'balance' needs bill_to_balance")
+        return method
+
+
+class CreditLimit(Strict):
+    credit_limit: int = Field(ge=0, le=10**13, description="Minor units of the account's currency")
+
+
+class Adjustment(Strict):
+    type: Literal["credit", "debit"]
+    amount: int = Field(gt=0, le=10**13, description="Minor units, positive; `type` gives the direction")
+    reason: Reason
+    currency: CurrencyCode | None = Field(default=None, description="If given, must equal the account's currency")
+
+
+class AccountView(BaseModel):
+    account_id: str
+    currency: str
+    company: Company
+    billing_emails: list[str]
+    partner_id: str | None
+    settings: Settings
+    balance: int
+    credit_limit: int
+    available: int = Field(description="balance + credit_limit: what can be spent now including credit")
+    payment_reference: str | None = Field(
+        default=None, description="Give it with every bank transfer (variable symbol); it has a check digit"
+    )
+    created_at: str
+    updated_at: str
+    language: str
+
+
+class Entry(BaseModel):
+    entry_id: str
+    account_id: str
+    seq: int
+    type: str
+    amount: int = Field(description="Signed minor units: positive credits, negative debits")
+    currency: str
+    balance_after: int
+    created_at: str
+    description: str
+    actor: str
+    reference: dict[str, str]
+
+
+class AdjustmentResult(BaseModel):
+    entry: Entry
+    balance: int
+    available: int
+
+
+class EntryPage(BaseModel):
+    items: list[Entry]
+    next_cursor: str | None

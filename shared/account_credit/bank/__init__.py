@@ -1,0 +1,1 @@
+"""Bank transfers: payment references, proformas, incoming transfers and the suspense list."""

@@ -1,0 +1,560 @@
+"""Bank transfers: payment references, proforma invoices, incoming transfers and the suspense list.
+
+Payment reference (the Slovak "variable symbol"): 10 digits, never starting with 0 (banks drop
+leading zeros): 9 random digits and a weighted mod-11 check digit (weights 10..2), which catches
+every single mistyped digit and every swap of two adjacent digits, so a typo lands in suspense
+instead of on someone else's account. Bases whose check value would be 10 are not used. Each
+reference is reserved with a must-not-exist item ``REF#<reference>`` / ``REF`` -> account.
+
+Proforma numbers ``PF-<year>-<n:06d>``: one counter item per year ``COUNTER#PROFORMA#<year>``
+/ ``COUNTER``. The number is taken in the same transaction that writes the proforma
+(counter ``SET value = n`` conditioned on ``value = n - 1``), so the series has no gaps: a
+number exists only if its proforma was committed. Contention retries with the next number.
+
+Incoming transfers (bank webhook or an operator): dedup item ``BANKTRANSFER#<transfer_id>`` /
+``BANKTRANSFER`` (must not exist) + idempotency record keyed on the transfer id. Matched by
+reference -> credited in one transaction with the ledger entry and linked to the account's
+proforma (oldest open one whose outstanding amount it equals, else the oldest open one; a new
+deposit without a proforma if none is open). Unmatched (no / invalid / unknown reference) or
+in another currency than the account: kept as ``SUSPENSE`` / ``TRANSFER#<transfer_id>`` until an
+operator assigns it to an account (credited once) or marks it returned. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from account_credit.bank.references import allocate_reference, normalise_reference, reference_key, valid_reference
+from account_credit.deposits import schemas as ds
+from account_credit.deposits.config import deposit_settings, secret
+from account_credit.deposits.records import (
+    DEPOSIT_PREFIX,
+    MAX_ATTEMPTS,
+    AlreadyRecorded,
+    StaleDeposit,
+    backoff,
+    deposit_key,
+    deposit_update,
+    logger,
+    plain,
+    refuse,
+    view,
+)
+from account_credit.deposits.state import OPEN_PROFORMA, Deposit, DepositState, Method, on_transfer, pick_proforma
+from account_credit.kernel.auth import Principal
+from account_credit.kernel.domain import Account, EntryType, Movement
+from account_credit.kernel.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    CurrencyMismatchError,
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotConfigured,
+    NotFound,
+)
+from account_credit.kernel.ids import iso, new_id, utc_now
+from account_credit.kernel.money import Money
+from account_credit.platform import idempotency
+from account_credit.platform.events import DomainEvent, EventType
+from account_credit.platform.payments import stripe_format
+from account_credit.platform.payments.port import InvalidSignature
+from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, RecordUpdate, Store
+from account_credit.platform.store.base import stored_response
+from account_credit.platform.store.keys import account_pk
+
+SIGNATURE_HEADER = "Bank-Signature"
+SUSPENSE_PK = "SUSPENSE"
+SUSPENSE_PREFIX = "TRANSFER#"
+# How many of an account's latest deposits are searched for an open proforma.
+PROFORMA_LOOKBACK = 200
+
+
+# --------------------------------------------------------------------------- payment reference
+
+
+def ensure_reference(store: Store, account: Account) -> str:
+    """The account's reference; accounts opened before references existed get one now."""
+    if account.payment_reference:
+        return account.payment_reference
+    reference = allocate_reference(store, account.account_id)
+    store.update_account(account.account_id, {"payment_reference": reference})
+    return reference
+
+
+# --------------------------------------------------------------------------- proforma
+
+
+def _counter_key(year: int) -> tuple[str, str]:
+    return f"COUNTER#PROFORMA#{year}", "COUNTER"
+
+
+class _CounterMoved(DomainError):
+    status = 409
+
+
+class _Exists(DomainError):
+    status = 409
+
+
+def issue_proforma(
+    store: Store, principal: Principal, account: Account, amount: Money, claim: IdempotencyClaim
+) -> CommitResult:
+    """A pending bank-transfer deposit with its proforma invoice (next number of the series)."""
+    cfg = deposit_settings()
+    seller = cfg.seller()
+    if not seller["name"] or not seller["iban"]:
+        raise NotConfigured("the seller's bank details (SELLER_NAME, SELLER_IBAN) are not configured")
+    reference = ensure_reference(store, account)
+    deposit_id = new_id("dep")
+    for attempt in range(4 * MAX_ATTEMPTS):
+        issued = utc_now()
+        counter = _counter_key(issued.year)
+        current = store.get_item(*counter)
+        if current is None:
+            with contextlib.suppress(_Exists):
+                store.put_record(
+                    Record(*counter, attrs={"kind": "counter", "value": 0}, on_exists=lambda _o: _Exists("exists"))
+                )
+            continue
+        n = int(current["value"]) + 1
+        number = f"PF-{issued.year}-{n:06d}"
+        now = iso(issued)
+        proforma = {
+            "number": number,
+            "issued_at": now,
+            "due_date": (issued + timedelta(days=cfg.proforma_due_days)).date().isoformat(),
+            "amount": amount.amount,
+            "currency": amount.currency,
+            "payment_reference": reference,
+            "seller": seller,
+            "buyer": {
+                "account_id": account.account_id,
+                "company": {k: v for k, v in vars(account.company).items() if v is not None},
+                "billing_emails": list(account.billing_emails),
+            },
+        }
+        deposit = Deposit(
+            deposit_id=deposit_id,
+            account_id=account.account_id,
+            method=Method.BANK_TRANSFER,
+            currency=amount.currency,
+            amount=amount.amount,
+            state=DepositState.PENDING,
+            created_at=now,
+            updated_at=now,
+            actor=principal.actor,
+            payment_reference=reference,
+            proforma=proforma,
+        )
+        uow = store.unit_of_work()
+        uow.update(
+            RecordUpdate(
+                *counter,
+                changes={"value": n},
+                expect={"value": n - 1},
+                on_mismatch=lambda _old: _CounterMoved("the proforma counter moved"),
+            )
+        )
+        uow.put(Record(*deposit_key(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
+        uow.put(
+            Record(
+                f"PROFORMA#{number}",
+                "PROFORMA",
+                attrs={
+                    "kind": "proforma",
+                    "number": number,
+                    "account_id": account.account_id,
+                    "deposit_id": deposit_id,
+                },
+                # Another proforma took this number meanwhile (its counter update is then refused too).
+                on_exists=lambda _old: _CounterMoved("the proforma number was taken"),
+            )
+        )
+        uow.emit(
+            DomainEvent(
+                account_id=account.account_id,
+                type=EventType.PROFORMA_ISSUED,
+                payload={
+                    "deposit_id": deposit_id,
+                    "number": number,
+                    "amount": amount.amount,
+                    "currency": amount.currency,
+                    "payment_reference": reference,
+                    "due_date": proforma["due_date"],
+                },
+            )
+        )
+
+        def respond(_posting: Posting, d: Deposit = deposit) -> tuple[int, dict[str, Any]]:
+            return 201, {**view(d), "checkout": None}
+
+        try:
+            return uow.commit(claim, respond)
+        except _CounterMoved:
+            backoff(min(attempt, 6))
+    raise ConcurrentUpdate("too many proformas issued at once; nothing was written, retry with the same key")
+
+
+# --------------------------------------------------------------------------- incoming transfers
+
+
+def transfer_key(transfer_id: str) -> tuple[str, str]:
+    return f"BANKTRANSFER#{transfer_id}", "BANKTRANSFER"
+
+
+def suspense_key(transfer_id: str) -> tuple[str, str]:
+    return SUSPENSE_PK, SUSPENSE_PREFIX + transfer_id
+
+
+def receive_bank_webhook(store: Store, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    """``POST /webhooks/bank``: a signed transfer notification (same scheme as Stripe, own secret and header)."""
+    try:
+        body = stripe_format.verify(
+            payload, stripe_format.header(headers, SIGNATURE_HEADER), secret("bank_webhook_secret")
+        )
+    except InvalidSignature as exc:
+        refuse("bank", exc)
+    try:
+        transfer = ds.IncomingTransfer.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        logger.error("signed bank transfer refused as malformed", extra={"field": field, "error": first.get("msg")})
+        raise InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field) from None
+    result = record_transfer(store, transfer, actor="bank")
+    return {
+        "received": True,
+        "provider": "bank",
+        "transfer_id": transfer.transfer_id,
+        "outcome": result["outcome"],
+        "account_id": result.get("account_id"),
+        "deposit_id": result.get("deposit_id"),
+        "reason": result.get("reason"),
+    }
+
+
+def record_by_operator(store: Store, principal: Principal, transfer: ds.IncomingTransfer) -> dict[str, Any]:
+    """``POST /bank-transfers``: an operator records a transfer from the bank statement (same path as the webhook)."""
+    principal.require_operator("record bank transfers")
+    return record_transfer(store, transfer, actor=principal.actor)
+
+
+def _transfer_info(t: ds.IncomingTransfer, now: str) -> dict[str, Any]:
+    return {
+        "transfer_id": t.transfer_id,
+        "amount": t.amount,
+        "currency": t.currency,
+        "booked_date": t.booked_date.isoformat(),
+        "reference": t.reference,
+        "payer_name": t.payer.name if t.payer else None,
+        "payer_iban": t.payer.iban if t.payer else None,
+        "received_at": now,
+    }
+
+
+def _result(item: dict[str, Any], outcome: str) -> dict[str, Any]:
+    return ds.TransferResult(
+        transfer_id=item["transfer_id"],
+        outcome=outcome,  # type: ignore[arg-type]
+        status=item["status"],
+        reason=item.get("reason"),
+        account_id=item.get("account_id"),
+        deposit_id=item.get("deposit_id"),
+        proforma_number=item.get("proforma_number"),
+    ).model_dump(mode="json")
+
+
+def record_transfer(store: Store, t: ds.IncomingTransfer, *, actor: str) -> dict[str, Any]:
+    """Credit a matched transfer once, or keep it in suspense. A transfer id seen before changes nothing."""
+    seen = store.get_item(*transfer_key(t.transfer_id))
+    if seen is not None:
+        return _result(seen, "duplicate")
+    account, reason = match(store, t)
+    try:
+        if account is None:
+            return _to_suspense(store, t, reason or "unknown_reference", actor)
+        claim = idempotency.claim(
+            account.account_id,
+            "bank-transfer",
+            t.transfer_id,
+            {"transfer_id": t.transfer_id, "amount": t.amount, "currency": t.currency},
+        )
+        result = _credit(store, account, t, _transfer_info(t, iso(utc_now())), actor, claim, suspense=None)
+    except (AlreadyRecorded, IdempotencyKeyReused):
+        again = store.get_item(*transfer_key(t.transfer_id))
+        if again is None:  # pragma: no cover - the record is committed before anyone sees the duplicate
+            raise ConcurrentUpdate("the transfer is being recorded; retry") from None
+        return _result(again, "duplicate")
+    if result.replayed:
+        return {**result.body, "outcome": "duplicate"}
+    return result.body
+
+
+def match(store: Store, t: ds.IncomingTransfer) -> tuple[Account | None, str | None]:
+    """The account a transfer belongs to, or None and why it goes to suspense."""
+    reference = normalise_reference(t.reference)
+    if reference is None:
+        return None, "no_reference"
+    if not valid_reference(reference):
+        return None, "invalid_reference"
+    ref = store.get_item(*reference_key(reference))
+    account = store.get_account(ref["account_id"]) if ref else None
+    if account is None:
+        return None, "unknown_reference"
+    if account.currency != t.currency:
+        return None, "currency_mismatch"
+    return account, None
+
+
+def _to_suspense(store: Store, t: ds.IncomingTransfer, reason: str, actor: str) -> dict[str, Any]:
+    now = iso(utc_now())
+    info = _transfer_info(t, now)
+    uow = store.unit_of_work()
+    record = {
+        "kind": "bank_transfer",
+        "transfer_id": t.transfer_id,
+        "status": "suspense",
+        "reason": reason,
+        "transfer": info,
+        "actor": actor,
+        "created_at": now,
+    }
+    uow.put(Record(*transfer_key(t.transfer_id), attrs=record, on_exists=lambda old: AlreadyRecorded(old)))
+    uow.put(
+        Record(
+            *suspense_key(t.transfer_id),
+            attrs={
+                "kind": "suspense",
+                "transfer_id": t.transfer_id,
+                "state": "open",
+                "reason": reason,
+                "transfer": info,
+                "message": t.message,
+                "received_at": now,
+                "actor": actor,
+            },
+            on_exists=lambda old: AlreadyRecorded(old),
+        )
+    )
+    uow.commit(None, lambda _p: (201, {}))
+    return _result(record, "suspense")
+
+
+def _credit(
+    store: Store,
+    account: Account,
+    t: ds.IncomingTransfer,
+    info: dict[str, Any],
+    actor: str,
+    claim: IdempotencyClaim,
+    suspense: dict[str, Any] | None,
+) -> CommitResult:
+    """One transaction: ledger entry + balance, the deposit (proforma) it pays, the transfer record,
+    the suspense item (when assigned), the "deposit received" event and the idempotency record."""
+    account_id = account.account_id
+    for attempt in range(MAX_ATTEMPTS):
+        rows = store.query_prefix(account_pk(account_id), DEPOSIT_PREFIX, limit=PROFORMA_LOOKBACK, newest_first=True)
+        open_ones = [Deposit.from_item(r) for r in rows if r.get("state") in OPEN_PROFORMA]
+        target = pick_proforma(open_ones, t.amount)
+        now = iso(utc_now())
+        uow = store.unit_of_work()
+        if target is not None:
+            transition = on_transfer(target, t.amount, info)
+            deposit_after = Deposit.from_item({**target.attrs(), **plain(transition.changes)})
+            uow.update(deposit_update(target, transition.changes, now))
+        else:
+            deposit_after = Deposit(
+                deposit_id=new_id("dep"),
+                account_id=account_id,
+                method=Method.BANK_TRANSFER,
+                currency=t.currency,
+                amount=t.amount,
+                state=DepositState.CREDITED,
+                credited_amount=t.amount,
+                created_at=now,
+                updated_at=now,
+                actor=actor,
+                payment_reference=account.payment_reference,
+                transfers=(info,),
+            )
+            uow.put(Record(*deposit_key(account_id, deposit_after.deposit_id), attrs=plain(deposit_after.attrs())))
+        number = deposit_after.proforma["number"] if deposit_after.proforma else None
+        reference = {"transfer_id": t.transfer_id, "deposit_id": deposit_after.deposit_id}
+        if number:
+            reference["proforma_number"] = number
+        uow.move(
+            Movement(
+                account_id=account_id,
+                amount=Money(t.amount, account.currency),
+                type=EntryType.DEPOSIT_BANK_TRANSFER,
+                description=f"Bank transfer {t.transfer_id}" + (f" for proforma {number}" if number else ""),
+                actor=actor,
+                reference=reference,
+            )
+        )
+        record = {
+            "kind": "bank_transfer",
+            "transfer_id": t.transfer_id,
+            "status": "credited",
+            "account_id": account_id,
+            "deposit_id": deposit_after.deposit_id,
+            "proforma_number": number,
+            "transfer": info,
+            "actor": actor,
+            "created_at": now,
+        }
+        if suspense is None:
+            uow.put(Record(*transfer_key(t.transfer_id), attrs=record, on_exists=lambda old: AlreadyRecorded(old)))
+        else:
+            uow.update(
+                RecordUpdate(
+                    *transfer_key(t.transfer_id),
+                    changes={k: record[k] for k in ("status", "account_id", "deposit_id", "proforma_number")},
+                    expect={"status": "suspense"},
+                    on_mismatch=lambda _old: Conflict(f"transfer {t.transfer_id} is no longer in suspense"),
+                )
+            )
+            uow.update(
+                RecordUpdate(
+                    *suspense_key(t.transfer_id),
+                    changes={
+                        "state": "assigned",
+                        "account_id": account_id,
+                        "deposit_id": deposit_after.deposit_id,
+                        "resolved_at": now,
+                        "resolved_by": actor,
+                    },
+                    expect={"state": "open"},
+                    on_mismatch=lambda _old: Conflict(f"transfer {t.transfer_id} was already resolved"),
+                )
+            )
+        uow.emit(
+            DomainEvent(
+                account_id=account_id,
+                type=EventType.DEPOSIT_RECEIVED,
+                payload={
+                    "deposit_id": deposit_after.deposit_id,
+                    "method": Method.BANK_TRANSFER.value,
+                    "amount": t.amount,
+                    "currency": t.currency,
+                    "transfer_id": t.transfer_id,
+                    "proforma_number": number,
+                },
+            )
+        )
+
+        def respond(_posting: Posting, rec: dict[str, Any] = record) -> tuple[int, dict[str, Any]]:
+            return 201, _result(rec, "credited")
+
+        try:
+            return uow.commit(claim, respond)
+        except StaleDeposit:
+            backoff(attempt)
+    raise ConcurrentUpdate("the account's proformas kept changing; nothing was written, retry")
+
+
+# --------------------------------------------------------------------------- suspense (operators)
+
+
+def _suspense_view(item: dict[str, Any]) -> dict[str, Any]:
+    return ds.SuspenseItem(
+        transfer_id=item["transfer_id"],
+        state=item["state"],
+        reason=item["reason"],
+        transfer=ds.Transfer(**item["transfer"]),
+        message=item.get("message"),
+        received_at=item["received_at"],
+        account_id=item.get("account_id"),
+        deposit_id=item.get("deposit_id"),
+        resolved_at=item.get("resolved_at"),
+        resolved_by=item.get("resolved_by"),
+        return_reason=item.get("return_reason"),
+    ).model_dump(mode="json")
+
+
+def list_suspense(store: Store, principal: Principal, *, state: str | None, limit: int) -> dict[str, Any]:
+    """Newest first; ``state`` open / assigned / returned (None: all)."""
+    principal.require_operator("list unmatched bank transfers")
+    rows = store.query_prefix(SUSPENSE_PK, SUSPENSE_PREFIX, limit=1000)
+    if state:
+        rows = [r for r in rows if r.get("state") == state]
+    rows.sort(key=lambda r: (r["received_at"], r["transfer_id"]), reverse=True)
+    return {"items": [_suspense_view(r) for r in rows[:limit]]}
+
+
+def _open_suspense(store: Store, transfer_id: str) -> dict[str, Any]:
+    item = store.get_item(*suspense_key(transfer_id))
+    if item is None:
+        raise NotFound(f"no unmatched transfer {transfer_id}")
+    return item
+
+
+def assign(
+    store: Store, principal: Principal, transfer_id: str, req: ds.AssignTransfer, idempotency_key: str
+) -> CommitResult:
+    """Credit a suspense transfer to an account, once. A replay with the same key returns the first answer."""
+    principal.require_operator("assign bank transfers")
+    claim = idempotency.claim(
+        req.account_id, "suspense-assign", idempotency_key, {"transfer_id": transfer_id, **req.model_dump()}
+    )
+    old = store.get_item(claim.pk, claim.sk)
+    if old is not None:
+        return stored_response(old, claim)
+    item = _open_suspense(store, transfer_id)
+    if item["state"] != "open":
+        raise Conflict(f"transfer {transfer_id} is already {item['state']}")
+    account = store.get_account(req.account_id)
+    if account is None:
+        raise NotFound(f"account {req.account_id} not found", field="account_id")
+    info = item["transfer"]
+    if account.currency != info["currency"]:
+        raise CurrencyMismatchError(
+            f"the transfer is in {info['currency']}, account {account.account_id} in {account.currency}; "
+            "mark it returned instead",
+            field="account_id",
+        )
+    transfer = ds.IncomingTransfer(
+        transfer_id=transfer_id,
+        amount=info["amount"],
+        currency=info["currency"],
+        reference=info.get("reference"),
+        booked_date=info["booked_date"],
+    )
+    return _credit(store, account, transfer, info, principal.actor, claim, suspense=item)
+
+
+def mark_returned(store: Store, principal: Principal, transfer_id: str, req: ds.ReturnTransfer) -> dict[str, Any]:
+    """The money goes back to the payer outside this service; the transfer leaves the open list."""
+    principal.require_operator("return bank transfers")
+    item = _open_suspense(store, transfer_id)
+    if item["state"] == "returned":
+        return _suspense_view(item)
+    if item["state"] != "open":
+        raise Conflict(f"transfer {transfer_id} is already {item['state']}")
+    now = iso(utc_now())
+    uow = store.unit_of_work()
+    changes = {"state": "returned", "resolved_at": now, "resolved_by": principal.actor, "return_reason": req.reason}
+    uow.update(
+        RecordUpdate(
+            *suspense_key(transfer_id),
+            changes=changes,
+            expect={"state": "open"},
+            on_mismatch=lambda _old: Conflict(f"transfer {transfer_id} was resolved meanwhile"),
+        )
+    )
+    uow.update(
+        RecordUpdate(
+            *transfer_key(transfer_id),
+            changes={"status": "returned"},
+            expect={"status": "suspense"},
+            on_mismatch=lambda _old: Conflict(f"transfer {transfer_id} was resolved meanwhile"),
+        )
+    )
+    uow.commit(None, lambda _p: (200, {}))
+    return _suspense_view({**item, **changes})

@@ -1,0 +1,1 @@
+"""Catalog: certificate products and their prices per currency."""

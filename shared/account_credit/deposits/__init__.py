@@ -1,0 +1,1 @@
+"""Deposits: card top-ups through the payment provider and its signed webhooks."""

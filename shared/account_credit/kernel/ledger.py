@@ -1,0 +1,77 @@
+"""Ledger rules: the pure arithmetic of posting a movement. No I/O.
+
+The store enforces the same floor again inside DynamoDB's condition expression, so
+these rules decide the answer and the database guarantees it under concurrency.
+"""
+
+from __future__ import annotations
+
+from account_credit.kernel.domain import Account, Floor, LedgerEntry, Movement
+from account_credit.kernel.errors import CurrencyMismatchError, InsufficientFunds, InvalidInput
+from account_credit.kernel.money import Money
+
+
+def minimum_balance(account: Account, floor: Floor) -> int | None:
+    """Lowest balance a debit may leave (None: no floor)."""
+    if floor is Floor.ZERO:
+        return 0
+    if floor is Floor.CREDIT_LIMIT:
+        return -account.credit_limit
+    return None
+
+
+def check(account: Account, movement: Movement) -> int:
+    """Validate a movement against the account; returns the balance after it.
+
+    Raises CurrencyMismatchError, InvalidInput (zero amount) or InsufficientFunds
+    (with the shortfall in minor units).
+    """
+    if movement.amount.currency != account.currency:
+        raise CurrencyMismatchError(
+            f"account {account.account_id} is in {account.currency}, the movement is in {movement.amount.currency}",
+            field="currency",
+        )
+    if movement.record_only:
+        if movement.amount.amount != 0:
+            raise InvalidInput("a record-only entry moves no money", field="amount")
+        return account.balance
+    if movement.amount.amount == 0:
+        raise InvalidInput("amount must not be zero", field="amount")
+    after = account.balance + movement.amount.amount
+    if movement.amount.amount < 0:
+        floor = minimum_balance(account, movement.floor)
+        if floor is not None and after < floor:
+            shortfall = Money(floor - after, account.currency)
+            raise InsufficientFunds(
+                f"{Money(-movement.amount.amount, account.currency)} needed, "
+                f"{Money(account.balance - floor, account.currency)} available; short by {shortfall}",
+                field="amount",
+                shortfall=shortfall.amount,
+                currency=account.currency,
+                balance=account.balance,
+                available=account.balance - floor,
+            )
+    return after
+
+
+def post(
+    account: Account, movement: Movement, *, entry_id: str, now: str, idempotency_key: str | None
+) -> tuple[Account, LedgerEntry]:
+    """Apply a movement: the account after it and the entry that records it."""
+    after = check(account, movement)
+    seq = account.seq + 1
+    entry = LedgerEntry(
+        entry_id=entry_id,
+        account_id=account.account_id,
+        seq=seq,
+        type=movement.type,
+        amount=movement.amount.amount,
+        currency=account.currency,
+        balance_after=after,
+        created_at=now,
+        description=movement.description,
+        actor=movement.actor,
+        reference=dict(movement.reference),
+        idempotency_key=idempotency_key,
+    )
+    return account.with_balance(after, seq), entry

@@ -1,0 +1,122 @@
+"""Email texts per kind and language (English default, Slovak). Text and HTML bodies."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from account_credit.kernel.money import Money
+
+
+@dataclass(frozen=True)
+class Email:
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+
+
+# kind -> language -> (subject, body). Bodies are str.format templates over the context.
+_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
+    "low_balance": {
+        "en": (
+            "Low balance: {company}",
+            "The balance of account {account_id} ({company}) is {balance}, below your alert threshold of "
+            "{threshold}.\nTop up to keep orders and renewals paid automatically.",
+        ),
+        "sk": (
+            "Nízky kredit: {company}",
+            "Kredit účtu {account_id} ({company}) je {balance}, pod vaším limitom upozornenia {threshold}.\n"
+            "Dobite kredit, aby sa objednávky a obnovy platili automaticky.",
+        ),
+    },
+    "credit_in_use": {
+        "en": (
+            "Credit limit in use: {company}",
+            "The balance of account {account_id} ({company}) is {balance}: you are using your credit limit of "
+            "{credit_limit}. Used credit is invoiced.",
+        ),
+        "sk": (
+            "Čerpáte úver: {company}",
+            "Kredit účtu {account_id} ({company}) je {balance}: čerpáte úverový limit {credit_limit}. "
+            "Čerpaný úver bude vyfakturovaný.",
+        ),
+    },
+    "deposit.received": {
+        "en": (
+            "Deposit received: {amount}",
+            "We received {amount} for account {account_id} ({company}). New balance: {balance}.",
+        ),
+        "sk": (
+            "Platba prijatá: {amount}",
+            "Prijali sme {amount} na účet {account_id} ({company}). Nový zostatok kreditu: {balance}.",
+        ),
+    },
+    "deposit.reversed": {
+        "en": (
+            "Top-up reversed: {amount}",
+            "A top-up of {amount} on account {account_id} ({company}) was refunded or disputed at the payment "
+            "provider and has been taken back. New balance: {balance}.",
+        ),
+        "sk": (
+            "Dobitie stornované: {amount}",
+            "Dobitie {amount} na účte {account_id} ({company}) bolo vrátené alebo reklamované a bolo odpočítané. "
+            "Nový zostatok kreditu: {balance}.",
+        ),
+    },
+    "proforma.issued": {
+        "en": (
+            "Proforma invoice {number}: {amount}",
+            "Proforma invoice {number} for {amount} was issued to account {account_id} ({company}).\n"
+            "Pay by bank transfer with the payment reference {reference}.\n{bank}\nBalance now: {balance}.",
+        ),
+        "sk": (
+            "Zálohová faktúra {number}: {amount}",
+            "Vystavili sme zálohovú faktúru {number} na {amount} pre účet {account_id} ({company}).\n"
+            "Zaplaťte prevodom s variabilným symbolom {reference}.\n{bank}\nAktuálny kredit: {balance}.",
+        ),
+    },
+    "order.declined": {
+        "en": (
+            "Order {order_id} declined: insufficient funds",
+            "Order {order_id} for {amount} on account {account_id} ({company}) was declined: insufficient funds, "
+            "short by {shortfall}. Balance: {balance}.",
+        ),
+        "sk": (
+            "Objednávka {order_id} zamietnutá: nedostatok kreditu",
+            "Objednávka {order_id} na {amount} na účte {account_id} ({company}) bola zamietnutá pre nedostatok "
+            "kreditu, chýba {shortfall}. Kredit: {balance}.",
+        ),
+    },
+}
+
+KINDS = frozenset(_TEMPLATES)
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def money(amount: Any, currency: str) -> str:
+    return Money(int(amount), currency).format() if isinstance(amount, int) else "-"
+
+
+def render(kind: str, language: str, to: tuple[str, ...], context: dict[str, Any]) -> Email:
+    """The email for ``kind`` in ``language`` (falls back to English)."""
+    by_lang = _TEMPLATES[kind]
+    if language not in by_lang:
+        language = "en"
+    subject_t, body_t = by_lang[language]
+    ctx = _Blank({k: str(v) for k, v in context.items()})
+    # A header is one line: control characters (a line break in a company name) become spaces.
+    subject = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", subject_t.format_map(ctx)).split())
+    text = body_t.format_map(ctx)
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n") if p.strip())
+    body_html = (
+        f'<!doctype html><html lang="{html.escape(language)}"><body style="font-family:sans-serif">'
+        f"<h2>{html.escape(subject)}</h2>{paragraphs}</body></html>"
+    )
+    return Email(to=to, subject=subject, text=text + "\n", html=body_html)

@@ -1,0 +1,250 @@
+"""Notifications derived from what was committed (the table's stream), each sent once.
+
+* Event items (``kind=event``, see events.py) become emails: deposit received,
+  top-up reversed, proforma issued, order declined.
+* Changes of an account item are checked for alert crossings (notifications/rules.py):
+  low balance and credit in use, once per crossing.
+* The hourly scan reads only accounts in the sparse low-balance index and alerts the
+  ones whose crossing has no alert yet (threshold raised, an alert that failed).
+
+Exactly once: every email has a deterministic notification id and a claim item
+``NOTIFY#<id>`` written before sending (must not exist) and marked ``sent`` after. A
+redelivered stream record finds the claim and sends nothing. A send that raises releases
+its claim and fails the record, so the stream's retry sends it. A fresh claim held by
+someone else fails the record too (retried later); a claim left ``sending`` by a function
+that died mid-send is taken over after STALE_CLAIM_SECONDS, so an email is never lost
+(at worst sent twice in that crash window); records that exhaust their retries go to the
+on-failure queue, which alarms. An alert crossing is also
+guarded by ``ALERT#<kind>`` (exists while alerted; removed when a top-up re-arms it).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from account_credit.kernel.domain import Account
+from account_credit.kernel.errors import Conflict, DomainError
+from account_credit.notifications import messages, rules
+from account_credit.notifications.mailer import Mailer
+from account_credit.platform.store import Record, RecordUpdate, Store
+from account_credit.platform.store.dynamo import from_item
+from account_credit.platform.store.items import account_from_item
+from account_credit.platform.store.keys import account_pk
+
+# Longer than the notify function's timeout (60 s): a claim this old has no live sender.
+STALE_CLAIM_SECONDS = 90
+EVENT_KINDS = {"deposit.received", "deposit.reversed", "proforma.issued", "order.declined"}
+
+
+class NotificationInFlight(Exception):
+    """Another sender holds a fresh claim on this email. Retry later (the stream record is
+    reported as a batch item failure); once the claim is stale it is taken over."""
+
+
+class AlreadyClaimed(Conflict):
+    def __init__(self, old: dict[str, Any]) -> None:
+        super().__init__("already claimed")
+        self.old = old
+
+
+@dataclass
+class Outcome:
+    sent: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.sent)
+
+
+def _claim_record(account_id: str, notification_id: str, kind: str) -> Record:
+    return Record(
+        pk=account_pk(account_id),
+        sk=f"NOTIFY#{notification_id}",
+        attrs={"kind": "notification", "type": kind, "state": "sending", "claimed_at": int(time.time())},
+        on_exists=AlreadyClaimed,
+    )
+
+
+def _alert_record(account_id: str, alert: rules.AlertKind, notification_id: str, version: int) -> Record:
+    """Exists while a crossing is alerted; ``version`` = the account version that crossed."""
+    return Record(
+        pk=account_pk(account_id),
+        sk=f"ALERT#{alert.value}",
+        attrs={"kind": "alert", "notification_id": notification_id, "version": version, "alerted_at": int(time.time())},
+        on_exists=AlreadyClaimed,
+    )
+
+
+def _take_over_if_stale(store: Store, account_id: str, notification_id: str, old: dict[str, Any]) -> bool:
+    """A claim still 'sending' long after it was made: its sender died. Take it over (once)."""
+    if old.get("state") != "sending" or time.time() - int(old.get("claimed_at", 0)) < STALE_CLAIM_SECONDS:
+        return False
+    try:
+        store.update_record(
+            RecordUpdate(
+                pk=account_pk(account_id),
+                sk=f"NOTIFY#{notification_id}",
+                changes={"claimed_at": int(time.time())},
+                expect={"state": "sending", "claimed_at": old.get("claimed_at", 0)},
+            )
+        )
+    except DomainError:
+        return False  # someone else took it over
+    return True
+
+
+def _send(store: Store, mailer: Mailer, account: Account, notification_id: str, email: messages.Email) -> None:
+    message_id = mailer.send(email, notification_id=notification_id)
+    store.update_record(
+        RecordUpdate(
+            pk=account_pk(account.account_id),
+            sk=f"NOTIFY#{notification_id}",
+            changes={"state": "sent", "message_id": message_id, "sent_at": int(time.time())},
+            expect={"state": "sending"},
+        )
+    )
+
+
+def _context(account: Account, **extra: Any) -> dict[str, Any]:
+    c = account.currency
+    return {
+        "account_id": account.account_id,
+        "company": account.company.name,
+        "balance": messages.money(account.balance, c),
+        "threshold": messages.money(account.settings.low_balance_threshold, c),
+        "credit_limit": messages.money(account.credit_limit, c),
+        **extra,
+    }
+
+
+def notify_once(
+    store: Store,
+    mailer: Mailer,
+    account: Account,
+    notification_id: str,
+    kind: str,
+    context: dict[str, Any],
+    guard: Record | None = None,
+) -> bool:
+    """Claim ``notification_id`` (with an optional guard record in the same transaction), send, mark sent."""
+    uow = store.unit_of_work()
+    if guard is not None:
+        uow.put(guard)
+    uow.put(_claim_record(account.account_id, notification_id, kind))
+    try:
+        uow.commit(None, lambda _p: (200, {}))
+    except AlreadyClaimed as exc:
+        if exc.old.get("kind") == "alert" and exc.old.get("notification_id") != notification_id:
+            # This crossing was claimed under an earlier id. If that send died, finish it under
+            # that id (with today's figures); if it went out, there is nothing to do.
+            notification_id = str(exc.old["notification_id"])
+        claim = store.get_item(account_pk(account.account_id), f"NOTIFY#{notification_id}")
+        if claim is None:  # released after a failed send: claim it again
+            try:
+                store.put_record(_claim_record(account.account_id, notification_id, kind))
+            except AlreadyClaimed:
+                raise NotificationInFlight(notification_id) from None
+        elif claim.get("state") == "sent":
+            return False
+        elif not _take_over_if_stale(store, account.account_id, notification_id, claim):
+            raise NotificationInFlight(notification_id) from None
+    email = messages.render(kind, account.language, account.billing_emails, context)
+    try:
+        _send(store, mailer, account, notification_id, email)
+    except Exception:
+        # Release the claim so the retry of this record sends it; the alert guard stays.
+        store.delete_record(account_pk(account.account_id), f"NOTIFY#{notification_id}")
+        raise
+    return True
+
+
+def alert_id(kind: rules.AlertKind, account_id: str, version: int) -> str:
+    """Globally unique (it also names the outbox file): one per account item version that crossed."""
+    return f"{kind.value}-{account_id}-v{version}"
+
+
+def alert(store: Store, mailer: Mailer, account: Account, kind: rules.AlertKind, version: int) -> bool:
+    if not rules.below(kind, account):
+        return False
+    nid = alert_id(kind, account.account_id, version)
+    guard = _alert_record(account.account_id, kind, nid, version)
+    return notify_once(store, mailer, account, nid, kind.value, _context(account), guard=guard)
+
+
+def on_account_change(store: Store, mailer: Mailer, old: Account | None, new: Account, version: int) -> Outcome:
+    sent = []
+    for decision in rules.decide(old, new):
+        if decision.action == "rearm":
+            # Only a guard from before this top-up: a redelivered old top-up must not
+            # re-arm a crossing that happened after it.
+            store.delete_record(account_pk(new.account_id), f"ALERT#{decision.kind.value}", older_than=version)
+        elif alert(store, mailer, new, decision.kind, version):
+            sent.append(alert_id(decision.kind, new.account_id, version))
+    return Outcome(sent)
+
+
+def on_event(store: Store, mailer: Mailer, event: dict[str, Any]) -> Outcome:
+    kind = event.get("type", "")
+    if kind not in EVENT_KINDS:
+        return Outcome([])
+    account = store.get_account(event["account_id"])
+    if account is None:
+        return Outcome([])
+    p = event.get("payload") or {}
+    c = p.get("currency", account.currency)
+    bank = p.get("bank") or {}
+    context = _context(
+        account,
+        amount=messages.money(p.get("amount", p.get("total")), c),
+        shortfall=messages.money(p.get("shortfall"), c),
+        order_id=p.get("order_id", "-"),
+        number=p.get("proforma_number", p.get("number", "-")),
+        reference=p.get("payment_reference", p.get("reference", "-")),
+        bank=" ".join(f"{k}: {v}" for k, v in bank.items()) if isinstance(bank, dict) else str(bank),
+    )
+    if isinstance(p.get("balance_after"), int):
+        context["balance"] = messages.money(p["balance_after"], account.currency)
+    nid = f"{kind}-{event['event_id']}"
+    return Outcome([nid] if notify_once(store, mailer, account, nid, kind, context) else [])
+
+
+def on_stream_record(store: Store, mailer: Mailer, record: dict[str, Any]) -> Outcome:
+    """One DynamoDB stream record (Lambda's format, images in DynamoDB JSON)."""
+    data = record.get("dynamodb", {})
+    new = from_item(data["NewImage"]) if data.get("NewImage") else None
+    old = from_item(data["OldImage"]) if data.get("OldImage") else None
+    if new is None:
+        return Outcome([])
+    if new.get("kind") == "event" and record.get("eventName") == "INSERT":
+        return on_event(store, mailer, new)
+    if new.get("kind") == "account":
+        old_account = account_from_item(old) if old and old.get("kind") == "account" else None
+        return on_account_change(store, mailer, old_account, account_from_item(new), int(new.get("version", 0)))
+    return Outcome([])
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    items_read: int
+    accounts_below: int
+    alerts_sent: int
+
+
+def scan_low_balances(store: Store, mailer: Mailer, page_size: int = 100) -> ScanResult:
+    """Alert every account in the sparse low-balance index whose crossing has no alert yet."""
+    read = below = sent = 0
+    cursor: str | None = None
+    while True:
+        accounts, cursor, scanned = store.low_balance_accounts(cursor, page_size)
+        read += scanned
+        for account, version in accounts:
+            below += 1
+            try:
+                if alert(store, mailer, account, rules.AlertKind.LOW_BALANCE, version):
+                    sent += 1
+            except NotificationInFlight:
+                continue  # being sent right now; the next scan sees it done
+
+        if cursor is None:
+            return ScanResult(items_read=read, accounts_below=below, alerts_sent=sent)

@@ -1,0 +1,63 @@
+"""Orders API: pay for an order, read it, cancel it. Each route calls exactly one service function."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from pydantic.json_schema import SkipJsonSchema
+
+from account_credit.accounts import schemas
+from account_credit.accounts.router import IdemHeader
+from account_credit.orders import service as svc
+from account_credit.orders.schemas import OrderCancel, OrderCreate, OrderView
+from account_credit.platform.http.problems import documented as problem
+from account_credit.platform.http.resolver import json_response, principal, store
+
+router = Router()
+TAG = ["orders"]
+OptionalIdemHeader = Annotated[
+    schemas.IdempotencyKey | None,
+    Header(alias="Idempotency-Key", description="Optional for orders: the order id is the key; if sent, equal to it"),
+]
+
+
+@router.post(
+    "/accounts/<account_id>/orders",
+    tags=TAG,
+    summary="Pay for an order: balance, else card (if the channel accepts cards), else credit (if allowed)",
+    description="201 with the paid order; a repeat of the order id returns the first answer "
+    "(header Idempotent-Replayed). 402 insufficient-funds with the shortfall when nothing can pay it; "
+    "a declined order is not stored, so the same order id can be sent again after a top-up.",
+    responses={
+        201: {"description": "Paid"},
+        402: problem("Declined: insufficient funds (`shortfall`); nothing was debited"),
+        502: problem("The payment provider failed the card charge; nothing was debited"),
+    },
+)
+def create_order(account_id: str, body: OrderCreate, idempotency_key: OptionalIdemHeader = None) -> Response[OrderView]:
+    result = svc.pay_order(store(), principal(router), account_id, body, idempotency_key=idempotency_key)
+    return json_response(result.status, result.body, result.replayed)
+
+
+@router.get("/accounts/<account_id>/orders/<order_id>", tags=TAG, summary="One order and how it was paid")
+def get_order(account_id: str, order_id: str) -> OrderView:
+    return OrderView.model_validate(svc.get_order(store(), principal(router), account_id, order_id))
+
+
+@router.post(
+    "/accounts/<account_id>/orders/<order_id>/cancel",
+    tags=TAG,
+    summary="Cancel a paid order before fulfilment: the full amount goes back the way it came, once",
+    responses={
+        200: {"description": "Cancelled (a replay answers the same, `Idempotent-Replayed: true`)"},
+        502: problem("The payment provider refused the card refund; the order stays paid"),
+    },
+)
+def cancel_order(
+    account_id: str, order_id: str, idempotency_key: IdemHeader, body: OrderCancel | SkipJsonSchema[None] = None
+) -> Response[OrderView]:
+    result = svc.cancel_order(store(), principal(router), account_id, order_id, body or OrderCancel(), idempotency_key)
+    return json_response(result.status, result.body, result.replayed)

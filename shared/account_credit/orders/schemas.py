@@ -1,0 +1,183 @@
+"""Request and response bodies of the orders, catalog and payment-methods APIs (pydantic).
+
+Kept apart from ``schemas.py`` (the accounts capability) so capabilities can evolve
+independently; the shared building blocks (``Strict``, ``Text``) are reused from there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from account_credit.accounts.schemas import CurrencyCode, Strict, Text, trimmed_text
+
+OrderId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"),
+]
+PRODUCT_CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+ProductCode = Annotated[str, StringConstraints(pattern=PRODUCT_CODE_PATTERN)]
+Channel = Annotated[
+    str,
+    StringConstraints(to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+]
+if TYPE_CHECKING:
+    CancelReason = str
+else:
+    CancelReason = trimmed_text(1, 500, multiline=True)
+PaidBy = Literal["balance", "card", "credit"]
+
+# --------------------------------------------------------------------------- catalog
+
+
+class ProductPut(Strict):
+    """A certificate product; the code comes from the path."""
+
+    name: Text
+    term_months: int = Field(ge=1, le=120, description="Validity term of the certificate (months)")
+    prices: dict[CurrencyCode, Annotated[int, Field(gt=0, le=10**13)]] = Field(
+        min_length=1,
+        max_length=50,
+        description="Price per currency in minor units, e.g. {'USD': 21900, 'EUR': 19900}",
+        examples=[{"USD": 21900, "EUR": 19900}],
+    )
+    active: bool = Field(default=True, description="Inactive products are listed but cannot be ordered")
+
+
+class ProductView(BaseModel):
+    code: str
+    name: str
+    term_months: int
+    prices: dict[str, int]
+    active: bool
+    version: int
+    updated_at: str
+
+
+class ProductList(BaseModel):
+    items: list[ProductView]
+
+
+# --------------------------------------------------------------------------- orders
+
+
+class OrderLine(Strict):
+    product_code: ProductCode
+    quantity: int = Field(ge=1, le=1000)
+
+
+class OrderCreate(Strict):
+    order_id: OrderId = Field(
+        description="The caller's order id. It is the idempotency key: a repeat returns the first answer, "
+        "permanently; the same id with different channel/lines/may_use_credit is refused (422)."
+    )
+    channel: Channel = Field(
+        description="Where the order comes from: portal, api, or an integration name "
+        "(some, e.g. azure-key-vault, accept only the balance)",
+        examples=["portal", "api", "azure-key-vault"],
+    )
+    lines: list[OrderLine] = Field(min_length=1, max_length=50)
+    may_use_credit: bool = Field(
+        default=False, description="May fall back to the account's credit line (emergency purchase)"
+    )
+
+    def fingerprint(self) -> dict[str, object]:
+        """What the order id pins (the idempotency request hash covers exactly this)."""
+        return self.model_dump(mode="json", exclude={"order_id"})
+
+
+class OrderCancel(Strict):
+    reason: CancelReason | None = None
+
+
+class OrderLineView(BaseModel):
+    product_code: str
+    name: str
+    term_months: int
+    quantity: int
+    unit_price: int = Field(description="Minor units, frozen at order time")
+    amount: int = Field(description="unit_price x quantity")
+
+
+class CardPaymentView(BaseModel):
+    payment_method_id: str
+    provider: str
+    brand: str
+    last4: str
+    payment_id: str | None
+
+
+class PaymentView(BaseModel):
+    method: PaidBy = Field(description="balance, card, or credit (debited into the credit line)")
+    amount: int
+    from_balance: int = Field(description="Part of the amount covered by a positive balance")
+    from_credit: int = Field(description="Part of the amount drawn on the credit line (invoiced later)")
+    balance_before: int
+    balance_after: int
+    entry_id: str = Field(description="The ledger entry of the payment (record-only for card payments)")
+    card: CardPaymentView | None = None
+
+
+class CancellationView(BaseModel):
+    cancelled_at: str
+    reason: str | None
+    entry_id: str
+    refund_id: str | None = None
+    balance_after: int
+
+
+class OrderView(BaseModel):
+    order_id: str
+    account_id: str
+    channel: str
+    state: Literal["paid", "cancelled"]
+    currency: str
+    lines: list[OrderLineView]
+    total: int
+    may_use_credit: bool
+    payment: PaymentView
+    cancellation: CancellationView | None = None
+    actor: str
+    created_at: str
+
+
+# --------------------------------------------------------------------------- payment methods
+
+_PAN = re.compile(r"^[\d\s-]{12,23}$")
+
+
+class CardRegistration(Strict):
+    """A card the payment provider already holds. Never a card number."""
+
+    token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,255}$")] = Field(
+        description="The provider's reusable payment-method token (e.g. pm_card_visa in the sandbox)"
+    )
+    brand: Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z_][A-Za-z_ ]{0,18}[A-Za-z_]$")]
+    last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+
+    @field_validator("token")
+    @classmethod
+    def _not_a_card_number(cls, v: str) -> str:
+        if _PAN.match(v) and sum(c.isdigit() for c in v) >= 12:
+            raise ValueError("looks like a card number; send the provider's token, never the number")
+        return v
+
+
+class PaymentMethodView(BaseModel):
+    payment_method_id: str
+    type: str
+    provider: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    is_default: bool
+    created_at: str
+
+
+class PaymentMethodList(BaseModel):
+    items: list[PaymentMethodView]

@@ -1,0 +1,89 @@
+"""An order as the domain sees it, and the states it may move through. Pure: no store, no HTTP.
+
+    paid --cancel--> cancelled
+
+A paid order is final for its money until it is cancelled (all of it goes back the way it came). Partial
+refunds will add ``partly_refunded`` (paid --refund some--> partly_refunded --refund the rest--> refunded)
+as transitions here; cancel stays "refund everything" and is refused for any state but ``paid``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from account_credit.kernel.errors import Conflict
+from account_credit.kernel.money import Money
+
+
+class OrderState(StrEnum):
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+# Which state each action leads to, from which states.
+TRANSITIONS: dict[str, dict[OrderState, OrderState]] = {
+    "cancel": {OrderState.PAID: OrderState.CANCELLED},
+}
+
+
+class OrderNotCancellable(Conflict):
+    slug = "order-not-cancellable"
+    title = "The order cannot be cancelled"
+
+
+class PaidBy(StrEnum):
+    BALANCE = "balance"
+    CARD = "card"
+    CREDIT = "credit"
+
+
+@dataclass(frozen=True)
+class CardCharge:
+    provider: str
+    payment_id: str | None
+    last4: str
+
+
+@dataclass(frozen=True)
+class Payment:
+    method: PaidBy
+    amount: int
+    entry_id: str
+    card: CardCharge | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    account_id: str
+    channel: str
+    state: OrderState
+    total: Money
+    payment: Payment
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Order:
+        pay = item["payment"]
+        card = pay.get("card")
+        return cls(
+            order_id=item["order_id"],
+            account_id=item["account_id"],
+            channel=item["channel"],
+            state=OrderState(item["state"]),
+            total=Money(int(item["total"]), item["currency"]),
+            payment=Payment(
+                method=PaidBy(pay["method"]),
+                amount=int(pay["amount"]),
+                entry_id=pay["entry_id"],
+                card=CardCharge(card["provider"], card.get("payment_id"), card["last4"]) if card else None,
+            ),
+        )
+
+    def cancelled(self) -> Order:
+        """The order after a cancel; OrderNotCancellable from any state but paid."""
+        to = TRANSITIONS["cancel"].get(self.state)
+        if to is None:
+            raise OrderNotCancellable(f"order {self.order_id} is {self.state}; only a paid order can be cancelled")
+        return Order(self.order_id, self.account_id, self.channel, to, self.total, self.payment)

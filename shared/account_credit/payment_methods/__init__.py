@@ -1,0 +1,1 @@
+"""Payment methods: cards the provider holds, registered once per account."""

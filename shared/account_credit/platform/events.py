@@ -1,0 +1,57 @@
+"""Domain events: facts for notifications, written in the same transaction as what they describe.
+
+Nothing is published from memory after a commit: an event is an item in the table,
+committed with the ledger entry it describes (or alone, for a decline that writes
+nothing else). The table's DynamoDB stream delivers it to the notify function, so a
+function that dies right after committing cannot lose it.
+
+Item: pk=ACCOUNT#<id>, sk=EVENT#<created_at>#<event_id>, kind=event, TTL after 90 days
+(the ledger is the permanent record; events only trigger notifications).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from account_credit.kernel.ids import iso, new_id, utc_now
+from account_credit.platform.store.base import Record
+from account_credit.platform.store.keys import account_pk
+
+EVENT_TTL_SECONDS = 90 * 24 * 3600
+
+
+class EventType(StrEnum):
+    DEPOSIT_RECEIVED = "deposit.received"
+    DEPOSIT_REVERSED = "deposit.reversed"
+    PROFORMA_ISSUED = "proforma.issued"
+    ORDER_PAID = "order.paid"
+    ORDER_DECLINED = "order.declined"
+    ORDER_CANCELLED = "order.cancelled"
+    BALANCE_DEBITED = "balance.debited"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    account_id: str
+    type: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    event_id: str = field(default_factory=lambda: new_id("evt"))
+    created_at: str = field(default_factory=lambda: iso(utc_now()))
+
+    def record(self) -> Record:
+        return Record(
+            pk=account_pk(self.account_id),
+            sk=f"EVENT#{self.created_at}#{self.event_id}",
+            attrs={
+                "kind": "event",
+                "event_id": self.event_id,
+                "account_id": self.account_id,
+                "type": str(self.type),
+                "payload": self.payload,
+                "created_at": self.created_at,
+                "expires_at": int(time.time()) + EVENT_TTL_SECONDS,
+            },
+        )

@@ -1,0 +1,88 @@
+"""Resolver factory shared by every HTTP function, and the current principal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, ResponseBuilder, Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from account_credit.kernel.auth import Principal
+from account_credit.platform.http import edge, problems
+from account_credit.platform.store import Store
+
+TITLE = "Account Credit API"
+VERSION = "1.0.0"
+
+
+class JsonApi(APIGatewayHttpResolver):
+    """The resolver of the JWT routes: a request body is refused (415/422, nothing runs) unless it is one JSON
+    object sent as JSON; an account the caller cannot see answers 404 before any complaint about the body."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refusal = edge.check_body(dict(event))
+        if refusal is None:
+            return super().resolve(edge.normalised(dict(event)), context)
+        BaseRouter.current_event = APIGatewayProxyEventV2(dict(event))  # where Powertools keeps it (a class attribute)
+        BaseRouter.lambda_context = context
+        self.append_context(_route_args=dict(event.get("pathParameters") or {}))
+        try:
+            hidden = problems.hidden_account(self)
+            response = hidden or problems.problem_response(
+                refusal.status,
+                refusal.slug,
+                refusal.title,
+                refusal.detail,
+                instance=self.current_event.path,
+                field=refusal.field,
+            )
+            builder: ResponseBuilder[Any] = ResponseBuilder(response, serializer=self._serializer, route=None)
+            return builder.build(self.current_event, self._cors)
+        finally:
+            self.clear_context()
+
+
+def make_app(
+    *routers: Router,
+    json_bodies: bool = True,
+    account_visible: problems.AccountVisible | None = None,
+) -> APIGatewayHttpResolver:
+    """The resolver of one function. ``json_bodies=False`` for routes that read and verify a raw body themselves
+    (signed webhooks); ``account_visible`` raises NotFound for an account the caller may not see (the composition
+    root, account_credit.bootstrap, passes the accounts capability's check)."""
+    app = JsonApi(enable_validation=True) if json_bodies else APIGatewayHttpResolver(enable_validation=True)
+    problems.register(app, account_visible=account_visible)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def json_response(status: int, body: dict[str, Any], replayed: bool = False) -> Response:  # type: ignore[type-arg]
+    """A JSON answer; ``replayed`` marks the stored first answer of an Idempotency-Key (header
+    ``Idempotent-Replayed: true``)."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
+
+
+def principal(router: Router | APIGatewayHttpResolver) -> Principal:
+    """The caller, from the claims of the JWT the API's authorizer verified."""
+    event = router.current_event
+    assert isinstance(event, APIGatewayProxyEventV2)
+    return Principal.from_claims(event.request_context.authorizer.jwt_claim)
+
+
+@lru_cache(maxsize=1)
+def store() -> Store:
+    """The process-wide store: DynamoDB, or the in-memory fake when STORE=memory (local only)."""
+    import os
+
+    if os.environ.get("STORE") == "memory":
+        from account_credit.platform.store.memory import MemoryStore
+
+        return MemoryStore()
+    from account_credit.platform.store.dynamo import DynamoStore
+
+    return DynamoStore()

@@ -1,0 +1,185 @@
+"""Stripe adapter: the official ``stripe`` SDK behind the provider port.
+
+* ``create_checkout``: a PaymentIntent (automatic payment methods) in the account's currency;
+  the client confirms it with Stripe.js using the returned ``client_secret``. Metadata
+  ``purpose=deposit``, ``account_id``, ``save_card``. With ``save_card`` a
+  Customer is created for the card (``setup_future_usage=off_session``), so the card can be
+  charged later without the customer.
+* ``charge_saved_card``: an off-session, confirmed PaymentIntent for the saved payment
+  method (its Customer is read from the payment method); card errors become a declined
+  ``Charge``.
+* ``parse_webhook``: the shared Stripe-format verification (SDK signature check, 300 s
+  tolerance in both directions) and normalisation.
+
+Every API call carries an idempotency key derived from ours, so a retried request never
+creates a second intent. Amounts are the account's ISO 4217 minor units, which is what
+Stripe expects except for the currencies it documents as special cases (ISK, HUF, TWD,
+UGX) and the three-decimal ones: card top-ups in those are refused (bank transfer works).
+``api_base`` exists for tests, which point the SDK at a local fake server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
+from account_credit.kernel.money import Money
+from account_credit.platform.payments import stripe_format
+from account_credit.platform.payments.port import Charge, Checkout, Refund, SavedCard, WebhookEvent
+from account_credit.platform.secrets import secret
+
+SIGNATURE_HEADER = "Stripe-Signature"
+# Currencies whose Stripe amount is not simply the ISO 4217 minor-unit count.
+UNSUPPORTED_CURRENCIES = frozenset({"ISK", "HUF", "TWD", "UGX", "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+@dataclass
+class StripeProvider:
+    # None: read from the configuration at each use (Secrets Manager values are cached five minutes),
+    # so rotated keys and webhook secrets are picked up without a cold start.
+    api_key: str | None = None
+    webhook_secret: str | None = None
+    api_base: str | None = None
+    max_network_retries: int = 2
+    name: str = "stripe"
+
+    @classmethod
+    def from_env(cls) -> StripeProvider:
+        return cls()
+
+    def _client(self) -> Any:
+        import stripe
+
+        api_key = self.api_key if self.api_key is not None else secret("stripe_api_key")
+        if not api_key:
+            raise PaymentProviderError("the Stripe API key is not configured")
+        return stripe.StripeClient(
+            api_key,
+            base_addresses={"api": self.api_base} if self.api_base else None,
+            max_network_retries=self.max_network_retries,
+        )
+
+    def create_checkout(
+        self, *, amount: Money, account_id: str, deposit_id: str, idempotency_key: str, save_card: bool
+    ) -> Checkout:
+        import stripe
+
+        if amount.currency in UNSUPPORTED_CURRENCIES:
+            raise InvalidInput(
+                f"card top-ups in {amount.currency} are not supported; use a bank transfer", field="currency"
+            )
+        client = self._client()
+        params: dict[str, Any] = {
+            "amount": amount.amount,
+            "currency": amount.currency.lower(),
+            "automatic_payment_methods": {"enabled": True},
+            # Same request, same parameters: a retry with our key after a failed commit gets the same
+            # intent back from Stripe (the deposit id is new on each attempt, so it is not sent; the
+            # payment link item maps the intent to its deposit).
+            "description": "Account credit top-up",
+            "metadata": {
+                "purpose": "deposit",
+                "account_id": account_id,
+                "save_card": "true" if save_card else "false",
+            },
+        }
+        try:
+            if save_card:
+                customer = client.v1.customers.create(
+                    params={"metadata": {"account_id": account_id}},
+                    options={"idempotency_key": f"{idempotency_key}:customer"},
+                )
+                params["customer"] = customer.id
+                params["setup_future_usage"] = "off_session"
+            intent = client.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+        except stripe.IdempotencyError:
+            raise ConcurrentUpdate(
+                "the same top-up is being created by another request; retry with the same key"
+            ) from None
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(f"Stripe refused or failed the checkout: {exc.user_message or exc}") from None
+        return Checkout(provider=self.name, payment_id=intent.id, client_secret=intent.client_secret)
+
+    def charge_saved_card(
+        self, *, amount: Money, card: SavedCard, account_id: str, reference: str, idempotency_key: str
+    ) -> Charge:
+        import stripe
+
+        client = self._client()
+        try:
+            method = client.v1.payment_methods.retrieve(card.token)
+            intent = client.v1.payment_intents.create(
+                params={
+                    "amount": amount.amount,
+                    "currency": amount.currency.lower(),
+                    "customer": method.customer,
+                    "payment_method": card.token,
+                    "off_session": True,
+                    "confirm": True,
+                    "metadata": {"purpose": "order", "account_id": account_id, "reference": reference},
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.CardError as exc:
+            err = exc.error
+            intent_obj = getattr(err, "payment_intent", None) if err is not None else None
+            return Charge(
+                status="declined",
+                payment_id=getattr(intent_obj, "id", None) if intent_obj is not None else None,
+                decline_code=(getattr(err, "decline_code", None) or exc.code) if err is not None else exc.code,
+                message=exc.user_message or "The card was declined.",
+            )
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(f"Stripe failed the charge: {exc.user_message or exc}") from None
+        if intent.status == "succeeded":
+            return Charge(status="succeeded", payment_id=intent.id)
+        return Charge(
+            status="declined",
+            payment_id=intent.id,
+            decline_code=intent.status,
+            message="The payment needs the customer (authentication required).",
+        )
+
+    def refund(self, *, payment_id: str, amount: Money, reference: str, idempotency_key: str) -> Refund:
+        """Refund (part of) a PaymentIntent; Stripe's idempotency key makes a retry the same refund."""
+        import stripe
+
+        try:
+            refund = self._client().v1.refunds.create(
+                params={"payment_intent": payment_id, "amount": amount.amount, "metadata": {"reference": reference}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as exc:
+            return Refund(status="failed", message=exc.user_message or str(exc))
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(f"Stripe failed the refund: {exc.user_message or exc}") from None
+        if refund.status in {"succeeded", "pending"}:
+            return Refund(status="succeeded", refund_id=refund.id)
+        return Refund(status="failed", refund_id=refund.id, message=f"refund {refund.status}")
+
+    def _card(self, payment_method_id: str) -> SavedCard | None:
+        import stripe
+
+        try:
+            method = self._client().v1.payment_methods.retrieve(payment_method_id)
+        except (stripe.StripeError, PaymentProviderError):
+            return None  # the credit must not depend on saving the card
+        data = method.to_dict()  # StripeObjects are not dicts
+        card = data.get("card")
+        if not isinstance(card, dict):
+            return None
+        return SavedCard(
+            provider=self.name,
+            token=str(data["id"]),
+            brand=str(card.get("brand", "")),
+            last4=str(card.get("last4", "")),
+            exp_month=int(card.get("exp_month", 0)),
+            exp_year=int(card.get("exp_year", 0)),
+        )
+
+    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        webhook_secret = self.webhook_secret if self.webhook_secret is not None else secret("stripe_webhook_secret")
+        body = stripe_format.verify(payload, stripe_format.header(headers, SIGNATURE_HEADER), webhook_secret)
+        return stripe_format.normalise(self.name, body, card_lookup=self._card)

@@ -1,0 +1,240 @@
+"""Ports of the data-access layer and the planning shared by every store.
+
+A ``UnitOfWork`` collects balance movements, extra records (an order, a deposit, a
+webhook dedup marker) and record updates, then commits them all at once with the
+idempotency record. ``DynamoUnitOfWork`` turns that into ONE TransactWriteItems;
+``MemoryUnitOfWork`` applies the same rules under a lock for fast service tests.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from account_credit.kernel import ledger
+from account_credit.kernel.domain import Account, LedgerEntry, Movement
+from account_credit.kernel.errors import Conflict, DomainError, NotFound
+from account_credit.kernel.ids import iso, new_id, utc_now
+from account_credit.platform.store import items, keys
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """``key`` may be used once per ``scope`` on ``account_id``; ``request_hash`` pins the body."""
+
+    account_id: str
+    scope: str
+    key: str
+    request_hash: str
+
+    @property
+    def pk(self) -> str:
+        return keys.account_pk(self.account_id)
+
+    @property
+    def sk(self) -> str:
+        return keys.idempotency_sk(self.scope, self.key)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A new item written with the transaction; it must not exist yet."""
+
+    pk: str
+    sk: str
+    attrs: dict[str, Any]
+    # Raised when the item already exists (e.g. a deposit credited twice under another key).
+    on_exists: Callable[[dict[str, Any]], DomainError] = lambda _old: Conflict("record already exists")
+
+    def item(self) -> dict[str, Any]:
+        return {"pk": self.pk, "sk": self.sk, **self.attrs}
+
+
+@dataclass(frozen=True)
+class RecordUpdate:
+    """SET ``changes`` on an existing item, only if every ``expect`` attribute still has that value."""
+
+    pk: str
+    sk: str
+    changes: dict[str, Any]
+    expect: dict[str, Any] = field(default_factory=dict)
+    on_mismatch: Callable[[dict[str, Any] | None], DomainError] = lambda _old: Conflict("record changed")
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What a commit will write: handed to the response builder before the write."""
+
+    entries: list[LedgerEntry]
+    accounts: dict[str, Account]  # account_id -> account after the movements
+    accounts_before: dict[str, Account]
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+    posting: Posting | None = None  # None on a replay
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[LedgerEntry]
+    next_cursor: str | None
+
+
+Responder = Callable[[Posting], tuple[int, dict[str, Any]]]
+
+
+def canonical(body: dict[str, Any]) -> dict[str, Any]:
+    """The body exactly as a replay will return it (JSON round trip, sorted keys)."""
+    return dict(json.loads(json.dumps(body, separators=(",", ":"), sort_keys=True)))
+
+
+def stored_response(old: dict[str, Any], claim: IdempotencyClaim) -> CommitResult:
+    """The first answer for a replayed key, or IdempotencyKeyReused for a different body."""
+    from account_credit.kernel.errors import IdempotencyKeyReused
+
+    if old.get("request_hash") != claim.request_hash:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {claim.key!r} was used for a different {claim.scope} request",
+            field="Idempotency-Key",
+        )
+    return CommitResult(status=int(old["status"]), body=json.loads(old["response"]), replayed=True)
+
+
+class UnitOfWork(ABC):
+    def __init__(self) -> None:
+        self.movements: list[Movement] = []
+        self.records: list[Record] = []
+        self.updates: list[RecordUpdate] = []
+
+    def move(self, movement: Movement) -> None:
+        self.movements.append(movement)
+
+    def put(self, record: Record) -> None:
+        self.records.append(record)
+
+    def update(self, update: RecordUpdate) -> None:
+        self.updates.append(update)
+
+    def emit(self, event: Any) -> None:
+        """Commit a DomainEvent (account_credit.platform.events) with everything else in this unit of work."""
+        self.records.append(event.record())
+
+    def plan(self, accounts: dict[str, Account], claim: IdempotencyClaim | None) -> Posting:
+        """Apply the ledger rules to known account states. Pure: raises InsufficientFunds etc."""
+        now = iso(utc_now())
+        after = dict(accounts)
+        entries: list[LedgerEntry] = []
+        for m in self.movements:
+            if m.account_id not in after:
+                raise NotFound(f"account {m.account_id} not found")
+            after[m.account_id], entry = ledger.post(
+                after[m.account_id],
+                m,
+                entry_id=new_id("ent"),
+                now=now,
+                idempotency_key=claim.key if claim else None,
+            )
+            entries.append(entry)
+        return Posting(entries=entries, accounts=after, accounts_before=dict(accounts))
+
+    def idempotency_item(self, claim: IdempotencyClaim, status: int, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "pk": claim.pk,
+            "sk": claim.sk,
+            "kind": "idempotency",
+            "request_hash": claim.request_hash,
+            "status": status,
+            "response": json.dumps(body, separators=(",", ":"), sort_keys=True),
+            "created_at": iso(utc_now()),
+        }
+
+    @staticmethod
+    def entry_items(posting: Posting) -> list[dict[str, Any]]:
+        return [items.entry_to_item(e) for e in posting.entries]
+
+    @abstractmethod
+    def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
+        """Write everything collected, atomically, or nothing."""
+
+
+class Store(ABC):
+    """Reads and the non-money writes; money goes through ``unit_of_work()``."""
+
+    @abstractmethod
+    def unit_of_work(self) -> UnitOfWork: ...
+
+    @abstractmethod
+    def create_account(self, account: Account) -> None: ...
+
+    @abstractmethod
+    def get_account(self, account_id: str) -> Account | None: ...
+
+    def known_account(self, account_id: str) -> Account | None:
+        """The account for checks on immutable fields (owner, partner, currency).
+
+        May come from a per-process cache, so its balance can be stale: never decide
+        money from it. Money decisions happen inside ``UnitOfWork.commit``.
+        """
+        return self.get_account(account_id)
+
+    @abstractmethod
+    def update_account(self, account_id: str, changes: dict[str, Any]) -> Account:
+        """SET top-level attributes (company, billing_emails, settings, credit_limit...). NotFound if missing."""
+
+    @abstractmethod
+    def list_entries(
+        self,
+        account_id: str,
+        *,
+        since: str | None,
+        until: str | None,
+        entry_type: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page: ...
+
+    @abstractmethod
+    def get_item(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def query_prefix(
+        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        """Items of one partition whose sort key starts with ``sk_prefix`` (one Query)."""
+
+    @abstractmethod
+    def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:
+        """One page of accounts below their threshold: ((account, version), ...), next cursor, items read."""
+
+    def put_record(self, record: Record) -> None:
+        """Write one new item outside a money movement (raises ``record.on_exists`` if it exists)."""
+        uow = self.unit_of_work()
+        uow.put(record)
+        uow.commit(None, lambda _posting: (200, {}))
+
+    @abstractmethod
+    def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
+        """Remove a non-money item (never an account, entry or idempotency record).
+
+        ``older_than``: only if the item's ``version`` attribute is below it (a stale
+        redelivery must not undo a newer write). Returns whether an item was removed.
+        """
+
+    def update_record(self, update: RecordUpdate) -> None:
+        """Conditionally update one item outside a money movement."""
+        uow = self.unit_of_work()
+        uow.update(update)
+        uow.commit(None, lambda _posting: (200, {}))
+
+    def publish(self, event: Any) -> None:
+        """Write one DomainEvent on its own (e.g. a decline, which writes nothing else)."""
+        uow = self.unit_of_work()
+        uow.emit(event)
+        uow.commit(None, lambda _posting: (200, {}))
