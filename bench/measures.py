@@ -459,7 +459,7 @@ def scan_cost(accounts: int, low: int) -> list[Row]:
     from account_credit.notifications.mailer import OutboxMailer
     from account_credit.notifications.service import scan_low_balances
     from account_credit.platform.http.resolver import store
-    from account_credit.platform.store.dynamo import to_item
+    from account_credit.platform.store.codec import to_item
     from account_credit.platform.store.items import account_to_item
 
     s = store()

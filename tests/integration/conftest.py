@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from account_credit.platform.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.cache import AccountCache
+from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.helpers import CallCounter
 
 

@@ -6,7 +6,8 @@ import threading
 from collections import Counter
 from typing import Any
 
-from account_credit.platform.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.cache import AccountCache
+from account_credit.platform.store.dynamo import DynamoStore
 
 
 class CallCounter:

@@ -18,7 +18,8 @@ from account_credit.kernel.domain import Floor, Movement
 from account_credit.kernel.errors import ConcurrentUpdate, InsufficientFunds, ServiceUnavailable
 from account_credit.kernel.money import Money
 from account_credit.platform.idempotency import claim
-from account_credit.platform.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.cache import AccountCache
+from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.faults import FaultInjector
 
 pytestmark = pytest.mark.integration

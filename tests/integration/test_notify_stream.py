@@ -30,7 +30,8 @@ from account_credit.notifications.mailer import SesMailer
 from account_credit.notifications.rules import AlertKind
 from account_credit.platform import config
 from account_credit.platform.events import DomainEvent
-from account_credit.platform.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.cache import AccountCache
+from account_credit.platform.store.dynamo import DynamoStore
 from account_credit.platform.store.keys import account_pk
 from tools import ddb_local
 from tools.local_server import LambdaContext

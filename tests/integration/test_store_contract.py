@@ -29,7 +29,8 @@ from account_credit.kernel.ids import iso, utc_now
 from account_credit.kernel.money import Money
 from account_credit.platform.idempotency import claim
 from account_credit.platform.store import CommitResult, Posting, Record, RecordUpdate, Store
-from account_credit.platform.store.dynamo import AccountCache, DynamoStore
+from account_credit.platform.store.cache import AccountCache
+from account_credit.platform.store.dynamo import DynamoStore
 from account_credit.platform.store.keys import account_pk
 from account_credit.platform.store.memory import MemoryStore
 

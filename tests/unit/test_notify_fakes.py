@@ -23,7 +23,7 @@ from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import InsufficientFunds
 from account_credit.notifications import service as notifications
 from account_credit.notifications.messages import Email
-from account_credit.platform.store.dynamo import to_item
+from account_credit.platform.store.codec import to_item
 from account_credit.platform.store.items import account_from_item
 from account_credit.platform.store.keys import ACCOUNT_SK, account_pk
 from account_credit.platform.store.memory import MemoryStore

@@ -1,4 +1,5 @@
-"""Data access. Only ``dynamo.py`` touches boto3; ``memory.py`` is the in-memory fake."""
+"""Data access. Only ``dynamo.py``, ``transaction.py`` and ``codec.py`` touch boto3; ``memory.py`` is the
+in-memory fake; ``keys.py`` has every key shape of the table."""
 
 from account_credit.platform.store.base import (
     CommitResult,
@@ -10,6 +11,7 @@ from account_credit.platform.store.base import (
     Store,
     UnitOfWork,
 )
+from account_credit.platform.store.codec import stream_images
 
 __all__ = [
     "CommitResult",
@@ -20,4 +22,5 @@ __all__ = [
     "RecordUpdate",
     "Store",
     "UnitOfWork",
+    "stream_images",
 ]

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+Key = tuple[str, str]  # (pk, sk) of one item, or (pk, sk_prefix) of a collection
+
+# --------------------------------------------------------------------------- accounts and the ledger
+
 ACCOUNT_SK = "ACCOUNT"
+ENTRY_PREFIX = "ENTRY#"
+IDEMPOTENCY_PREFIX = "IDEM#"
 
 
 def account_pk(account_id: str) -> str:
     return f"ACCOUNT#{account_id}"
 
 
+def account(account_id: str) -> Key:
+    """The account item (the balance)."""
+    return account_pk(account_id), ACCOUNT_SK
+
+
 def entry_sk(created_at: str, seq: int) -> str:
-    return f"ENTRY#{created_at}#{seq:012d}"
+    return f"{ENTRY_PREFIX}{created_at}#{seq:012d}"
+
+
+def entries_between(low: str, high: str) -> tuple[str, str]:
+    """Sort-key bounds of the ledger entries created from ``low`` to ``high`` (ISO 8601 prefixes)."""
+    return ENTRY_PREFIX + low, ENTRY_PREFIX + high
 
 
 def entry_type_pk(account_id: str, entry_type: str) -> str:
@@ -22,7 +38,12 @@ def entry_type_sk(created_at: str, seq: int) -> str:
 
 
 def idempotency_sk(scope: str, key: str) -> str:
-    return f"IDEM#{scope}#{key}"
+    return f"{IDEMPOTENCY_PREFIX}{scope}#{key}"
+
+
+def is_money_sk(sk: str) -> bool:
+    """The account item, a ledger entry or an idempotency record: never deleted."""
+    return sk.startswith((ACCOUNT_SK, ENTRY_PREFIX, IDEMPOTENCY_PREFIX))
 
 
 # Sparse index of accounts below their low-balance threshold: only such account items

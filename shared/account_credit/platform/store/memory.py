@@ -26,7 +26,7 @@ from account_credit.platform.store.base import (
     canonical,
     stored_response,
 )
-from account_credit.platform.store.dynamo import decode_cursor, encode_cursor, from_item, to_attr, to_item
+from account_credit.platform.store.codec import decode_cursor, encode_cursor, from_item, to_attr, to_item
 
 
 def stored(item: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +61,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 return stored_response(s.items[(claim.pk, claim.sk)], claim)
             accounts: dict[str, Account] = {}
             for m in self.movements:
-                item = s.items.get((keys.account_pk(m.account_id), keys.ACCOUNT_SK))
+                item = s.items.get(keys.account(m.account_id))
                 if item is None:
                     raise NotFound(f"account {m.account_id} not found")
                 accounts[m.account_id] = items.account_from_item(item)
@@ -77,7 +77,7 @@ class MemoryUnitOfWork(UnitOfWork):
             entries = [stored(e) for e in self.entry_items(posting)]
             records = [stored(rec.item()) for rec in self.records]  # TypeError for a float: nothing written
             changes = [stored(upd.changes) for upd in self.updates]
-            touched = [(keys.account_pk(a), keys.ACCOUNT_SK) for a in posting.accounts]
+            touched = [keys.account(a) for a in posting.accounts]
             touched += [(e["pk"], e["sk"]) for e in entries] + [(r["pk"], r["sk"]) for r in records]
             touched += [(u.pk, u.sk) for u in self.updates] + ([(claim.pk, claim.sk)] if claim else [])
             if len(set(touched)) != len(touched):
@@ -92,7 +92,7 @@ class MemoryUnitOfWork(UnitOfWork):
                     raise upd.on_mismatch(stored(old) if old else None)
             now = iso(utc_now())
             for a, after in posting.accounts.items():
-                item = s.items[(keys.account_pk(a), keys.ACCOUNT_SK)]
+                item = s.items[keys.account(a)]
                 item.update(balance=after.balance, seq=after.seq, version=item["version"] + 1, updated_at=now)
                 self._index_low_balance(item)
             for e in entries:
@@ -123,7 +123,7 @@ class MemoryStore(Store):
             self.items[(item["pk"], item["sk"])] = item
 
     def get_account(self, account_id: str) -> Account | None:
-        item = self.get_item(keys.account_pk(account_id), keys.ACCOUNT_SK)
+        item = self.get_item(*keys.account(account_id))
         return items.account_from_item(item) if item else None
 
     def get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
@@ -133,7 +133,7 @@ class MemoryStore(Store):
 
     def update_account(self, account_id: str, changes: dict[str, Any]) -> Account:
         with self.lock:
-            item = self.items.get((keys.account_pk(account_id), keys.ACCOUNT_SK))
+            item = self.items.get(keys.account(account_id))
             if item is None:
                 raise NotFound(f"account {account_id} not found")
             item.update(stored(changes), version=item["version"] + 1, updated_at=iso(utc_now()))
@@ -141,7 +141,7 @@ class MemoryStore(Store):
             return items.account_from_item(item)
 
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
-        if sk.startswith(("ACCOUNT", "ENTRY#", "IDEM#")):
+        if keys.is_money_sk(sk):
             raise ValueError("money items are never deleted")
         with self.lock:
             item = self.items.get((pk, sk))
@@ -189,8 +189,7 @@ class MemoryStore(Store):
         cursor: str | None,
         limit: int,
     ) -> Page:
-        low = "ENTRY#" + (since or "0")
-        high = "ENTRY#" + (until or "9999") + "#~"
+        low, high = keys.entries_between(since or "0", (until or "9999") + "#~")
         pk = keys.account_pk(account_id)
         with self.lock:
             rows = sorted(
