@@ -28,10 +28,8 @@ from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import Conflict, DomainError
 from account_credit.notifications import messages, rules
 from account_credit.notifications.mailer import Mailer
-from account_credit.platform.store import Record, RecordUpdate, Store
-from account_credit.platform.store.dynamo import from_item
+from account_credit.platform.store import Record, RecordUpdate, Store, keys, stream_images
 from account_credit.platform.store.items import account_from_item
-from account_credit.platform.store.keys import account_pk
 
 # Longer than the notify function's timeout (60 s): a claim this old has no live sender.
 STALE_CLAIM_SECONDS = 90
@@ -59,8 +57,7 @@ class Outcome:
 
 def _claim_record(account_id: str, notification_id: str, kind: str) -> Record:
     return Record(
-        pk=account_pk(account_id),
-        sk=f"NOTIFY#{notification_id}",
+        *keys.notification_claim(account_id, notification_id),
         attrs={"kind": "notification", "type": kind, "state": "sending", "claimed_at": int(time.time())},
         on_exists=AlreadyClaimed,
     )
@@ -69,8 +66,7 @@ def _claim_record(account_id: str, notification_id: str, kind: str) -> Record:
 def _alert_record(account_id: str, alert: rules.AlertKind, notification_id: str, version: int) -> Record:
     """Exists while a crossing is alerted; ``version`` = the account version that crossed."""
     return Record(
-        pk=account_pk(account_id),
-        sk=f"ALERT#{alert.value}",
+        *keys.alert_guard(account_id, alert.value),
         attrs={"kind": "alert", "notification_id": notification_id, "version": version, "alerted_at": int(time.time())},
         on_exists=AlreadyClaimed,
     )
@@ -83,8 +79,7 @@ def _take_over_if_stale(store: Store, account_id: str, notification_id: str, old
     try:
         store.update_record(
             RecordUpdate(
-                pk=account_pk(account_id),
-                sk=f"NOTIFY#{notification_id}",
+                *keys.notification_claim(account_id, notification_id),
                 changes={"claimed_at": int(time.time())},
                 expect={"state": "sending", "claimed_at": old.get("claimed_at", 0)},
             )
@@ -98,8 +93,7 @@ def _send(store: Store, mailer: Mailer, account: Account, notification_id: str, 
     message_id = mailer.send(email, notification_id=notification_id)
     store.update_record(
         RecordUpdate(
-            pk=account_pk(account.account_id),
-            sk=f"NOTIFY#{notification_id}",
+            *keys.notification_claim(account.account_id, notification_id),
             changes={"state": "sent", "message_id": message_id, "sent_at": int(time.time())},
             expect={"state": "sending"},
         )
@@ -139,7 +133,7 @@ def notify_once(
             # This crossing was claimed under an earlier id. If that send died, finish it under
             # that id (with today's figures); if it went out, there is nothing to do.
             notification_id = str(exc.old["notification_id"])
-        claim = store.get_item(account_pk(account.account_id), f"NOTIFY#{notification_id}")
+        claim = store.get_item(*keys.notification_claim(account.account_id, notification_id))
         if claim is None:  # released after a failed send: claim it again
             try:
                 store.put_record(_claim_record(account.account_id, notification_id, kind))
@@ -154,7 +148,7 @@ def notify_once(
         _send(store, mailer, account, notification_id, email)
     except Exception:
         # Release the claim so the retry of this record sends it; the alert guard stays.
-        store.delete_record(account_pk(account.account_id), f"NOTIFY#{notification_id}")
+        store.delete_record(*keys.notification_claim(account.account_id, notification_id))
         raise
     return True
 
@@ -178,7 +172,7 @@ def on_account_change(store: Store, mailer: Mailer, old: Account | None, new: Ac
         if decision.action == "rearm":
             # Only a guard from before this top-up: a redelivered old top-up must not
             # re-arm a crossing that happened after it.
-            store.delete_record(account_pk(new.account_id), f"ALERT#{decision.kind.value}", older_than=version)
+            store.delete_record(*keys.alert_guard(new.account_id, decision.kind.value), older_than=version)
         elif alert(store, mailer, new, decision.kind, version):
             sent.append(alert_id(decision.kind, new.account_id, version))
     return Outcome(sent)
@@ -211,9 +205,7 @@ def on_event(store: Store, mailer: Mailer, event: dict[str, Any]) -> Outcome:
 
 def on_stream_record(store: Store, mailer: Mailer, record: dict[str, Any]) -> Outcome:
     """One DynamoDB stream record (Lambda's format, images in DynamoDB JSON)."""
-    data = record.get("dynamodb", {})
-    new = from_item(data["NewImage"]) if data.get("NewImage") else None
-    old = from_item(data["OldImage"]) if data.get("OldImage") else None
+    old, new = stream_images(record)
     if new is None:
         return Outcome([])
     if new.get("kind") == "event" and record.get("eventName") == "INSERT":

@@ -13,10 +13,7 @@ from typing import Any
 
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.platform.payments.port import SavedCard
-from account_credit.platform.store import Record, Store
-from account_credit.platform.store.keys import account_pk
-
-PREFIX = "PM#"
+from account_credit.platform.store import Record, Store, keys
 
 
 @dataclass(frozen=True)
@@ -53,8 +50,7 @@ def card_record(account_id: str, card: SavedCard, *, is_default: bool) -> tuple[
         created_at=iso(utc_now()),
     )
     record = Record(
-        pk=account_pk(account_id),
-        sk=PREFIX + pm.payment_method_id,
+        *keys.payment_method(account_id, pm.payment_method_id),
         attrs={
             "kind": "payment_method",
             "payment_method_id": pm.payment_method_id,
@@ -92,7 +88,7 @@ def from_item(item: dict[str, Any]) -> PaymentMethod:
 
 
 def list_methods(store: Store, account_id: str) -> list[PaymentMethod]:
-    return [from_item(i) for i in store.query_prefix(account_pk(account_id), PREFIX)]
+    return [from_item(i) for i in store.query_prefix(*keys.payment_methods_prefix(account_id))]
 
 
 def default_card(store: Store, account_id: str) -> PaymentMethod | None:

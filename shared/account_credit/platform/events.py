@@ -17,8 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from account_credit.kernel.ids import iso, new_id, utc_now
+from account_credit.platform.store import keys
 from account_credit.platform.store.base import Record
-from account_credit.platform.store.keys import account_pk
 
 EVENT_TTL_SECONDS = 90 * 24 * 3600
 
@@ -43,8 +43,7 @@ class DomainEvent:
 
     def record(self) -> Record:
         return Record(
-            pk=account_pk(self.account_id),
-            sk=f"EVENT#{self.created_at}#{self.event_id}",
+            *keys.event(self.account_id, self.created_at, self.event_id),
             attrs={
                 "kind": "event",
                 "event_id": self.event_id,

@@ -1,4 +1,9 @@
-"""Single-table key design (docs/DATA_MODEL.md has the access-pattern table)."""
+"""Single-table key design: every pk/sk shape of the table, in domain terms (docs/DATA_MODEL.md).
+
+Capabilities never format a key themselves: they name the item (``keys.deposit(account_id,
+deposit_id)``) and get its ``(pk, sk)``; a query names the collection (``keys.deposits_prefix(
+account_id)``) and gets ``(pk, sk_prefix)`` for ``Store.query_prefix``.
+"""
 
 from __future__ import annotations
 
@@ -49,3 +54,109 @@ def is_money_sk(sk: str) -> bool:
 # Sparse index of accounts below their low-balance threshold: only such account items
 # carry gsi1pk/gsi1sk, so the scheduled scan reads exactly the low accounts.
 LOW_BALANCE_PK = "LOWBAL"
+
+# --------------------------------------------------------------------------- domain events (platform/events.py)
+
+
+def event(account_id: str, created_at: str, event_id: str) -> Key:
+    return account_pk(account_id), f"EVENT#{created_at}#{event_id}"
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+def product(code: str) -> Key:
+    return "CATALOG", f"PRODUCT#{code}"
+
+
+def products_prefix() -> Key:
+    """The whole catalog: one partition."""
+    return "CATALOG", "PRODUCT#"
+
+
+# --------------------------------------------------------------------------- payment methods
+
+
+def payment_method(account_id: str, payment_method_id: str) -> Key:
+    return account_pk(account_id), f"PM#{payment_method_id}"
+
+
+def payment_methods_prefix(account_id: str) -> Key:
+    return account_pk(account_id), "PM#"
+
+
+# --------------------------------------------------------------------------- deposits (card top-ups)
+
+
+def deposit(account_id: str, deposit_id: str) -> Key:
+    return account_pk(account_id), f"DEPOSIT#{deposit_id}"
+
+
+def deposits_prefix(account_id: str) -> Key:
+    """An account's deposits (card and bank transfer); newest first when queried so."""
+    return account_pk(account_id), "DEPOSIT#"
+
+
+def payment_link(provider: str, payment_id: str) -> Key:
+    """Which account and deposit a provider payment belongs to (how a webhook finds its deposit)."""
+    return f"PAYMENT#{provider}#{payment_id}", "PAYMENT"
+
+
+def webhook_event(provider: str, event_id: str) -> Key:
+    """Permanent dedup of a provider's webhook event."""
+    return f"WEBHOOK#{provider}#{event_id}", "WEBHOOK"
+
+
+def account_flag(account_id: str, created_at: str, deposit_id: str) -> Key:
+    """A top-up taken back (refund, dispute)."""
+    return account_pk(account_id), f"FLAG#{created_at}#{deposit_id}"
+
+
+def flags_prefix(account_id: str) -> Key:
+    return account_pk(account_id), "FLAG#"
+
+
+# --------------------------------------------------------------------------- bank transfers
+
+
+def payment_reference(reference: str) -> Key:
+    """The reservation of a bank payment reference: must not exist, so it belongs to one account."""
+    return f"REF#{reference}", "REF"
+
+
+def proforma_counter(year: int) -> Key:
+    """The last proforma number issued in ``year``."""
+    return f"COUNTER#PROFORMA#{year}", "COUNTER"
+
+
+def proforma_number(number: str) -> Key:
+    """A proforma number taken (must not exist: a number is never issued twice)."""
+    return f"PROFORMA#{number}", "PROFORMA"
+
+
+def bank_transfer(transfer_id: str) -> Key:
+    """Permanent dedup of an incoming bank transfer, and where it went."""
+    return f"BANKTRANSFER#{transfer_id}", "BANKTRANSFER"
+
+
+def suspense_transfer(transfer_id: str) -> Key:
+    """An unmatched transfer on the suspense list."""
+    return "SUSPENSE", f"TRANSFER#{transfer_id}"
+
+
+def suspense_prefix() -> Key:
+    """The whole suspense list: one partition."""
+    return "SUSPENSE", "TRANSFER#"
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+def notification_claim(account_id: str, notification_id: str) -> Key:
+    """Written (must not exist) before an email is sent, so it is sent once."""
+    return account_pk(account_id), f"NOTIFY#{notification_id}"
+
+
+def alert_guard(account_id: str, alert_kind: str) -> Key:
+    """Exists while a low-balance / credit-in-use crossing of the account is alerted."""
+    return account_pk(account_id), f"ALERT#{alert_kind}"
