@@ -14,11 +14,14 @@ from _support import OPERATOR, account_request, customer_of
 
 from account_credit.accounts import service as accounts_svc
 from account_credit.catalog import service as catalog
-from account_credit.kernel.errors import Forbidden, InvalidInput
+from account_credit.kernel.errors import ConcurrentUpdate, Conflict, Forbidden, InvalidInput
 from account_credit.orders import service as orders
 from account_credit.orders.config import order_settings
 from account_credit.orders.schemas import OrderCreate, ProductPut
+from account_credit.platform.store import keys
 from account_credit.platform.store.memory import MemoryStore
+
+CATALOG_PK, _ = keys.products_prefix()
 
 
 class CountingStore(MemoryStore):
@@ -29,15 +32,16 @@ class CountingStore(MemoryStore):
         self.catalog_reads = 0
 
     def query_prefix(self, pk: str, sk_prefix: str, **kw: Any) -> list[dict[str, Any]]:
-        if pk == catalog.PK:
+        if pk == CATALOG_PK:
             self.catalog_reads += 1
         return super().query_prefix(pk, sk_prefix, **kw)
 
     def write_elsewhere(self, code: str, usd: int) -> None:
         with self.lock:
-            item = self.items.get((catalog.PK, catalog.PREFIX + code))
+            item = self.items.get(keys.product(code))
             if item is None:
-                item = {"pk": catalog.PK, "sk": catalog.PREFIX + code, "kind": "product", "code": code}
+                pk, sk = keys.product(code)
+                item = {"pk": pk, "sk": sk, "kind": "product", "code": code}
                 item.update(name=code.upper(), term_months=12, active=True, version=0, updated_at="")
                 self.items[(item["pk"], item["sk"])] = item
             item.update(prices={"USD": usd}, version=item["version"] + 1)
@@ -149,7 +153,7 @@ class SlowCatalogStore(CountingStore):
 
     def query_prefix(self, pk: str, sk_prefix: str, **kw: Any) -> list[dict[str, Any]]:
         got = super().query_prefix(pk, sk_prefix, **kw)
-        if pk == catalog.PK:
+        if pk == CATALOG_PK:
             self.reading.set()
             time.sleep(self.delay)
             if self.release is not None:
@@ -218,7 +222,7 @@ def test_versions_protect_concurrent_product_edits(monkeypatch: pytest.MonkeyPat
     store = MemoryStore()
     add_product(store)
     real_get = store.get_item
-    stale = [real_get(catalog.PK, catalog.PREFIX + PRODUCT)]
+    stale = [real_get(*keys.product(PRODUCT))]
     add_product(store, prices={"USD": 1})  # version 2 now
 
     def get_item(pk: str, sk: str) -> Any:
@@ -229,7 +233,30 @@ def test_versions_protect_concurrent_product_edits(monkeypatch: pytest.MonkeyPat
         store, OPERATOR, PRODUCT, ProductPut(name="OV", term_months=12, prices={"USD": 2})
     )
     assert (product.version, created) == (3, False)
-    assert real_get(catalog.PK, catalog.PREFIX + PRODUCT)["prices"] == {"USD": 2}
+    assert real_get(*keys.product(PRODUCT))["prices"] == {"USD": 2}
+
+
+def test_an_edit_that_keeps_losing_answers_409_after_five_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every write meets a newer version: read again up to EDIT_ATTEMPTS times, then 409 concurrent-update."""
+    store = MemoryStore()
+    add_product(store)
+    reads = 0
+    real_get = store.get_item
+
+    def get_item(pk: str, sk: str) -> Any:
+        nonlocal reads
+        reads += 1
+        return real_get(pk, sk)
+
+    def update_record(update: Any) -> None:
+        raise Conflict("product changed concurrently")
+
+    monkeypatch.setattr(store, "get_item", get_item)
+    monkeypatch.setattr(store, "update_record", update_record)
+    with pytest.raises(ConcurrentUpdate, match="keeps changing") as info:
+        catalog.put_product(store, OPERATOR, PRODUCT, ProductPut(name="OV", term_months=12, prices={"USD": 2}))
+    assert info.value.status == 409
+    assert reads == catalog.EDIT_ATTEMPTS == 5
 
 
 def test_products_list_is_sorted_and_complete(store: MemoryStore) -> None:

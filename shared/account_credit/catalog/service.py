@@ -1,6 +1,6 @@
 """Catalog: certificate products and their prices, and the in-memory catalog cache of a function.
 
-Item: pk=CATALOG, sk=PRODUCT#<code>, kind=product: name, term_months, prices
+Item: ``keys.product(code)`` (pk=CATALOG, sk=PRODUCT#<code>), kind=product: name, term_months, prices
 ({currency: minor units}), active, version, updated_at, updated_by. The whole catalog is
 one Query (a partition of small items; up to ``MAX_PRODUCTS``).
 
@@ -25,11 +25,12 @@ from account_credit.kernel.errors import ConcurrentUpdate, Conflict, InvalidInpu
 from account_credit.kernel.ids import iso, utc_now
 from account_credit.orders.config import order_settings
 from account_credit.orders.schemas import PRODUCT_CODE_PATTERN, ProductPut
-from account_credit.platform.store import Record, RecordUpdate, Store
+from account_credit.platform.retry import retry
+from account_credit.platform.store import Record, RecordUpdate, Store, keys
 
-PK = "CATALOG"
-PREFIX = "PRODUCT#"
 MAX_PRODUCTS = 1000
+# Edits of one product by operators at once: read again and retry this many times, then 409.
+EDIT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ _CACHE = _Cache()
 
 def _read(store: Store) -> dict[str, Product]:
     at, read = _CACHE.begin()
-    products = {p.code: p for p in map(_from_item, store.query_prefix(PK, PREFIX, limit=MAX_PRODUCTS))}
+    products = {p.code: p for p in map(_from_item, store.query_prefix(*keys.products_prefix(), limit=MAX_PRODUCTS))}
     _CACHE.put(store, products, at, read)
     return products
 
@@ -190,8 +191,9 @@ def put_product(store: Store, principal: Principal, code: str, req: ProductPut) 
     """
     principal.require_operator("change the catalog")
     _check_code(code)
-    sk = PREFIX + code
-    for _ in range(5):
+    pk, sk = keys.product(code)
+
+    def attempt() -> tuple[Product, bool]:
         now = iso(utc_now())
         fields = {
             "name": req.name,
@@ -201,12 +203,12 @@ def put_product(store: Store, principal: Principal, code: str, req: ProductPut) 
             "updated_at": now,
             "updated_by": principal.actor,
         }
-        old = store.get_item(PK, sk)
+        old = store.get_item(pk, sk)
         try:
             if old is None:
                 store.put_record(
                     Record(
-                        pk=PK,
+                        pk=pk,
                         sk=sk,
                         attrs={"kind": "product", "code": code, "version": 1, "created_at": now, **fields},
                         on_exists=lambda _old: Conflict("product was created concurrently"),
@@ -217,7 +219,7 @@ def put_product(store: Store, principal: Principal, code: str, req: ProductPut) 
                 version = int(old.get("version", 1)) + 1
                 store.update_record(
                     RecordUpdate(
-                        pk=PK,
+                        pk=pk,
                         sk=sk,
                         changes={**fields, "version": version},
                         expect={"version": old.get("version", 1)},
@@ -225,9 +227,14 @@ def put_product(store: Store, principal: Principal, code: str, req: ProductPut) 
                     )
                 )
                 created = False
-        except Conflict:
-            continue  # someone else wrote it between our read and write: read again
         finally:
             _CACHE.drop(store)
         return Product(code, req.name, req.term_months, dict(req.prices), req.active, version, now), created
-    raise ConcurrentUpdate(f"product {code} keeps changing; retry")
+
+    # Someone else wrote it between our read and write (Conflict): read again.
+    return retry(
+        attempt,
+        on=(Conflict,),
+        attempts=EDIT_ATTEMPTS,
+        exhausted=ConcurrentUpdate(f"product {code} keeps changing; retry"),
+    )
