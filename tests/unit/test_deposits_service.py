@@ -15,8 +15,10 @@ from account_credit.bank import service as bank
 from account_credit.deposits import schemas as ds
 from account_credit.deposits import service as svc
 from account_credit.deposits.config import deposit_settings, secret
+from account_credit.deposits.records import StaleDeposit
 from account_credit.kernel.domain import Account, EntryType
 from account_credit.kernel.errors import (
+    ConcurrentUpdate,
     Conflict,
     CurrencyMismatchError,
     Forbidden,
@@ -29,6 +31,7 @@ from account_credit.kernel.errors import (
 )
 from account_credit.kernel.money import Money
 from account_credit.payment_methods import service as payment_methods
+from account_credit.platform.config import settings
 from account_credit.platform.events import EventType
 from account_credit.platform.payments import sandbox
 from account_credit.platform.store.memory import MemoryStore
@@ -274,6 +277,28 @@ def test_unknown_event_types_are_acknowledged_and_ignored(store: MemoryStore, op
 def test_payments_that_are_not_deposits_are_ignored(store: MemoryStore) -> None:
     ev = sandbox.payment_succeeded("pi_order_1", Money(100, "EUR"), {"purpose": "order"})
     assert deliver(store, ev)["outcome"] == "ignored"
+
+
+def test_a_deposit_that_keeps_changing_answers_409_and_credits_nothing(
+    store: MemoryStore, open_account: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every write meets a newer version of the deposit: read and decided again MAX_WRITE_ATTEMPTS times, then 409."""
+    acc = open_account("EUR")
+    dep = card_deposit(store, acc)
+    tries = 0
+
+    def stale(*_args: Any) -> dict[str, Any]:
+        nonlocal tries
+        tries += 1
+        raise StaleDeposit("the deposit changed meanwhile")
+
+    monkeypatch.setattr(svc, "_commit_event", stale)
+    monkeypatch.setattr("account_credit.platform.retry.time.sleep", lambda _seconds: None)
+    with pytest.raises(ConcurrentUpdate, match="kept changing") as info:
+        deliver(store, sup.card_events(dep)["succeeded"]())
+    assert info.value.status == 409
+    assert tries == settings().max_write_attempts == 12
+    assert balance(store, acc.account_id) == 0
 
 
 def test_a_deposit_payment_without_its_deposit_is_not_acknowledged(store: MemoryStore) -> None:

@@ -13,7 +13,8 @@ import secrets
 
 from account_credit.kernel.errors import DomainError, ServiceUnavailable
 from account_credit.kernel.ids import iso, utc_now
-from account_credit.platform.store import Record, Store
+from account_credit.platform.retry import retry
+from account_credit.platform.store import Record, Store, keys
 
 _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
@@ -50,32 +51,36 @@ def valid_reference(reference: str) -> bool:
     return check_digit(reference[:9]) == int(reference[9])
 
 
-def reference_key(reference: str) -> tuple[str, str]:
-    return f"REF#{reference}", "REF"
-
-
 class _Taken(DomainError):
     status = 409
 
 
+# A new reference collides only with one already reserved (of ~820 million possible): draw again.
+ALLOCATE_ATTEMPTS = 8
+
+
 def allocate_reference(store: Store, account_id: str) -> str:
-    """Reserve a new unique reference for the account (REF#<reference>, must not exist)."""
-    for _ in range(8):
+    """Reserve a new unique reference for the account (``keys.payment_reference``, must not exist)."""
+
+    def attempt() -> str:
         reference = new_reference()
-        try:
-            store.put_record(
-                Record(
-                    *reference_key(reference),
-                    attrs={
-                        "kind": "payment_reference",
-                        "reference": reference,
-                        "account_id": account_id,
-                        "created_at": iso(utc_now()),
-                    },
-                    on_exists=lambda _old: _Taken("reference taken"),
-                )
+        store.put_record(
+            Record(
+                *keys.payment_reference(reference),
+                attrs={
+                    "kind": "payment_reference",
+                    "reference": reference,
+                    "account_id": account_id,
+                    "created_at": iso(utc_now()),
+                },
+                on_exists=lambda _old: _Taken("reference taken"),
             )
-            return reference
-        except _Taken:
-            continue
-    raise ServiceUnavailable("could not allocate a payment reference; retry")
+        )
+        return reference
+
+    return retry(
+        attempt,
+        on=(_Taken,),
+        attempts=ALLOCATE_ATTEMPTS,
+        exhausted=ServiceUnavailable("could not allocate a payment reference; retry"),
+    )

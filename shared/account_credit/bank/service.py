@@ -29,22 +29,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from account_credit.bank.references import allocate_reference, normalise_reference, reference_key, valid_reference
+from account_credit.bank.references import allocate_reference, normalise_reference, valid_reference
 from account_credit.deposits import schemas as ds
 from account_credit.deposits.config import deposit_settings, secret
-from account_credit.deposits.records import (
-    DEPOSIT_PREFIX,
-    MAX_ATTEMPTS,
-    AlreadyRecorded,
-    StaleDeposit,
-    backoff,
-    deposit_key,
-    deposit_update,
-    logger,
-    plain,
-    refuse,
-    view,
-)
+from account_credit.deposits.records import AlreadyRecorded, StaleDeposit, deposit_update, logger, plain, refuse, view
 from account_credit.deposits.state import OPEN_PROFORMA, Deposit, DepositState, Method, on_transfer, pick_proforma
 from account_credit.kernel.auth import Principal
 from account_credit.kernel.domain import Account, EntryType, Movement
@@ -61,18 +49,19 @@ from account_credit.kernel.errors import (
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
 from account_credit.platform import idempotency
+from account_credit.platform.config import settings
 from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.payments import stripe_format
 from account_credit.platform.payments.port import InvalidSignature
-from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, RecordUpdate, Store
+from account_credit.platform.retry import retry
+from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, RecordUpdate, Store, keys
 from account_credit.platform.store.base import stored_response
-from account_credit.platform.store.keys import account_pk
 
 SIGNATURE_HEADER = "Bank-Signature"
-SUSPENSE_PK = "SUSPENSE"
-SUSPENSE_PREFIX = "TRANSFER#"
 # How many of an account's latest deposits are searched for an open proforma.
 PROFORMA_LOOKBACK = 200
+# The suspense list is one partition, read whole (then filtered and sorted).
+LIST_READ_LIMIT = 1000
 
 
 # --------------------------------------------------------------------------- payment reference
@@ -90,16 +79,25 @@ def ensure_reference(store: Store, account: Account) -> str:
 # --------------------------------------------------------------------------- proforma
 
 
-def _counter_key(year: int) -> tuple[str, str]:
-    return f"COUNTER#PROFORMA#{year}", "COUNTER"
-
-
 class _CounterMoved(DomainError):
     status = 409
 
 
 class _Exists(DomainError):
     status = 409
+
+
+def _last_number(store: Store, year: int) -> int:
+    """The last number issued in ``year``. The year's first proforma creates its counter (at 0) and tries again."""
+    counter = keys.proforma_counter(year)
+    current = store.get_item(*counter)
+    if current is None:
+        with contextlib.suppress(_Exists):
+            store.put_record(
+                Record(*counter, attrs={"kind": "counter", "value": 0}, on_exists=lambda _o: _Exists("exists"))
+            )
+        raise _CounterMoved("the proforma counter was just created")
+    return int(current["value"])
 
 
 def issue_proforma(
@@ -112,17 +110,10 @@ def issue_proforma(
         raise NotConfigured("the seller's bank details (SELLER_NAME, SELLER_IBAN) are not configured")
     reference = ensure_reference(store, account)
     deposit_id = new_id("dep")
-    for attempt in range(4 * MAX_ATTEMPTS):
+
+    def attempt() -> CommitResult:
         issued = utc_now()
-        counter = _counter_key(issued.year)
-        current = store.get_item(*counter)
-        if current is None:
-            with contextlib.suppress(_Exists):
-                store.put_record(
-                    Record(*counter, attrs={"kind": "counter", "value": 0}, on_exists=lambda _o: _Exists("exists"))
-                )
-            continue
-        n = int(current["value"]) + 1
+        n = _last_number(store, issued.year) + 1
         number = f"PF-{issued.year}-{n:06d}"
         now = iso(issued)
         proforma = {
@@ -155,17 +146,16 @@ def issue_proforma(
         uow = store.unit_of_work()
         uow.update(
             RecordUpdate(
-                *counter,
+                *keys.proforma_counter(issued.year),
                 changes={"value": n},
                 expect={"value": n - 1},
                 on_mismatch=lambda _old: _CounterMoved("the proforma counter moved"),
             )
         )
-        uow.put(Record(*deposit_key(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
+        uow.put(Record(*keys.deposit(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
         uow.put(
             Record(
-                f"PROFORMA#{number}",
-                "PROFORMA",
+                *keys.proforma_number(number),
                 attrs={
                     "kind": "proforma",
                     "number": number,
@@ -191,25 +181,22 @@ def issue_proforma(
             )
         )
 
-        def respond(_posting: Posting, d: Deposit = deposit) -> tuple[int, dict[str, Any]]:
-            return 201, {**view(d), "checkout": None}
+        def respond(_posting: Posting) -> tuple[int, dict[str, Any]]:
+            return 201, {**view(deposit), "checkout": None}
 
-        try:
-            return uow.commit(claim, respond)
-        except _CounterMoved:
-            backoff(min(attempt, 6))
-    raise ConcurrentUpdate("too many proformas issued at once; nothing was written, retry with the same key")
+        return uow.commit(claim, respond)
+
+    # Another proforma took the number (_CounterMoved): try the next one. A burst of proformas
+    # all contend for one counter, so they get four times the store's budget.
+    return retry(
+        attempt,
+        on=(_CounterMoved,),
+        attempts=4 * settings().max_write_attempts,
+        exhausted=ConcurrentUpdate("too many proformas issued at once; nothing was written, retry with the same key"),
+    )
 
 
 # --------------------------------------------------------------------------- incoming transfers
-
-
-def transfer_key(transfer_id: str) -> tuple[str, str]:
-    return f"BANKTRANSFER#{transfer_id}", "BANKTRANSFER"
-
-
-def suspense_key(transfer_id: str) -> tuple[str, str]:
-    return SUSPENSE_PK, SUSPENSE_PREFIX + transfer_id
 
 
 def receive_bank_webhook(store: Store, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
@@ -272,7 +259,7 @@ def _result(item: dict[str, Any], outcome: str) -> dict[str, Any]:
 
 def record_transfer(store: Store, t: ds.IncomingTransfer, *, actor: str) -> dict[str, Any]:
     """Credit a matched transfer once, or keep it in suspense. A transfer id seen before changes nothing."""
-    seen = store.get_item(*transfer_key(t.transfer_id))
+    seen = store.get_item(*keys.bank_transfer(t.transfer_id))
     if seen is not None:
         return _result(seen, "duplicate")
     account, reason = match(store, t)
@@ -285,9 +272,9 @@ def record_transfer(store: Store, t: ds.IncomingTransfer, *, actor: str) -> dict
             t.transfer_id,
             {"transfer_id": t.transfer_id, "amount": t.amount, "currency": t.currency},
         )
-        result = _credit(store, account, t, _transfer_info(t, iso(utc_now())), actor, claim, suspense=None)
+        result = credit_transfer(store, account, t, _transfer_info(t, iso(utc_now())), actor, claim, suspense=None)
     except (AlreadyRecorded, IdempotencyKeyReused):
-        again = store.get_item(*transfer_key(t.transfer_id))
+        again = store.get_item(*keys.bank_transfer(t.transfer_id))
         if again is None:  # pragma: no cover - the record is committed before anyone sees the duplicate
             raise ConcurrentUpdate("the transfer is being recorded; retry") from None
         return _result(again, "duplicate")
@@ -303,7 +290,7 @@ def match(store: Store, t: ds.IncomingTransfer) -> tuple[Account | None, str | N
         return None, "no_reference"
     if not valid_reference(reference):
         return None, "invalid_reference"
-    ref = store.get_item(*reference_key(reference))
+    ref = store.get_item(*keys.payment_reference(reference))
     account = store.get_account(ref["account_id"]) if ref else None
     if account is None:
         return None, "unknown_reference"
@@ -325,10 +312,10 @@ def _to_suspense(store: Store, t: ds.IncomingTransfer, reason: str, actor: str) 
         "actor": actor,
         "created_at": now,
     }
-    uow.put(Record(*transfer_key(t.transfer_id), attrs=record, on_exists=lambda old: AlreadyRecorded(old)))
+    uow.put(Record(*keys.bank_transfer(t.transfer_id), attrs=record, on_exists=lambda old: AlreadyRecorded(old)))
     uow.put(
         Record(
-            *suspense_key(t.transfer_id),
+            *keys.suspense_transfer(t.transfer_id),
             attrs={
                 "kind": "suspense",
                 "transfer_id": t.transfer_id,
@@ -346,7 +333,7 @@ def _to_suspense(store: Store, t: ds.IncomingTransfer, reason: str, actor: str) 
     return _result(record, "suspense")
 
 
-def _credit(
+def credit_transfer(
     store: Store,
     account: Account,
     t: ds.IncomingTransfer,
@@ -358,8 +345,9 @@ def _credit(
     """One transaction: ledger entry + balance, the deposit (proforma) it pays, the transfer record,
     the suspense item (when assigned), the "deposit received" event and the idempotency record."""
     account_id = account.account_id
-    for attempt in range(MAX_ATTEMPTS):
-        rows = store.query_prefix(account_pk(account_id), DEPOSIT_PREFIX, limit=PROFORMA_LOOKBACK, newest_first=True)
+
+    def attempt() -> CommitResult:
+        rows = store.query_prefix(*keys.deposits_prefix(account_id), limit=PROFORMA_LOOKBACK, newest_first=True)
         open_ones = [Deposit.from_item(r) for r in rows if r.get("state") in OPEN_PROFORMA]
         target = pick_proforma(open_ones, t.amount)
         now = iso(utc_now())
@@ -383,7 +371,7 @@ def _credit(
                 payment_reference=account.payment_reference,
                 transfers=(info,),
             )
-            uow.put(Record(*deposit_key(account_id, deposit_after.deposit_id), attrs=plain(deposit_after.attrs())))
+            uow.put(Record(*keys.deposit(account_id, deposit_after.deposit_id), attrs=plain(deposit_after.attrs())))
         number = deposit_after.proforma["number"] if deposit_after.proforma else None
         reference = {"transfer_id": t.transfer_id, "deposit_id": deposit_after.deposit_id}
         if number:
@@ -410,11 +398,13 @@ def _credit(
             "created_at": now,
         }
         if suspense is None:
-            uow.put(Record(*transfer_key(t.transfer_id), attrs=record, on_exists=lambda old: AlreadyRecorded(old)))
+            uow.put(
+                Record(*keys.bank_transfer(t.transfer_id), attrs=record, on_exists=lambda old: AlreadyRecorded(old))
+            )
         else:
             uow.update(
                 RecordUpdate(
-                    *transfer_key(t.transfer_id),
+                    *keys.bank_transfer(t.transfer_id),
                     changes={k: record[k] for k in ("status", "account_id", "deposit_id", "proforma_number")},
                     expect={"status": "suspense"},
                     on_mismatch=lambda _old: Conflict(f"transfer {t.transfer_id} is no longer in suspense"),
@@ -422,7 +412,7 @@ def _credit(
             )
             uow.update(
                 RecordUpdate(
-                    *suspense_key(t.transfer_id),
+                    *keys.suspense_transfer(t.transfer_id),
                     changes={
                         "state": "assigned",
                         "account_id": account_id,
@@ -452,11 +442,15 @@ def _credit(
         def respond(_posting: Posting, rec: dict[str, Any] = record) -> tuple[int, dict[str, Any]]:
             return 201, _result(rec, "credited")
 
-        try:
-            return uow.commit(claim, respond)
-        except StaleDeposit:
-            backoff(attempt)
-    raise ConcurrentUpdate("the account's proformas kept changing; nothing was written, retry")
+        return uow.commit(claim, respond)
+
+    # The proforma changed between our read and our write (StaleDeposit): read them again.
+    return retry(
+        attempt,
+        on=(StaleDeposit,),
+        attempts=settings().max_write_attempts,
+        exhausted=ConcurrentUpdate("the account's proformas kept changing; nothing was written, retry"),
+    )
 
 
 # --------------------------------------------------------------------------- suspense (operators)
@@ -481,7 +475,7 @@ def _suspense_view(item: dict[str, Any]) -> dict[str, Any]:
 def list_suspense(store: Store, principal: Principal, *, state: str | None, limit: int) -> dict[str, Any]:
     """Newest first; ``state`` open / assigned / returned (None: all)."""
     principal.require_operator("list unmatched bank transfers")
-    rows = store.query_prefix(SUSPENSE_PK, SUSPENSE_PREFIX, limit=1000)
+    rows = store.query_prefix(*keys.suspense_prefix(), limit=LIST_READ_LIMIT)
     if state:
         rows = [r for r in rows if r.get("state") == state]
     rows.sort(key=lambda r: (r["received_at"], r["transfer_id"]), reverse=True)
@@ -489,7 +483,7 @@ def list_suspense(store: Store, principal: Principal, *, state: str | None, limi
 
 
 def _open_suspense(store: Store, transfer_id: str) -> dict[str, Any]:
-    item = store.get_item(*suspense_key(transfer_id))
+    item = store.get_item(*keys.suspense_transfer(transfer_id))
     if item is None:
         raise NotFound(f"no unmatched transfer {transfer_id}")
     return item
@@ -526,7 +520,7 @@ def assign(
         reference=info.get("reference"),
         booked_date=info["booked_date"],
     )
-    return _credit(store, account, transfer, info, principal.actor, claim, suspense=item)
+    return credit_transfer(store, account, transfer, info, principal.actor, claim, suspense=item)
 
 
 def mark_returned(store: Store, principal: Principal, transfer_id: str, req: ds.ReturnTransfer) -> dict[str, Any]:
@@ -542,7 +536,7 @@ def mark_returned(store: Store, principal: Principal, transfer_id: str, req: ds.
     changes = {"state": "returned", "resolved_at": now, "resolved_by": principal.actor, "return_reason": req.reason}
     uow.update(
         RecordUpdate(
-            *suspense_key(transfer_id),
+            *keys.suspense_transfer(transfer_id),
             changes=changes,
             expect={"state": "open"},
             on_mismatch=lambda _old: Conflict(f"transfer {transfer_id} was resolved meanwhile"),
@@ -550,7 +544,7 @@ def mark_returned(store: Store, principal: Principal, transfer_id: str, req: ds.
     )
     uow.update(
         RecordUpdate(
-            *transfer_key(transfer_id),
+            *keys.bank_transfer(transfer_id),
             changes={"status": "returned"},
             expect={"status": "suspense"},
             on_mismatch=lambda _old: Conflict(f"transfer {transfer_id} was resolved meanwhile"),

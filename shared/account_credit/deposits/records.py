@@ -1,12 +1,10 @@
-"""What card top-ups (deposits/service.py) and bank transfers (bank/service.py) share: the deposit item's
-keys and conditional update, the duplicate/stale signals, the amount bounds, the view, and the refusal
+"""What card top-ups (deposits/service.py) and bank transfers (bank/) share: the deposit item's
+conditional update, the duplicate/stale signals, the amount bounds, the view, and the refusal
 of a webhook that fails verification. Neither of the two imports the other's internals.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -19,29 +17,9 @@ from account_credit.deposits.state import Deposit, proforma_status
 from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import CurrencyMismatchError, DomainError, InvalidInput, InvalidWebhookSignature
 from account_credit.kernel.money import Money
-from account_credit.platform.store import RecordUpdate, Store
-from account_credit.platform.store.keys import account_pk
+from account_credit.platform.store import RecordUpdate, Store, keys
 
 logger = Logger(child=True)
-
-DEPOSIT_PREFIX = "DEPOSIT#"
-FLAG_PREFIX = "FLAG#"
-MAX_ATTEMPTS = 12
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def deposit_key(account_id: str, deposit_id: str) -> tuple[str, str]:
-    return account_pk(account_id), DEPOSIT_PREFIX + deposit_id
-
-
-def payment_key(provider: str, payment_id: str) -> tuple[str, str]:
-    return f"PAYMENT#{provider}#{payment_id}", "PAYMENT"
-
-
-def webhook_key(provider: str, event_id: str) -> tuple[str, str]:
-    return f"WEBHOOK#{provider}#{event_id}", "WEBHOOK"
 
 
 # --------------------------------------------------------------------------- shared by card and bank
@@ -82,18 +60,12 @@ def plain(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 def deposit_update(deposit: Deposit, changes: Mapping[str, Any], now: str) -> RecordUpdate:
     """SET ``changes`` on the deposit only if nobody changed it since it was read (version)."""
-    pk, sk = deposit_key(deposit.account_id, deposit.deposit_id)
     return RecordUpdate(
-        pk=pk,
-        sk=sk,
+        *keys.deposit(deposit.account_id, deposit.deposit_id),
         changes={**plain(changes), "version": deposit.version + 1, "updated_at": now},
         expect={"version": deposit.version},
         on_mismatch=_stale,
     )
-
-
-def backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.005 * (2**attempt))))
 
 
 def check_amount(account: Account, amount: int, currency: str | None) -> Money:
@@ -108,7 +80,7 @@ def check_amount(account: Account, amount: int, currency: str | None) -> Money:
 
 
 def get(store: Store, account_id: str, deposit_id: str) -> Deposit | None:
-    item = store.get_item(*deposit_key(account_id, deposit_id))
+    item = store.get_item(*keys.deposit(account_id, deposit_id))
     return Deposit.from_item(item) if item else None
 
 

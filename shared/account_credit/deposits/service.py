@@ -1,9 +1,9 @@
 """Deposits (top-ups): card checkouts, the provider's webhook events, views and lists.
 
 Bank transfers (payment references, proformas, incoming transfers, suspense) are in
-``bank/service.py``; both share the deposit item and the transition commit below.
+``bank/``; both share the deposit item (deposits/records.py).
 
-Items (docs/DATA_MODEL.md):
+Items (docs/DATA_MODEL.md; their keys: platform/store/keys.py):
 
 * deposit            ``ACCOUNT#<account_id>`` / ``DEPOSIT#<deposit_id>`` (state machine: deposits/state.py)
 * payment link       ``PAYMENT#<provider>#<payment_id>`` / ``PAYMENT``  -> account and deposit of a payment
@@ -26,23 +26,16 @@ from account_credit.bank import service as bank
 from account_credit.deposits import schemas as ds
 from account_credit.deposits.config import deposit_settings
 from account_credit.deposits.records import (
-    DEPOSIT_PREFIX,
-    FLAG_PREFIX,
-    MAX_ATTEMPTS,
     AlreadyRecorded,
     StaleDeposit,
     _raise_duplicate,
-    backoff,
     check_amount,
-    deposit_key,
     deposit_update,
     get,
     logger,
-    payment_key,
     plain,
     refuse,
     view,
-    webhook_key,
 )
 from account_credit.deposits.state import (
     Deposit,
@@ -60,11 +53,12 @@ from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
 from account_credit.payment_methods import service as payment_methods
 from account_credit.platform import idempotency, payments
+from account_credit.platform.config import settings
 from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.payments.port import InvalidSignature, WebhookEvent
-from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, Store
+from account_credit.platform.retry import retry
+from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, Store, keys
 from account_credit.platform.store.base import stored_response
-from account_credit.platform.store.keys import account_pk
 
 LIST_LIMIT_MAX = 200
 
@@ -82,12 +76,12 @@ def list_deposits(
 ) -> dict[str, Any]:
     """Newest first; ``state`` filters among the latest ``LIST_LIMIT_MAX`` deposits."""
     visible(principal, store.known_account(account_id), account_id)
-    rows = store.query_prefix(account_pk(account_id), DEPOSIT_PREFIX, limit=LIST_LIMIT_MAX, newest_first=True)
+    rows = store.query_prefix(*keys.deposits_prefix(account_id), limit=LIST_LIMIT_MAX, newest_first=True)
     # Ids sort by millisecond; created_at (microseconds) orders deposits made within one millisecond.
     deposits = sorted((Deposit.from_item(r) for r in rows), key=lambda d: (d.created_at, d.deposit_id), reverse=True)
     if state:
         deposits = [d for d in deposits if d.state == state]
-    flags = store.query_prefix(account_pk(account_id), FLAG_PREFIX, limit=LIST_LIMIT_MAX, newest_first=True)
+    flags = store.query_prefix(*keys.flags_prefix(account_id), limit=LIST_LIMIT_MAX, newest_first=True)
     return {
         "items": [view(d) for d in deposits[:limit]],
         "flags": [
@@ -146,10 +140,10 @@ def _card_checkout(
         save_card=save_card,
     )
     uow = store.unit_of_work()
-    uow.put(Record(*deposit_key(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
+    uow.put(Record(*keys.deposit(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
     uow.put(
         Record(
-            *payment_key(provider.name, checkout.payment_id),
+            *keys.payment_link(provider.name, checkout.payment_id),
             attrs={
                 "kind": "payment_link",
                 "provider": provider.name,
@@ -202,7 +196,7 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
     }
     if event.type == "ignored" or event.payment_id is None:
         return {**ack, "outcome": "ignored"}
-    seen = store.get_item(*webhook_key(event.provider, event.event_id))
+    seen = store.get_item(*keys.webhook_event(event.provider, event.event_id))
     if seen is not None:
         return {
             **ack,
@@ -210,7 +204,7 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
             "deposit_id": seen.get("deposit_id"),
             "account_id": seen.get("account_id"),
         }
-    link = store.get_item(*payment_key(event.provider, event.payment_id))
+    link = store.get_item(*keys.payment_link(event.provider, event.payment_id))
     if link is None:
         if event.metadata.get("purpose") == "deposit":
             # Ours, but its deposit is not committed (yet): make the provider deliver it again later.
@@ -219,7 +213,8 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
         return {**ack, "outcome": "ignored", "reason": "not a deposit payment"}
     account_id, deposit_id = link["account_id"], link["deposit_id"]
     ack.update(account_id=account_id, deposit_id=deposit_id)
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> dict[str, Any]:
         deposit = get(store, account_id, deposit_id)
         if deposit is None:
             raise ServiceUnavailable(f"deposit {deposit_id} is not readable yet; deliver again later")
@@ -229,9 +224,14 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
         except (AlreadyRecorded, IdempotencyKeyReused):
             # The same event, or this payment's credit / this reversal, is already committed.
             return {**ack, "outcome": "duplicate"}
-        except StaleDeposit:
-            backoff(attempt)
-    raise ConcurrentUpdate("the deposit kept changing; deliver again")
+
+    # The deposit changed between our read and our write (StaleDeposit): read it and decide again.
+    return retry(
+        attempt,
+        on=(StaleDeposit,),
+        attempts=settings().max_write_attempts,
+        exhausted=ConcurrentUpdate("the deposit kept changing; deliver again"),
+    )
 
 
 def decide(deposit: Deposit, event: WebhookEvent) -> Transition:
@@ -257,7 +257,7 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
     uow = store.unit_of_work()
     uow.put(
         Record(
-            *webhook_key(event.provider, event.event_id),
+            *keys.webhook_event(event.provider, event.event_id),
             attrs={
                 "kind": "webhook_event",
                 "provider": event.provider,
@@ -330,8 +330,7 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
         )
         uow.put(
             Record(
-                pk=account_pk(account_id),
-                sk=f"{FLAG_PREFIX}{now}#{deposit.deposit_id}",
+                *keys.account_flag(account_id, now, deposit.deposit_id),
                 attrs={
                     "kind": "flag",
                     "reason": "deposit_reversed",
