@@ -14,7 +14,7 @@ import pytest
 
 from account_credit.accounts import service as accounts
 from account_credit.accounts.schemas import AccountCreate
-from account_credit.bank import service as bank
+from account_credit.bank import suspense
 from account_credit.deposits import schemas as ds
 from account_credit.deposits import service as svc
 from account_credit.kernel.auth import Principal, Role
@@ -197,7 +197,8 @@ def test_one_suspense_transfer_assigned_twice_at_once_is_credited_once(table_nam
 
     def assign(store: DynamoStore, key: str) -> str:
         try:
-            return str(bank.assign(store, OPERATOR, tid, ds.AssignTransfer(account_id=account_id), key).body["outcome"])
+            result = suspense.assign(store, OPERATOR, tid, ds.AssignTransfer(account_id=account_id), key)
+            return str(result.body["outcome"])
         except Conflict:
             return "conflict"
 

@@ -12,6 +12,7 @@ from _support import OPERATOR, PARTNER_B, customer_of
 
 from account_credit.bank import references as payment_reference
 from account_credit.bank import service as bank
+from account_credit.bank import suspense
 from account_credit.deposits import schemas as ds
 from account_credit.deposits import service as svc
 from account_credit.deposits.config import deposit_settings, secret
@@ -592,10 +593,10 @@ def test_unmatched_transfers_are_kept_in_suspense(
     ack = receive_transfer(store, sup.transfer(reference, 3_000, currency))
     assert (ack["outcome"], ack["reason"], ack["account_id"]) == ("suspense", reason, None)
     assert balance(store, acc.account_id) == 0
-    [item] = bank.list_suspense(store, OPERATOR, state="open", limit=10)["items"]
+    [item] = suspense.list_suspense(store, OPERATOR, state="open", limit=10)["items"]
     assert (item["transfer_id"], item["reason"], item["transfer"]["amount"]) == ("tr_1", reason, 3_000)
     assert receive_transfer(store, sup.transfer(reference, 3_000, currency))["outcome"] == "duplicate"
-    assert len(bank.list_suspense(store, OPERATOR, state=None, limit=10)["items"]) == 1
+    assert len(suspense.list_suspense(store, OPERATOR, state=None, limit=10)["items"]) == 1
 
 
 def test_operator_assigns_a_suspense_transfer_once(store: MemoryStore, open_account: Opener) -> None:
@@ -604,18 +605,18 @@ def test_operator_assigns_a_suspense_transfer_once(store: MemoryStore, open_acco
     receive_transfer(store, sup.transfer(None, 3_000))
     req = ds.AssignTransfer(account_id=acc.account_id)
     with pytest.raises(Forbidden):
-        bank.assign(store, customer_of(acc), "tr_1", req, "a1")
-    first = bank.assign(store, OPERATOR, "tr_1", req, "a1")
+        suspense.assign(store, customer_of(acc), "tr_1", req, "a1")
+    first = suspense.assign(store, OPERATOR, "tr_1", req, "a1")
     assert first.status == 201 and first.body["deposit_id"] == dep["deposit_id"] and first.body["status"] == "credited"
-    again = bank.assign(store, OPERATOR, "tr_1", req, "a1")
+    again = suspense.assign(store, OPERATOR, "tr_1", req, "a1")
     assert again.replayed and again.body == first.body
     with pytest.raises(Conflict):
-        bank.assign(store, OPERATOR, "tr_1", req, "a2")
+        suspense.assign(store, OPERATOR, "tr_1", req, "a2")
     assert balance(store, acc.account_id) == 3_000
     assert svc.get_deposit(store, OPERATOR, acc.account_id, dep["deposit_id"])["proforma"]["status"] == "paid"
-    [item] = bank.list_suspense(store, OPERATOR, state="assigned", limit=10)["items"]
+    [item] = suspense.list_suspense(store, OPERATOR, state="assigned", limit=10)["items"]
     assert (item["account_id"], item["resolved_by"]) == (acc.account_id, OPERATOR.actor)
-    assert bank.list_suspense(store, OPERATOR, state="open", limit=10)["items"] == []
+    assert suspense.list_suspense(store, OPERATOR, state="open", limit=10)["items"] == []
     # The bank delivering the same transfer again changes nothing.
     assert receive_transfer(store, sup.transfer(acc.payment_reference, 3_000))["outcome"] == "duplicate"
     assert balance(store, acc.account_id) == 3_000
@@ -628,11 +629,11 @@ def test_assigning_to_an_account_in_another_currency_or_a_missing_one_is_refused
     receive_transfer(store, sup.transfer(None, 3_000, "EUR"))
     before = snapshot(store)
     with pytest.raises(CurrencyMismatchError):
-        bank.assign(store, OPERATOR, "tr_1", ds.AssignTransfer(account_id=usd.account_id), "k")
+        suspense.assign(store, OPERATOR, "tr_1", ds.AssignTransfer(account_id=usd.account_id), "k")
     with pytest.raises(NotFound):
-        bank.assign(store, OPERATOR, "tr_1", ds.AssignTransfer(account_id="acc_missing"), "k")
+        suspense.assign(store, OPERATOR, "tr_1", ds.AssignTransfer(account_id="acc_missing"), "k")
     with pytest.raises(NotFound):
-        bank.assign(store, OPERATOR, "tr_missing", ds.AssignTransfer(account_id=usd.account_id), "k")
+        suspense.assign(store, OPERATOR, "tr_missing", ds.AssignTransfer(account_id=usd.account_id), "k")
     assert snapshot(store) == before
 
 
@@ -640,12 +641,12 @@ def test_operator_marks_a_suspense_transfer_returned(store: MemoryStore, open_ac
     acc = open_account("EUR")
     receive_transfer(store, sup.transfer(None, 3_000))
     with pytest.raises(Forbidden):
-        bank.mark_returned(store, customer_of(acc), "tr_1", ds.ReturnTransfer(reason="not ours"))
-    item = bank.mark_returned(store, OPERATOR, "tr_1", ds.ReturnTransfer(reason="sent back to payer"))
+        suspense.mark_returned(store, customer_of(acc), "tr_1", ds.ReturnTransfer(reason="not ours"))
+    item = suspense.mark_returned(store, OPERATOR, "tr_1", ds.ReturnTransfer(reason="sent back to payer"))
     assert (item["state"], item["return_reason"]) == ("returned", "sent back to payer")
-    assert bank.mark_returned(store, OPERATOR, "tr_1", ds.ReturnTransfer(reason="again"))["state"] == "returned"
+    assert suspense.mark_returned(store, OPERATOR, "tr_1", ds.ReturnTransfer(reason="again"))["state"] == "returned"
     with pytest.raises(Conflict):
-        bank.assign(store, OPERATOR, "tr_1", ds.AssignTransfer(account_id=acc.account_id), "k")
+        suspense.assign(store, OPERATOR, "tr_1", ds.AssignTransfer(account_id=acc.account_id), "k")
     assert store.get_item("BANKTRANSFER#tr_1", "BANKTRANSFER")["status"] == "returned"  # type: ignore[index]
     assert receive_transfer(store, sup.transfer(None, 3_000))["outcome"] == "duplicate"
     assert balance(store, acc.account_id) == 0

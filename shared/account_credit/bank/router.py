@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from account_credit.bank import service as svc
+from account_credit.bank import suspense
 from account_credit.deposits import schemas as ds
 from account_credit.deposits.router import IdemHeader
 from account_credit.platform.http.resolver import json_response, principal, store
@@ -35,7 +36,7 @@ def list_suspense(
     state: Annotated[Literal["open", "assigned", "returned"] | None, Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ds.SuspenseList:
-    return ds.SuspenseList.model_validate(svc.list_suspense(store(), principal(router), state=state, limit=limit))
+    return ds.SuspenseList.model_validate(suspense.list_suspense(store(), principal(router), state=state, limit=limit))
 
 
 @router.post(
@@ -47,7 +48,7 @@ def list_suspense(
 def assign_transfer(
     transfer_id: str, body: ds.AssignTransfer, idempotency_key: IdemHeader
 ) -> Response[ds.TransferResult]:
-    result = svc.assign(store(), principal(router), transfer_id, body, idempotency_key)
+    result = suspense.assign(store(), principal(router), transfer_id, body, idempotency_key)
     return json_response(result.status, result.body, result.replayed)
 
 
@@ -57,4 +58,4 @@ def assign_transfer(
     summary="Mark an unmatched transfer as returned to the payer (operator)",
 )
 def return_transfer(transfer_id: str, body: ds.ReturnTransfer) -> ds.SuspenseItem:
-    return ds.SuspenseItem.model_validate(svc.mark_returned(store(), principal(router), transfer_id, body))
+    return ds.SuspenseItem.model_validate(suspense.mark_returned(store(), principal(router), transfer_id, body))

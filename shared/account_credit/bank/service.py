@@ -1,51 +1,32 @@
-"""Bank transfers: payment references, proforma invoices, incoming transfers and the suspense list.
+"""Bank transfers in: the bank's signed webhook and operators' records of the statement, matched by payment
+reference and credited once, or kept on the suspense list.
 
-Payment reference (the Slovak "variable symbol"): 10 digits, never starting with 0 (banks drop
-leading zeros): 9 random digits and a weighted mod-11 check digit (weights 10..2), which catches
-every single mistyped digit and every swap of two adjacent digits, so a typo lands in suspense
-instead of on someone else's account. Bases whose check value would be 10 are not used. Each
-reference is reserved with a must-not-exist item ``REF#<reference>`` / ``REF`` -> account.
+The bank capability: payment references (bank/references.py), proforma invoices (bank/proformas.py),
+incoming transfers (here) and the suspense list of unmatched ones (bank/suspense.py).
 
-Proforma numbers ``PF-<year>-<n:06d>``: one counter item per year ``COUNTER#PROFORMA#<year>``
-/ ``COUNTER``. The number is taken in the same transaction that writes the proforma
-(counter ``SET value = n`` conditioned on ``value = n - 1``), so the series has no gaps: a
-number exists only if its proforma was committed. Contention retries with the next number.
-
-Incoming transfers (bank webhook or an operator): dedup item ``BANKTRANSFER#<transfer_id>`` /
-``BANKTRANSFER`` (must not exist) + idempotency record keyed on the transfer id. Matched by
-reference -> credited in one transaction with the ledger entry and linked to the account's
-proforma (oldest open one whose outstanding amount it equals, else the oldest open one; a new
-deposit without a proforma if none is open). Unmatched (no / invalid / unknown reference) or
-in another currency than the account: kept as ``SUSPENSE`` / ``TRANSFER#<transfer_id>`` until an
-operator assigns it to an account (credited once) or marks it returned. Nothing is dropped.
+Incoming transfers (bank webhook or an operator): a dedup item ``keys.bank_transfer`` (must not exist)
+and an idempotency record keyed on the transfer id. Matched by reference -> credited in one transaction
+with the ledger entry and linked to the account's proforma (oldest open one whose outstanding amount it
+equals, else the oldest open one; a new deposit without a proforma if none is open). Unmatched (no /
+invalid / unknown reference) or in another currency than the account: kept as ``keys.suspense_transfer``
+until an operator assigns it to an account (credited once) or marks it returned. Nothing is dropped.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
-from account_credit.bank.references import allocate_reference, normalise_reference, valid_reference
+from account_credit.bank.references import normalise_reference, valid_reference
 from account_credit.deposits import schemas as ds
-from account_credit.deposits.config import deposit_settings, secret
-from account_credit.deposits.records import AlreadyRecorded, StaleDeposit, deposit_update, logger, plain, refuse, view
+from account_credit.deposits.config import secret
+from account_credit.deposits.records import AlreadyRecorded, StaleDeposit, deposit_update, logger, plain, refuse
 from account_credit.deposits.state import OPEN_PROFORMA, Deposit, DepositState, Method, on_transfer, pick_proforma
 from account_credit.kernel.auth import Principal
 from account_credit.kernel.domain import Account, EntryType, Movement
-from account_credit.kernel.errors import (
-    ConcurrentUpdate,
-    Conflict,
-    CurrencyMismatchError,
-    DomainError,
-    IdempotencyKeyReused,
-    InvalidInput,
-    NotConfigured,
-    NotFound,
-)
+from account_credit.kernel.errors import ConcurrentUpdate, Conflict, IdempotencyKeyReused, InvalidInput
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
 from account_credit.platform import idempotency
@@ -55,148 +36,10 @@ from account_credit.platform.payments import stripe_format
 from account_credit.platform.payments.port import InvalidSignature
 from account_credit.platform.retry import retry
 from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, RecordUpdate, Store, keys
-from account_credit.platform.store.base import stored_response
 
 SIGNATURE_HEADER = "Bank-Signature"
 # How many of an account's latest deposits are searched for an open proforma.
 PROFORMA_LOOKBACK = 200
-# The suspense list is one partition, read whole (then filtered and sorted).
-LIST_READ_LIMIT = 1000
-
-
-# --------------------------------------------------------------------------- payment reference
-
-
-def ensure_reference(store: Store, account: Account) -> str:
-    """The account's reference; accounts opened before references existed get one now."""
-    if account.payment_reference:
-        return account.payment_reference
-    reference = allocate_reference(store, account.account_id)
-    store.update_account(account.account_id, {"payment_reference": reference})
-    return reference
-
-
-# --------------------------------------------------------------------------- proforma
-
-
-class _CounterMoved(DomainError):
-    status = 409
-
-
-class _Exists(DomainError):
-    status = 409
-
-
-def _last_number(store: Store, year: int) -> int:
-    """The last number issued in ``year``. The year's first proforma creates its counter (at 0) and tries again."""
-    counter = keys.proforma_counter(year)
-    current = store.get_item(*counter)
-    if current is None:
-        with contextlib.suppress(_Exists):
-            store.put_record(
-                Record(*counter, attrs={"kind": "counter", "value": 0}, on_exists=lambda _o: _Exists("exists"))
-            )
-        raise _CounterMoved("the proforma counter was just created")
-    return int(current["value"])
-
-
-def issue_proforma(
-    store: Store, principal: Principal, account: Account, amount: Money, claim: IdempotencyClaim
-) -> CommitResult:
-    """A pending bank-transfer deposit with its proforma invoice (next number of the series)."""
-    cfg = deposit_settings()
-    seller = cfg.seller()
-    if not seller["name"] or not seller["iban"]:
-        raise NotConfigured("the seller's bank details (SELLER_NAME, SELLER_IBAN) are not configured")
-    reference = ensure_reference(store, account)
-    deposit_id = new_id("dep")
-
-    def attempt() -> CommitResult:
-        issued = utc_now()
-        n = _last_number(store, issued.year) + 1
-        number = f"PF-{issued.year}-{n:06d}"
-        now = iso(issued)
-        proforma = {
-            "number": number,
-            "issued_at": now,
-            "due_date": (issued + timedelta(days=cfg.proforma_due_days)).date().isoformat(),
-            "amount": amount.amount,
-            "currency": amount.currency,
-            "payment_reference": reference,
-            "seller": seller,
-            "buyer": {
-                "account_id": account.account_id,
-                "company": {k: v for k, v in vars(account.company).items() if v is not None},
-                "billing_emails": list(account.billing_emails),
-            },
-        }
-        deposit = Deposit(
-            deposit_id=deposit_id,
-            account_id=account.account_id,
-            method=Method.BANK_TRANSFER,
-            currency=amount.currency,
-            amount=amount.amount,
-            state=DepositState.PENDING,
-            created_at=now,
-            updated_at=now,
-            actor=principal.actor,
-            payment_reference=reference,
-            proforma=proforma,
-        )
-        uow = store.unit_of_work()
-        uow.update(
-            RecordUpdate(
-                *keys.proforma_counter(issued.year),
-                changes={"value": n},
-                expect={"value": n - 1},
-                on_mismatch=lambda _old: _CounterMoved("the proforma counter moved"),
-            )
-        )
-        uow.put(Record(*keys.deposit(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
-        uow.put(
-            Record(
-                *keys.proforma_number(number),
-                attrs={
-                    "kind": "proforma",
-                    "number": number,
-                    "account_id": account.account_id,
-                    "deposit_id": deposit_id,
-                },
-                # Another proforma took this number meanwhile (its counter update is then refused too).
-                on_exists=lambda _old: _CounterMoved("the proforma number was taken"),
-            )
-        )
-        uow.emit(
-            DomainEvent(
-                account_id=account.account_id,
-                type=EventType.PROFORMA_ISSUED,
-                payload={
-                    "deposit_id": deposit_id,
-                    "number": number,
-                    "amount": amount.amount,
-                    "currency": amount.currency,
-                    "payment_reference": reference,
-                    "due_date": proforma["due_date"],
-                },
-            )
-        )
-
-        def respond(_posting: Posting) -> tuple[int, dict[str, Any]]:
-            return 201, {**view(deposit), "checkout": None}
-
-        return uow.commit(claim, respond)
-
-    # Another proforma took the number (_CounterMoved): try the next one. A burst of proformas
-    # all contend for one counter, so they get four times the store's budget.
-    return retry(
-        attempt,
-        on=(_CounterMoved,),
-        attempts=4 * settings().max_write_attempts,
-        exhausted=ConcurrentUpdate("too many proformas issued at once; nothing was written, retry with the same key"),
-    )
-
-
-# --------------------------------------------------------------------------- incoming transfers
 
 
 def receive_bank_webhook(store: Store, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
@@ -451,104 +294,3 @@ def credit_transfer(
         attempts=settings().max_write_attempts,
         exhausted=ConcurrentUpdate("the account's proformas kept changing; nothing was written, retry"),
     )
-
-
-# --------------------------------------------------------------------------- suspense (operators)
-
-
-def _suspense_view(item: dict[str, Any]) -> dict[str, Any]:
-    return ds.SuspenseItem(
-        transfer_id=item["transfer_id"],
-        state=item["state"],
-        reason=item["reason"],
-        transfer=ds.Transfer(**item["transfer"]),
-        message=item.get("message"),
-        received_at=item["received_at"],
-        account_id=item.get("account_id"),
-        deposit_id=item.get("deposit_id"),
-        resolved_at=item.get("resolved_at"),
-        resolved_by=item.get("resolved_by"),
-        return_reason=item.get("return_reason"),
-    ).model_dump(mode="json")
-
-
-def list_suspense(store: Store, principal: Principal, *, state: str | None, limit: int) -> dict[str, Any]:
-    """Newest first; ``state`` open / assigned / returned (None: all)."""
-    principal.require_operator("list unmatched bank transfers")
-    rows = store.query_prefix(*keys.suspense_prefix(), limit=LIST_READ_LIMIT)
-    if state:
-        rows = [r for r in rows if r.get("state") == state]
-    rows.sort(key=lambda r: (r["received_at"], r["transfer_id"]), reverse=True)
-    return {"items": [_suspense_view(r) for r in rows[:limit]]}
-
-
-def _open_suspense(store: Store, transfer_id: str) -> dict[str, Any]:
-    item = store.get_item(*keys.suspense_transfer(transfer_id))
-    if item is None:
-        raise NotFound(f"no unmatched transfer {transfer_id}")
-    return item
-
-
-def assign(
-    store: Store, principal: Principal, transfer_id: str, req: ds.AssignTransfer, idempotency_key: str
-) -> CommitResult:
-    """Credit a suspense transfer to an account, once. A replay with the same key returns the first answer."""
-    principal.require_operator("assign bank transfers")
-    claim = idempotency.claim(
-        req.account_id, "suspense-assign", idempotency_key, {"transfer_id": transfer_id, **req.model_dump()}
-    )
-    old = store.get_item(claim.pk, claim.sk)
-    if old is not None:
-        return stored_response(old, claim)
-    item = _open_suspense(store, transfer_id)
-    if item["state"] != "open":
-        raise Conflict(f"transfer {transfer_id} is already {item['state']}")
-    account = store.get_account(req.account_id)
-    if account is None:
-        raise NotFound(f"account {req.account_id} not found", field="account_id")
-    info = item["transfer"]
-    if account.currency != info["currency"]:
-        raise CurrencyMismatchError(
-            f"the transfer is in {info['currency']}, account {account.account_id} in {account.currency}; "
-            "mark it returned instead",
-            field="account_id",
-        )
-    transfer = ds.IncomingTransfer(
-        transfer_id=transfer_id,
-        amount=info["amount"],
-        currency=info["currency"],
-        reference=info.get("reference"),
-        booked_date=info["booked_date"],
-    )
-    return credit_transfer(store, account, transfer, info, principal.actor, claim, suspense=item)
-
-
-def mark_returned(store: Store, principal: Principal, transfer_id: str, req: ds.ReturnTransfer) -> dict[str, Any]:
-    """The money goes back to the payer outside this service; the transfer leaves the open list."""
-    principal.require_operator("return bank transfers")
-    item = _open_suspense(store, transfer_id)
-    if item["state"] == "returned":
-        return _suspense_view(item)
-    if item["state"] != "open":
-        raise Conflict(f"transfer {transfer_id} is already {item['state']}")
-    now = iso(utc_now())
-    uow = store.unit_of_work()
-    changes = {"state": "returned", "resolved_at": now, "resolved_by": principal.actor, "return_reason": req.reason}
-    uow.update(
-        RecordUpdate(
-            *keys.suspense_transfer(transfer_id),
-            changes=changes,
-            expect={"state": "open"},
-            on_mismatch=lambda _old: Conflict(f"transfer {transfer_id} was resolved meanwhile"),
-        )
-    )
-    uow.update(
-        RecordUpdate(
-            *keys.bank_transfer(transfer_id),
-            changes={"status": "returned"},
-            expect={"status": "suspense"},
-            on_mismatch=lambda _old: Conflict(f"transfer {transfer_id} was resolved meanwhile"),
-        )
-    )
-    uow.commit(None, lambda _p: (200, {}))
-    return _suspense_view({**item, **changes})

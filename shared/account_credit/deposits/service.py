@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from account_credit.bank import proformas
 from account_credit.bank import service as bank
 from account_credit.deposits import schemas as ds
 from account_credit.deposits.config import deposit_settings
@@ -108,7 +109,7 @@ def create_deposit(
     if old is not None:
         return stored_response(old, claim)
     if req.method == Method.BANK_TRANSFER:
-        return bank.issue_proforma(store, principal, account, amount, claim)
+        return proformas.issue_proforma(store, principal, account, amount, claim)
     return _card_checkout(store, principal, account, amount, req.save_card, claim)
 
 

@@ -69,7 +69,7 @@ class Account:
     created_at: str = ""
     updated_at: str = ""
     language: str = "en"  # language of emails (ISO 639-1); English by default
-    payment_reference: str | None = None  # bank-transfer reference (variable symbol), see bank/service.py
+    payment_reference: str | None = None  # bank-transfer reference (variable symbol), see bank/references.py
 
     @property
     def available(self) -> int:

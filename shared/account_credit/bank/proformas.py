@@ -1,0 +1,154 @@
+"""Proforma invoices for bank-transfer top-ups, numbered without gaps.
+
+Proforma numbers ``PF-<year>-<n:06d>``: one counter item per year (``keys.proforma_counter``).
+The number is taken in the same transaction that writes the proforma (counter ``SET value = n``
+conditioned on ``value = n - 1``, and the number's own must-not-exist item ``keys.proforma_number``),
+so the series has no gaps: a number exists only if its proforma was committed. Contention retries
+with the next number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from account_credit.bank.references import allocate_reference
+from account_credit.deposits.config import deposit_settings
+from account_credit.deposits.records import plain, view
+from account_credit.deposits.state import Deposit, DepositState, Method
+from account_credit.kernel.auth import Principal
+from account_credit.kernel.domain import Account
+from account_credit.kernel.errors import ConcurrentUpdate, DomainError, NotConfigured
+from account_credit.kernel.ids import iso, new_id, utc_now
+from account_credit.kernel.money import Money
+from account_credit.platform.config import settings
+from account_credit.platform.events import DomainEvent, EventType
+from account_credit.platform.retry import retry
+from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, RecordUpdate, Store, keys
+
+
+def ensure_reference(store: Store, account: Account) -> str:
+    """The account's reference; accounts opened before references existed get one now."""
+    if account.payment_reference:
+        return account.payment_reference
+    reference = allocate_reference(store, account.account_id)
+    store.update_account(account.account_id, {"payment_reference": reference})
+    return reference
+
+
+class _CounterMoved(DomainError):
+    status = 409
+
+
+class _Exists(DomainError):
+    status = 409
+
+
+def _last_number(store: Store, year: int) -> int:
+    """The last number issued in ``year``. The year's first proforma creates its counter (at 0) and tries again."""
+    counter = keys.proforma_counter(year)
+    current = store.get_item(*counter)
+    if current is None:
+        with contextlib.suppress(_Exists):
+            store.put_record(
+                Record(*counter, attrs={"kind": "counter", "value": 0}, on_exists=lambda _o: _Exists("exists"))
+            )
+        raise _CounterMoved("the proforma counter was just created")
+    return int(current["value"])
+
+
+def issue_proforma(
+    store: Store, principal: Principal, account: Account, amount: Money, claim: IdempotencyClaim
+) -> CommitResult:
+    """A pending bank-transfer deposit with its proforma invoice (next number of the series)."""
+    cfg = deposit_settings()
+    seller = cfg.seller()
+    if not seller["name"] or not seller["iban"]:
+        raise NotConfigured("the seller's bank details (SELLER_NAME, SELLER_IBAN) are not configured")
+    reference = ensure_reference(store, account)
+    deposit_id = new_id("dep")
+
+    def attempt() -> CommitResult:
+        issued = utc_now()
+        n = _last_number(store, issued.year) + 1
+        number = f"PF-{issued.year}-{n:06d}"
+        now = iso(issued)
+        proforma = {
+            "number": number,
+            "issued_at": now,
+            "due_date": (issued + timedelta(days=cfg.proforma_due_days)).date().isoformat(),
+            "amount": amount.amount,
+            "currency": amount.currency,
+            "payment_reference": reference,
+            "seller": seller,
+            "buyer": {
+                "account_id": account.account_id,
+                "company": {k: v for k, v in vars(account.company).items() if v is not None},
+                "billing_emails": list(account.billing_emails),
+            },
+        }
+        deposit = Deposit(
+            deposit_id=deposit_id,
+            account_id=account.account_id,
+            method=Method.BANK_TRANSFER,
+            currency=amount.currency,
+            amount=amount.amount,
+            state=DepositState.PENDING,
+            created_at=now,
+            updated_at=now,
+            actor=principal.actor,
+            payment_reference=reference,
+            proforma=proforma,
+        )
+        uow = store.unit_of_work()
+        uow.update(
+            RecordUpdate(
+                *keys.proforma_counter(issued.year),
+                changes={"value": n},
+                expect={"value": n - 1},
+                on_mismatch=lambda _old: _CounterMoved("the proforma counter moved"),
+            )
+        )
+        uow.put(Record(*keys.deposit(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
+        uow.put(
+            Record(
+                *keys.proforma_number(number),
+                attrs={
+                    "kind": "proforma",
+                    "number": number,
+                    "account_id": account.account_id,
+                    "deposit_id": deposit_id,
+                },
+                # Another proforma took this number meanwhile (its counter update is then refused too).
+                on_exists=lambda _old: _CounterMoved("the proforma number was taken"),
+            )
+        )
+        uow.emit(
+            DomainEvent(
+                account_id=account.account_id,
+                type=EventType.PROFORMA_ISSUED,
+                payload={
+                    "deposit_id": deposit_id,
+                    "number": number,
+                    "amount": amount.amount,
+                    "currency": amount.currency,
+                    "payment_reference": reference,
+                    "due_date": proforma["due_date"],
+                },
+            )
+        )
+
+        def respond(_posting: Posting) -> tuple[int, dict[str, Any]]:
+            return 201, {**view(deposit), "checkout": None}
+
+        return uow.commit(claim, respond)
+
+    # Another proforma took the number (_CounterMoved): try the next one. A burst of proformas
+    # all contend for one counter, so they get four times the store's budget.
+    return retry(
+        attempt,
+        on=(_CounterMoved,),
+        attempts=4 * settings().max_write_attempts,
+        exhausted=ConcurrentUpdate("too many proformas issued at once; nothing was written, retry with the same key"),
+    )
