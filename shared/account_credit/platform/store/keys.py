@@ -28,3 +28,13 @@ def idempotency_sk(scope: str, key: str) -> str:
 # Sparse index of accounts below their low-balance threshold: only such account items
 # carry gsi1pk/gsi1sk, so the scheduled scan reads exactly the low accounts.
 LOW_BALANCE_PK = "LOWBAL"
+
+
+# --------------------------------------------------------------------------- orders
+
+ORDER_PREFIX = "ORDER#"
+
+
+def order(account_id: str, order_id: str) -> tuple[str, str]:
+    """An order of an account: ``ACCOUNT#<account_id>`` / ``ORDER#<order_id>``."""
+    return account_pk(account_id), ORDER_PREFIX + order_id
