@@ -20,6 +20,7 @@ from account_credit.orders.config import order_settings
 from account_credit.orders.schemas import OrderCancel, OrderCreate, ProductPut
 from account_credit.payment_methods import service as payment_methods
 from account_credit.platform.payments.port import SavedCard
+from account_credit.platform.store import keys
 from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.helpers import CallCounter, containers
 from tests.integration.test_ledger_dynamodb import all_entries, assert_ledger_consistent, open_funded
@@ -55,7 +56,7 @@ def pay(store: DynamoStore, account_id: str, request: OrderCreate) -> tuple[str,
     """Like a client: 409 contention is retried with the same order id; 402 is an answer."""
     for _ in range(20):
         try:
-            return "paid", orders.pay_order(store, OPERATOR, account_id, request)
+            return "paid", orders.pay_order(store, request.command(account_id, OPERATOR.actor))
         except InsufficientFunds as exc:
             return "declined", exc
         except ConcurrentUpdate:
@@ -69,7 +70,7 @@ def save_card(store: DynamoStore, account_id: str, token: str = "pm_card_visa") 
 
 
 def order_items(store: DynamoStore, account_id: str) -> list[dict[str, Any]]:
-    return store.query_prefix(f"ACCOUNT#{account_id}", orders.ORDER_PREFIX, limit=1000)
+    return store.query_prefix(f"ACCOUNT#{account_id}", keys.ORDER_PREFIX, limit=1000)
 
 
 def test_400_concurrent_orders_with_credit_never_pass_the_limit(table_name: str, dynamo_client: Any) -> None:
@@ -162,11 +163,11 @@ def test_warm_balance_order_is_one_transact_write_and_no_read(
 ) -> None:
     account_id = open_funded(store, 50_000)
     code = product(store, 1_000)
-    orders.pay_order(store, OPERATOR, account_id, req("warm-up", code))  # the catalog is now cached too
+    orders.pay_order(store, req("warm-up", code).command(account_id, OPERATOR.actor))  # the catalog is now cached too
     counter.reset()
     captured = Captured(dynamo_client)
     try:
-        result = orders.pay_order(store, OPERATOR, account_id, req("warm-1", code))
+        result = orders.pay_order(store, req("warm-1", code).command(account_id, OPERATOR.actor))
     finally:
         captured.close()
     assert dict(counter.calls) == {"TransactWriteItems": 1}
@@ -190,7 +191,7 @@ def test_warm_balance_order_is_one_transact_write_and_no_read(
         "Put:idempotency",
     ]
     counter.reset()
-    again = orders.pay_order(store, OPERATOR, account_id, req("warm-1", code))
+    again = orders.pay_order(store, req("warm-1", code).command(account_id, OPERATOR.actor))
     assert again.replayed and again.body == result.body
     assert dict(counter.calls) == {"TransactWriteItems": 1}, "a replay costs the one failed write"
 
@@ -199,12 +200,12 @@ def test_calls_on_the_credit_and_card_paths(store: DynamoStore, counter: CallCou
     account_id = open_funded(store, 100)
     code = product(store, 1_000)
     with pytest.raises(InsufficientFunds):
-        orders.pay_order(store, OPERATOR, account_id, req("warm-up", code))  # warms the catalog
+        orders.pay_order(store, req("warm-up", code).command(account_id, OPERATOR.actor))  # warms the catalog
     accounts_svc.put_settings(
         store, OPERATOR, account_id, Settings(bill_to_balance=True, cards_enabled=False, default_method="balance")
     )
     counter.reset()
-    emergency = orders.pay_order(store, OPERATOR, account_id, req("credit-1", code, credit=True))
+    emergency = orders.pay_order(store, req("credit-1", code, credit=True).command(account_id, OPERATOR.actor))
     assert emergency.body["payment"]["method"] == "credit"
     # The balance attempt is refused only on consistent reads of the account and the idempotency
     # record (the store's commit reads twice before it declines), then one write into credit.
@@ -215,7 +216,7 @@ def test_calls_on_the_credit_and_card_paths(store: DynamoStore, counter: CallCou
     )
     save_card(store, account_id)
     counter.reset()
-    by_card = orders.pay_order(store, OPERATOR, account_id, req("card-1", code))
+    by_card = orders.pay_order(store, req("card-1", code).command(account_id, OPERATOR.actor))
     assert by_card.body["payment"]["method"] == "card"
     # + the default card (Query), fresh settings and the idempotency record (GetItem x2) before the charge
     assert dict(counter.calls) == {"BatchGetItem": 2, "Query": 1, "GetItem": 2, "TransactWriteItems": 1}
@@ -235,7 +236,7 @@ def test_a_decline_writes_only_its_event(store: DynamoStore) -> None:
 
     before = items()
     with pytest.raises(InsufficientFunds) as info:
-        orders.pay_order(store, OPERATOR, account_id, req("nope", code, channel="azure-key-vault"))
+        orders.pay_order(store, req("nope", code, channel="azure-key-vault").command(account_id, OPERATOR.actor))
     assert info.value.extra["shortfall"] == 500
     assert items() == before
     events = store.query_prefix(f"ACCOUNT#{account_id}", "EVENT#", limit=1000)
@@ -249,11 +250,11 @@ def test_settings_changed_in_another_container_are_honoured(table_name: str, dyn
     account_id = open_funded(warm, 50_000)
     code = product(warm, 1_000)
     save_card(warm, account_id)
-    orders.pay_order(warm, OPERATOR, account_id, req("by-balance", code))  # warm: bill to balance is on
+    orders.pay_order(warm, req("by-balance", code).command(account_id, OPERATOR.actor))  # warm: bill to balance is on
     accounts_svc.put_settings(
         other, OPERATOR, account_id, Settings(bill_to_balance=False, cards_enabled=True, default_method="card")
     )
-    paid = orders.pay_order(warm, OPERATOR, account_id, req("after-change", code))
+    paid = orders.pay_order(warm, req("after-change", code).command(account_id, OPERATOR.actor))
     assert paid.body["payment"]["method"] == "card"
     assert warm.get_account(account_id).balance == 49_000  # type: ignore[union-attr]
     assert_ledger_consistent(warm, account_id)
@@ -263,11 +264,13 @@ def test_concurrent_cancels_from_many_containers_credit_once(table_name: str, dy
     stores = containers(table_name, dynamo_client, 4)
     account_id = open_funded(stores[0], 5_000)
     code = product(stores[0], 5_000)
-    orders.pay_order(stores[0], OPERATOR, account_id, req("to-cancel", code))
+    orders.pay_order(stores[0], req("to-cancel", code).command(account_id, OPERATOR.actor))
 
     def attempt(i: int) -> str:
         try:
-            orders.cancel_order(stores[i % 4], OPERATOR, account_id, "to-cancel", OrderCancel(), f"cancel-{i}")
+            orders.cancel_order(
+                stores[i % 4], OrderCancel().command(account_id, "to-cancel", f"cancel-{i}", OPERATOR.actor)
+            )
             return "ok"
         except orders.OrderNotCancellable:
             return "refused"
@@ -278,7 +281,7 @@ def test_concurrent_cancels_from_many_containers_credit_once(table_name: str, dy
         outcomes = Counter(pool.map(attempt, range(12)))
     assert outcomes["ok"] == 1
     assert stores[0].get_account(account_id).balance == 5_000  # type: ignore[union-attr]
-    got = orders.get_order(stores[0], OPERATOR, account_id, "to-cancel")
+    got = orders.get_order(stores[0], account_id, "to-cancel")
     assert got["state"] == "cancelled"
     assert_ledger_consistent(stores[0], account_id)
 
@@ -287,9 +290,11 @@ def test_card_order_cancel_refunds_through_the_sandbox(store: DynamoStore) -> No
     account_id = open_funded(store, 0)
     code = product(store, 3_000)
     save_card(store, account_id)
-    paid = orders.pay_order(store, OPERATOR, account_id, req("card-order", code))
+    paid = orders.pay_order(store, req("card-order", code).command(account_id, OPERATOR.actor))
     assert paid.body["payment"]["method"] == "card"
-    done = orders.cancel_order(store, OPERATOR, account_id, "card-order", OrderCancel(reason="dup"), "c-1")
+    done = orders.cancel_order(
+        store, OrderCancel(reason="dup").command(account_id, "card-order", "c-1", OPERATOR.actor)
+    )
     assert done.body["cancellation"]["refund_id"].startswith("re_sbx_")
     assert store.get_account(account_id).balance == 0  # type: ignore[union-attr]
     types = [e.type for e in sorted(all_entries(store, account_id), key=lambda e: e.seq)]

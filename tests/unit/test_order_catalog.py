@@ -82,7 +82,7 @@ def funded(store: MemoryStore) -> str:
 
 
 def price_of(store: MemoryStore, acc: str, order_id: str) -> int:
-    return int(orders.pay_order(store, customer_of(acc), acc, order(order_id)).body["total"])
+    return int(orders.pay_order(store, order(order_id).command(acc, customer_of(acc).actor)).body["total"])
 
 
 def test_the_catalog_is_read_once_per_cache_period(counting: CountingStore, clock: Clock) -> None:
@@ -116,9 +116,9 @@ def test_a_product_added_elsewhere_is_orderable_at_once(counting: CountingStore,
     counting.write_elsewhere("brand-new", 777)
     body = orders.pay_order(
         counting,
-        customer_of(acc),
-        acc,
-        OrderCreate(order_id="n-1", channel="api", lines=[{"product_code": "brand-new", "quantity": 1}]),
+        OrderCreate(order_id="n-1", channel="api", lines=[{"product_code": "brand-new", "quantity": 1}]).command(
+            acc, customer_of(acc).actor
+        ),
     ).body
     assert body["total"] == 777
 

@@ -157,7 +157,7 @@ def test_payment_decision_for_every_combination(
 
     if expected is None:
         with pytest.raises(InsufficientFunds) as info:
-            orders.pay_order(store, customer_of(acc), acc, request, providers=lambda _: fake)
+            orders.pay_order(store, request.command(acc, customer_of(acc).actor), providers=lambda _: fake)
         if credit:
             shortfall = PRICE - (balance + limit)
         elif bill:
@@ -172,7 +172,7 @@ def test_payment_decision_for_every_combination(
         assert declined["payload"]["shortfall"] == shortfall
         assert events_of(store, acc, "order.paid") == []
     else:
-        result = orders.pay_order(store, customer_of(acc), acc, request, providers=lambda _: fake)
+        result = orders.pay_order(store, request.command(acc, customer_of(acc).actor), providers=lambda _: fake)
         assert result.status == 201
         payment = result.body["payment"]
         assert payment["method"] == expected

@@ -214,6 +214,55 @@ def test_card_fallback_with_the_sandbox_approve_and_decline(apis: dict[str, Api]
         assert apis["accounts"].request("GET", f"/accounts/{acc}").json["balance"] == 100
 
 
+def test_idempotency_key_header_must_equal_the_order_id(apis: dict[str, Api]) -> None:
+    acc = open_funded(apis, 50_000)
+    with_product(apis)
+    path, cust = f"/accounts/{acc}/orders", customer_claims(acc)
+    other = apis["order"].request("POST", path, body=order_body("o-1"), claims=cust, headers={"Idempotency-Key": "x"})
+    problem(other, 422, "validation-error", "Idempotency-Key")
+    same = apis["order"].request("POST", path, body=order_body("o-1"), claims=cust, headers={"Idempotency-Key": "o-1"})
+    assert same.status == 201, same.raw_body
+
+
+def test_orders_of_an_account_the_caller_cannot_see_are_404_and_nothing_moves(apis: dict[str, Api]) -> None:
+    """Authorization is at the edge: the service takes a command, the router decides who may send it."""
+    acc = open_funded(apis, 50_000)
+    other = open_funded(apis, 50_000)
+    with_product(apis)
+    path = f"/accounts/{acc}/orders"
+    assert apis["order"].request("POST", path, body=order_body("o-1"), claims=customer_claims(acc)).status == 201
+    for claims in (customer_claims(other), partner_claims("partner-a")):
+        problem(apis["order"].request("POST", path, body=order_body("o-2"), claims=claims), 404, "not-found")
+        problem(apis["order"].request("GET", f"{path}/o-1", claims=claims), 404, "not-found")
+        cancel = apis["order"].request("POST", f"{path}/o-1/cancel", claims=claims, headers={"Idempotency-Key": "c"})
+        problem(cancel, 404, "not-found")
+    mine = apis["accounts"].request("GET", f"/accounts/{acc}", claims=customer_claims(acc))
+    assert mine.json["balance"] == 50_000 - PRODUCT["prices"]["USD"]
+    assert apis["order"].request("GET", f"{path}/o-1", claims=customer_claims(acc)).json["state"] == "paid"
+
+
+def test_a_partner_orders_for_the_accounts_it_manages(apis: dict[str, Api]) -> None:
+    made = apis["accounts"].request(
+        "POST",
+        "/accounts",
+        body={"currency": "USD", "company": {"name": "Managed"}, "billing_emails": ["m@p.test"]},
+        claims=partner_claims("partner-a"),
+    )
+    acc = made.json["account_id"]
+    apis["accounts"].request(
+        "POST",
+        f"/accounts/{acc}/adjustments",
+        body={"type": "credit", "amount": 50_000, "reason": "opening balance"},
+        headers={"Idempotency-Key": f"fund-{acc}"},
+    )
+    with_product(apis)
+    paid = apis["order"].request(
+        "POST", f"/accounts/{acc}/orders", body=order_body("p-1"), claims=partner_claims("partner-a")
+    )
+    assert paid.status == 201, paid.raw_body
+    assert paid.json["actor"] == "partner:partner-user"
+
+
 def test_cancel_needs_an_idempotency_key_and_returns_the_money(apis: dict[str, Api]) -> None:
     with_product(apis)
     acc = open_funded(apis, 10_000)

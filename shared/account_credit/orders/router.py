@@ -11,10 +11,11 @@ from pydantic.json_schema import SkipJsonSchema
 
 from account_credit.accounts import schemas
 from account_credit.accounts.router import IdemHeader
+from account_credit.kernel.errors import InvalidInput
 from account_credit.orders import service as svc
 from account_credit.orders.schemas import OrderCancel, OrderCreate, OrderView
 from account_credit.platform.http.problems import documented as problem
-from account_credit.platform.http.resolver import json_response, principal, store
+from account_credit.platform.http.resolver import authorized, json_response, store
 
 router = Router()
 TAG = ["orders"]
@@ -38,13 +39,20 @@ OptionalIdemHeader = Annotated[
     },
 )
 def create_order(account_id: str, body: OrderCreate, idempotency_key: OptionalIdemHeader = None) -> Response[OrderView]:
-    result = svc.pay_order(store(), principal(router), account_id, body, idempotency_key=idempotency_key)
+    caller = authorized(router, account_id)
+    if idempotency_key is not None and idempotency_key != body.order_id:
+        raise InvalidInput(
+            "for orders the order id is the idempotency key: send no Idempotency-Key or the order id",
+            field="Idempotency-Key",
+        )
+    result = svc.pay_order(store(), body.command(account_id, caller.actor))
     return json_response(result.status, result.body, result.replayed)
 
 
 @router.get("/accounts/<account_id>/orders/<order_id>", tags=TAG, summary="One order and how it was paid")
 def get_order(account_id: str, order_id: str) -> OrderView:
-    return OrderView.model_validate(svc.get_order(store(), principal(router), account_id, order_id))
+    authorized(router, account_id)
+    return OrderView.model_validate(svc.get_order(store(), account_id, order_id))
 
 
 @router.post(
@@ -59,5 +67,7 @@ def get_order(account_id: str, order_id: str) -> OrderView:
 def cancel_order(
     account_id: str, order_id: str, idempotency_key: IdemHeader, body: OrderCancel | SkipJsonSchema[None] = None
 ) -> Response[OrderView]:
-    result = svc.cancel_order(store(), principal(router), account_id, order_id, body or OrderCancel(), idempotency_key)
+    caller = authorized(router, account_id)
+    command = (body or OrderCancel()).command(account_id, order_id, idempotency_key, caller.actor)
+    result = svc.cancel_order(store(), command)
     return json_response(result.status, result.body, result.replayed)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from account_credit.accounts.schemas import CurrencyCode, Strict, Text, trimmed_text
+from account_credit.orders.commands import CancelOrder, PayOrder
+from account_credit.orders.commands import OrderLine as CommandLine
 
 OrderId = Annotated[
     str,
@@ -87,9 +89,23 @@ class OrderCreate(Strict):
         """What the order id pins (the idempotency request hash covers exactly this)."""
         return self.model_dump(mode="json", exclude={"order_id"})
 
+    def command(self, account_id: str, actor: str) -> PayOrder:
+        """The domain command this request asks for, on behalf of ``actor``."""
+        return PayOrder(
+            account_id=account_id,
+            order_id=self.order_id,
+            channel=self.channel,
+            lines=tuple(CommandLine(line.product_code, line.quantity) for line in self.lines),
+            may_use_credit=self.may_use_credit,
+            actor=actor,
+        )
+
 
 class OrderCancel(Strict):
     reason: CancelReason | None = None
+
+    def command(self, account_id: str, order_id: str, idempotency_key: str, actor: str) -> CancelOrder:
+        return CancelOrder(account_id, order_id, idempotency_key, actor, self.reason)
 
 
 class OrderLineView(BaseModel):

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, ResponseBuilder, Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from account_credit.kernel.auth import Principal
+from account_credit.kernel.auth import Principal, visible
 from account_credit.platform.http import edge, problems
 from account_credit.platform.store import Store
 
@@ -72,6 +72,14 @@ def principal(router: Router | APIGatewayHttpResolver) -> Principal:
     event = router.current_event
     assert isinstance(event, APIGatewayProxyEventV2)
     return Principal.from_claims(event.request_context.authorizer.jwt_claim)
+
+
+def authorized(router: Router | APIGatewayHttpResolver, account_id: str) -> Principal:
+    """The caller, once it is clear it may act on ``account_id``: a missing account and someone else's both
+    answer 404 (authorization at the edge; the services below take commands, not principals)."""
+    caller = principal(router)
+    visible(caller, store().known_account(account_id), account_id)
+    return caller
 
 
 @lru_cache(maxsize=1)

@@ -160,3 +160,13 @@ def notification_claim(account_id: str, notification_id: str) -> Key:
 def alert_guard(account_id: str, alert_kind: str) -> Key:
     """Exists while a low-balance / credit-in-use crossing of the account is alerted."""
     return account_pk(account_id), f"ALERT#{alert_kind}"
+
+
+# --------------------------------------------------------------------------- orders
+
+ORDER_PREFIX = "ORDER#"
+
+
+def order(account_id: str, order_id: str) -> Key:
+    """An order of an account: ``ACCOUNT#<account_id>`` / ``ORDER#<order_id>``."""
+    return account_pk(account_id), ORDER_PREFIX + order_id

@@ -1,0 +1,145 @@
+"""Cancelling a paid order: all of it goes back the way it came, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from account_credit.kernel.domain import EntryType, Movement
+from account_credit.kernel.errors import (
+    DomainError,
+    NotFound,
+    ServiceUnavailable,
+)
+from account_credit.kernel.money import Money
+from account_credit.orders.commands import CancelOrder
+from account_credit.orders.records import CANCEL_SCOPE, Providers, late_event, refund_key, view_of
+from account_credit.orders.state import Order, OrderNotCancellable, OrderState, PaidBy
+from account_credit.platform import idempotency
+from account_credit.platform.events import EventType
+from account_credit.platform.payments import provider as default_provider
+from account_credit.platform.store import (
+    CommitResult,
+    Posting,
+    RecordUpdate,
+    Store,
+    keys,
+)
+from account_credit.platform.store.base import stored_response
+
+logger = Logger(child=True)
+
+
+class RefundFailed(DomainError):
+    """The provider refused to refund a card payment; the order stays paid."""
+
+    status = 502
+    slug = "refund-failed"
+    title = "The card refund failed"
+
+
+def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = default_provider) -> CommitResult:
+    """Cancel a paid order before fulfilment: the full amount goes back the way it came, once.
+
+    Balance and credit orders: an ``order_cancellation`` entry credits the total back.
+    Card orders: the provider refunds the charge (idempotent per order), and a record-only
+    ``order_cancellation`` entry documents it. Either way the order moves paid -> cancelled
+    in the same transaction, conditioned on ``state = paid``: a second cancel (any key)
+    cannot give the money back twice.
+    """
+    account_id, order_id = cmd.account_id, cmd.order_id
+    claim = idempotency.claim(account_id, CANCEL_SCOPE, cmd.idempotency_key, cmd.fingerprint())
+    pk, sk = keys.order(account_id, order_id)
+    item = store.get_item(pk, sk)
+    if item is None:
+        raise NotFound(f"order {order_id} not found")
+    order = Order.from_item(item)
+    if order.state is not OrderState.PAID:
+        old = store.get_item(claim.pk, claim.sk)
+        if old is not None:
+            return stored_response(old, claim)
+    order.cancelled()  # OrderNotCancellable from any state but paid
+    total = order.total
+    method = str(order.payment.method)
+    reference = {"order_id": order_id, "cancels_entry": order.payment.entry_id, "method": method}
+    uow = store.unit_of_work()
+    refund_id: str | None = None
+    if order.payment.method is PaidBy.CARD:
+        card = order.payment.card
+        if card is None or not card.payment_id:
+            raise RefundFailed(f"order {order_id} has no card payment to refund")
+        old = store.get_item(claim.pk, claim.sk)  # a reused key is refused before the provider is called
+        if old is not None:
+            return stored_response(old, claim)
+        try:
+            refund = providers(card.provider).refund(
+                payment_id=card.payment_id,
+                amount=total,
+                reference=order_id,
+                idempotency_key=refund_key(account_id, order_id),
+            )
+        except Exception as exc:  # the outcome is unknown: the retry uses the same refund key
+            logger.exception("refund of order %s failed at %s", order_id, card.provider)
+            raise ServiceUnavailable(
+                "the payment provider did not answer; retry the cancel (the card is refunded at most once)"
+            ) from exc
+        if refund.status != "succeeded":
+            raise RefundFailed(f"the provider did not refund order {order_id}: {refund.message or 'refused'}")
+        refund_id = refund.refund_id
+        reference.update(card_amount=str(total.amount), refund_id=refund_id or "")
+        movement = Movement(
+            account_id=account_id,
+            amount=Money.zero(total.currency),
+            type=EntryType.ORDER_CANCELLATION,
+            record_only=True,
+            description=f"Order {order_id} cancelled: refunded to the card ending {card.last4}",
+            actor=cmd.actor,
+            reference=reference,
+        )
+    else:
+        movement = Movement(
+            account_id=account_id,
+            amount=total,
+            type=EntryType.ORDER_CANCELLATION,
+            description=f"Order {order_id} cancelled: {method} payment returned",
+            actor=cmd.actor,
+            reference=reference,
+        )
+    uow.move(movement)
+    changes: dict[str, Any] = {"state": str(OrderState.CANCELLED)}
+    uow.update(
+        RecordUpdate(
+            pk=pk,
+            sk=sk,
+            changes=changes,
+            expect={"state": str(OrderState.PAID)},
+            on_mismatch=lambda _old: OrderNotCancellable(f"order {order_id} was cancelled meanwhile"),
+        )
+    )
+    payload = late_event(uow, account_id, EventType.ORDER_CANCELLED)
+
+    def respond(posting: Posting) -> tuple[int, dict[str, Any]]:
+        before = posting.accounts_before[account_id].balance
+        after = posting.accounts[account_id].balance
+        cancellation = {
+            "cancelled_at": posting.entries[0].created_at,
+            "reason": cmd.reason,
+            "entry_id": posting.entries[0].entry_id,
+            "refund_id": refund_id,
+            "balance_after": after,
+        }
+        changes["cancellation"] = cancellation
+        payload.update(
+            order_id=order_id,
+            method=method,
+            amount=total.amount,
+            currency=total.currency,
+            balance_before=before,
+            balance_after=after,
+            entry_id=posting.entries[0].entry_id,
+            refund_id=refund_id,
+        )
+        return 200, {**view_of(item), "state": str(OrderState.CANCELLED), "cancellation": cancellation}
+
+    return uow.commit(claim, respond)

@@ -1,0 +1,366 @@
+"""One execution of the payment decision against the store and the provider (see orders/service.py)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from account_credit.kernel.domain import Account, EntryType, Floor, Movement
+from account_credit.kernel.errors import (
+    Conflict,
+    InsufficientFunds,
+    NotFound,
+    ServiceUnavailable,
+)
+from account_credit.kernel.ids import iso, utc_now
+from account_credit.kernel.money import Money
+from account_credit.orders import metrics as order_metrics
+from account_credit.orders.commands import PayOrder
+from account_credit.orders.config import order_settings
+from account_credit.orders.decision import PaymentContext, PayMethod, attempts, split
+from account_credit.orders.pricing import Priced, _describe
+from account_credit.orders.records import Providers, charge_key, late_event, view_of
+from account_credit.payment_methods import service as payment_methods
+from account_credit.platform.events import DomainEvent, EventType
+from account_credit.platform.payments import PaymentProvider
+from account_credit.platform.payments.port import Charge
+from account_credit.platform.store import (
+    CommitResult,
+    IdempotencyClaim,
+    Posting,
+    Record,
+    Store,
+    UnitOfWork,
+    keys,
+)
+from account_credit.platform.store.base import stored_response
+
+logger = Logger(child=True)
+
+
+class _SettingsChanged(Exception):
+    """The payment settings the decision used are not the account's current ones: decide again."""
+
+    def __init__(self, account: Account) -> None:
+        super().__init__("payment settings changed")
+        self.account = account
+
+
+def _relevant(account: Account) -> tuple[bool, bool]:
+    return account.settings.bill_to_balance, account.settings.cards_enabled
+
+
+class _Payment:
+    """One execution of the decision against the store and the provider."""
+
+    def __init__(
+        self,
+        store: Store,
+        account: Account,
+        req: PayOrder,
+        priced: Priced,
+        claim: IdempotencyClaim,
+        providers: Providers,
+    ) -> None:
+        self.store = store
+        self.account = account
+        self.account_id = account.account_id
+        self.req = req
+        self.priced = priced
+        self.claim = claim
+        self.providers = providers
+        self.ctx = PaymentContext(
+            bill_to_balance=account.settings.bill_to_balance,
+            cards_enabled=account.settings.cards_enabled,
+            channel_accepts_cards=order_settings().accepts_cards(req.channel),
+            has_card=True,  # looked up only when the card is actually tried (never on the balance path)
+            may_use_credit=req.may_use_credit,
+        )
+        self.short: InsufficientFunds | None = None  # the last "does not cover" from a debit attempt
+        self.reasons: list[str] = []
+        self.tried: list[str] = []
+        self.decline_code: str | None = None
+
+    # -- the decision
+
+    def run(self) -> CommitResult:
+        for method in attempts(self.ctx):
+            if method is PayMethod.CARD:
+                paid = self._card()
+                if paid is not None:
+                    return paid
+                continue
+            try:
+                return self._debit(method)
+            except InsufficientFunds as exc:
+                self.short = exc
+                self.tried.append(str(method))
+                self.reasons.append(self._why_not(method))
+        return self._decline()
+
+    def _why_not(self, method: PayMethod) -> str:
+        extra = self.short.extra if self.short else {}
+        available = extra.get("available")
+        money = f" ({Money(int(available), self.priced.currency)} available)" if available is not None else ""
+        if method is PayMethod.BALANCE:
+            return f"the balance does not cover it{money}"
+        return f"balance + credit limit do not cover it{money}"
+
+    # -- order record, events, response
+
+    def _order(self) -> dict[str, Any]:
+        return {
+            "order_id": self.req.order_id,
+            "account_id": self.account_id,
+            "channel": self.req.channel,
+            "state": "paid",
+            "currency": self.priced.currency,
+            "lines": self.priced.lines,
+            "total": self.priced.total.amount,
+            "may_use_credit": self.req.may_use_credit,
+            "payment": None,  # completed in respond(), from the posting
+            "cancellation": None,
+            "actor": self.req.actor,
+            "created_at": iso(utc_now()),
+        }
+
+    def _stage(
+        self, uow: UnitOfWork, movement: Movement, events: list[EventType]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Queue the movement, the order record and events; returns the mutable parts respond() completes."""
+        uow.move(movement)
+        attrs = {"kind": "order", **self._order()}
+        uow.put(
+            Record(
+                *keys.order(self.account_id, self.req.order_id),
+                attrs=attrs,
+                on_exists=lambda _old: Conflict(f"order {self.req.order_id} already exists", field="order_id"),
+            )
+        )
+        payloads = [late_event(uow, self.account_id, t) for t in events]
+        return attrs, payloads
+
+    def _finish(
+        self, attrs: dict[str, Any], payloads: list[dict[str, Any]], payment: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        attrs["payment"] = payment
+        view = view_of(attrs)
+        common = {
+            "order_id": self.req.order_id,
+            "channel": self.req.channel,
+            "method": payment["method"],
+            "amount": self.priced.total.amount,
+            "currency": self.priced.currency,
+            "balance_before": payment["balance_before"],
+            "balance_after": payment["balance_after"],
+            "entry_id": payment["entry_id"],
+        }
+        for payload in payloads:
+            payload.update(common)
+        return 201, view
+
+    # -- balance and credit: one conditional debit
+
+    def _debit(self, method: PayMethod) -> CommitResult:
+        total = self.priced.total
+        uow = self.store.unit_of_work()
+        attrs, payloads = self._stage(
+            uow,
+            Movement(
+                account_id=self.account_id,
+                amount=-total,
+                type=EntryType.ORDER_BALANCE if method is PayMethod.BALANCE else EntryType.ORDER_CREDIT,
+                floor=Floor.ZERO if method is PayMethod.BALANCE else Floor.CREDIT_LIMIT,
+                description=_describe(self.req, self.priced),
+                actor=self.req.actor,
+                reference={"order_id": self.req.order_id, "channel": self.req.channel},
+            ),
+            [EventType.ORDER_PAID, EventType.BALANCE_DEBITED],
+        )
+
+        def respond(posting: Posting) -> tuple[int, dict[str, Any]]:
+            before = posting.accounts_before[self.account_id]
+            if _relevant(before) != _relevant(self.account):
+                raise _SettingsChanged(before)  # the version this transaction is pinned to says otherwise
+            after = posting.accounts[self.account_id]
+            from_balance, from_credit = split(before.balance, total.amount)
+            payment = {
+                "method": str(method),
+                "amount": total.amount,
+                "from_balance": from_balance,
+                "from_credit": from_credit,
+                "balance_before": before.balance,
+                "balance_after": after.balance,
+                "entry_id": posting.entries[0].entry_id,
+                "card": None,
+            }
+            return self._finish(attrs, payloads, payment)
+
+        started = time.perf_counter()
+        result = uow.commit(self.claim, respond)
+        if not result.replayed:
+            order_metrics.debit_latency(str(method), (time.perf_counter() - started) * 1000)
+            order_metrics.order_paid(str(method))
+        return result
+
+    # -- card: charge off-session, then record it
+
+    def _fresh(self) -> None:
+        """A consistent read before a card is charged or an order declined: never on stale settings."""
+        fresh = self.store.get_account(self.account_id)
+        if fresh is None:
+            raise NotFound(f"account {self.account_id} not found")
+        if _relevant(fresh) != _relevant(self.account):
+            raise _SettingsChanged(fresh)
+
+    def _replay(self) -> CommitResult | None:
+        old = self.store.get_item(self.claim.pk, self.claim.sk)
+        return stored_response(old, self.claim) if old is not None else None
+
+    def _card(self) -> CommitResult | None:
+        method = payment_methods.default_card(self.store, self.account_id)
+        if method is None:
+            self.reasons.append("there is no card on file")
+            return None
+        self._fresh()
+        replay = self._replay()  # an order already paid is never charged again
+        if replay is not None:
+            return replay
+        card = method.card
+        provider = self.providers(card.provider)
+        total = self.priced.total
+        try:
+            charge = provider.charge_saved_card(
+                amount=total,
+                card=card,
+                account_id=self.account_id,
+                reference=self.req.order_id,
+                idempotency_key=charge_key(self.account_id, self.req.order_id),
+            )
+        except Exception as exc:  # any provider failure: the outcome is unknown, do not fall through
+            logger.exception("card charge for order %s failed at %s", self.req.order_id, card.provider)
+            raise ServiceUnavailable(
+                "the payment provider did not answer; retry with the same order id (it is charged at most once)"
+            ) from exc
+        self.tried.append("card")
+        if charge.status != "succeeded":
+            self.reasons.append(
+                f"the {card.brand} card ending {card.last4} was declined ({charge.decline_code or 'declined'})"
+            )
+            self.decline_code = charge.decline_code
+            return None
+        result = self._record_card(method, charge)
+        paid_with = (result.body.get("payment") or {}).get("card") or {}
+        if result.replayed and paid_with.get("payment_id") != charge.payment_id:
+            # A concurrent delivery of this order id paid it another way: give this charge back.
+            self._void(provider, charge)
+        return result
+
+    def _record_card(self, method: payment_methods.PaymentMethod, charge: Charge) -> CommitResult:
+        card = method.card
+        total = self.priced.total
+        uow = self.store.unit_of_work()
+        attrs, payloads = self._stage(
+            uow,
+            Movement(
+                account_id=self.account_id,
+                amount=Money.zero(self.priced.currency),
+                type=EntryType.ORDER_CARD,
+                record_only=True,
+                description=_describe(self.req, self.priced),
+                actor=self.req.actor,
+                reference={
+                    "order_id": self.req.order_id,
+                    "channel": self.req.channel,
+                    "card_amount": str(total.amount),
+                    "provider": card.provider,
+                    "payment_id": charge.payment_id or "",
+                    "last4": card.last4,
+                },
+            ),
+            [EventType.ORDER_PAID],
+        )
+
+        def respond(posting: Posting) -> tuple[int, dict[str, Any]]:
+            before = posting.accounts_before[self.account_id]
+            payment = {
+                "method": "card",
+                "amount": total.amount,
+                "from_balance": 0,
+                "from_credit": 0,
+                "balance_before": before.balance,
+                "balance_after": posting.accounts[self.account_id].balance,
+                "entry_id": posting.entries[0].entry_id,
+                "card": {
+                    "payment_method_id": method.payment_method_id,
+                    "provider": card.provider,
+                    "brand": card.brand,
+                    "last4": card.last4,
+                    "payment_id": charge.payment_id,
+                },
+            }
+            return self._finish(attrs, payloads, payment)
+
+        result = uow.commit(self.claim, respond)
+        if not result.replayed:
+            order_metrics.order_paid("card")
+        return result
+
+    def _void(self, provider: PaymentProvider, charge: Charge) -> None:
+        if not charge.payment_id:
+            return
+        try:
+            provider.refund(
+                payment_id=charge.payment_id,
+                amount=self.priced.total,
+                reference=self.req.order_id,
+                idempotency_key=f"void-{charge_key(self.account_id, self.req.order_id)}",
+            )
+        except Exception:  # logged for an operator; the order itself is settled
+            logger.exception("could not void duplicate charge %s of order %s", charge.payment_id, self.req.order_id)
+
+    # -- decline
+
+    def _decline(self) -> CommitResult:
+        self._fresh()
+        replay = self._replay()  # a concurrent delivery of this order id may have paid it meanwhile
+        if replay is not None:
+            return replay
+        total = self.priced.total
+        reasons = list(self.reasons)
+        if not self.ctx.bill_to_balance:
+            reasons.append("bill to account balance is off")
+        if not self.ctx.channel_accepts_cards:
+            reasons.append(f"channel {self.req.channel!r} accepts only the balance")
+        elif not self.ctx.cards_enabled:
+            reasons.append("card payments are off")
+        if not self.req.may_use_credit:
+            reasons.append("the order may not use credit")
+        shortfall = int(self.short.extra["shortfall"]) if self.short is not None else total.amount
+        available = self.short.extra.get("available") if self.short is not None else None
+        payload = {
+            "order_id": self.req.order_id,
+            "channel": self.req.channel,
+            "amount": total.amount,
+            "currency": total.currency,
+            "shortfall": shortfall,
+            "tried": list(self.tried),
+            "reasons": reasons,
+            "decline_code": self.decline_code,
+            "lines": [{"product_code": ln["product_code"], "quantity": ln["quantity"]} for ln in self.priced.lines],
+        }
+        self.store.publish(DomainEvent(account_id=self.account_id, type=EventType.ORDER_DECLINED, payload=payload))
+        order_metrics.order_declined()
+        raise InsufficientFunds(
+            f"order {self.req.order_id} for {total} was declined: {'; '.join(reasons)}. "
+            f"Short by {Money(shortfall, total.currency)}.",
+            shortfall=shortfall,
+            currency=total.currency,
+            total=total.amount,
+            available=available,
+            order_id=self.req.order_id,
+            tried=list(self.tried),
+            decline_code=self.decline_code,
+        )

@@ -1,0 +1,59 @@
+"""Pricing an order from the catalog, in the account's currency; the prices are frozen on the order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from account_credit.catalog import service as catalog
+from account_credit.kernel.domain import Account
+from account_credit.kernel.errors import (
+    InvalidInput,
+)
+from account_credit.kernel.money import Money
+from account_credit.orders.commands import PayOrder
+from account_credit.platform.store import (
+    Store,
+)
+
+
+@dataclass(frozen=True)
+class Priced:
+    currency: str
+    lines: list[dict[str, Any]]
+    total: Money
+
+
+def price(store: Store, account: Account, req: PayOrder) -> Priced:
+    """Price every line from the catalog in the account's currency (frozen on the order)."""
+    products = catalog.lookup(store, [line.product_code for line in req.lines])
+    lines: list[dict[str, Any]] = []
+    total = Money.zero(account.currency)
+    for i, line in enumerate(req.lines):
+        field = f"lines.{i}.product_code"
+        product = products.get(line.product_code)
+        if product is None:
+            raise InvalidInput(f"there is no product {line.product_code!r} in the catalog", field=field)
+        if not product.active:
+            raise InvalidInput(f"product {line.product_code!r} is no longer sold", field=field)
+        if account.currency not in product.prices:
+            raise InvalidInput(f"product {line.product_code!r} has no price in {account.currency}", field=field)
+        unit = Money(product.prices[account.currency], account.currency)
+        amount = unit * line.quantity
+        total += amount
+        lines.append(
+            {
+                "product_code": product.code,
+                "name": product.name,
+                "term_months": product.term_months,
+                "quantity": line.quantity,
+                "unit_price": unit.amount,
+                "amount": amount.amount,
+            }
+        )
+    return Priced(currency=account.currency, lines=lines, total=total)
+
+
+def _describe(req: PayOrder, priced: Priced) -> str:
+    items = ", ".join(f"{line['quantity']} x {line['name']}" for line in priced.lines)
+    return f"Order {req.order_id}: {items}"[:500]
