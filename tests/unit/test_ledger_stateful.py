@@ -69,7 +69,7 @@ class LedgerMachine(RuleBasedStateMachine):
         uow = self.store.unit_of_work()
         uow.move(Movement(account_id=self.account_id, amount=Money(-amount, "EUR"), type="t", floor=Floor.ZERO))
         try:
-            uow.commit(claim(self.account_id, "t", key, {"a": amount}), lambda p: (201, {}))
+            uow.commit(claim(self.account_id, "t", key, {"a": amount}), lambda p: {})
         except InsufficientFunds:
             assert self.balance < amount
             return

@@ -68,7 +68,7 @@ def post_adjustment(
     account_id: str, body: schemas.Adjustment, idempotency_key: IdemHeader
 ) -> Response[schemas.AdjustmentResult]:
     result = svc.adjust(store(), principal(router), account_id, body, idempotency_key)
-    return json_response(result.status, result.body, result.replayed)
+    return json_response(201, result.body, result.replayed)
 
 
 @router.get("/accounts/<account_id>/transactions", tags=TAG, summary="Ledger entries, newest first, cursor paging")

@@ -113,9 +113,9 @@ def adjust(
         )
     )
 
-    def respond(posting: Posting) -> tuple[int, dict[str, Any]]:
+    def respond(posting: Posting) -> dict[str, Any]:
         after = posting.accounts[account_id]
-        return 201, {
+        return {
             "entry": posting.entries[0].as_dict(),
             "balance": after.balance,
             "available": after.available,

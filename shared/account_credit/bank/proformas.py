@@ -139,8 +139,8 @@ def issue_proforma(
             )
         )
 
-        def respond(_posting: Posting) -> tuple[int, dict[str, Any]]:
-            return 201, {**view(deposit), "checkout": None}
+        def respond(_posting: Posting) -> dict[str, Any]:
+            return {**view(deposit), "checkout": None}
 
         return uow.commit(claim, respond)
 

@@ -49,7 +49,7 @@ def assign_transfer(
     transfer_id: str, body: ds.AssignTransfer, idempotency_key: IdemHeader
 ) -> Response[ds.TransferResult]:
     result = suspense.assign(store(), principal(router), transfer_id, body, idempotency_key)
-    return json_response(result.status, result.body, result.replayed)
+    return json_response(201, result.body, result.replayed)
 
 
 @router.post(

@@ -172,7 +172,7 @@ def _to_suspense(store: Store, t: ds.IncomingTransfer, reason: str, actor: str) 
             on_exists=lambda old: AlreadyRecorded(old),
         )
     )
-    uow.commit(None, lambda _p: (201, {}))
+    uow.commit(None, lambda _p: {})
     return _result(record, "suspense")
 
 
@@ -282,8 +282,8 @@ def credit_transfer(
             )
         )
 
-        def respond(_posting: Posting, rec: dict[str, Any] = record) -> tuple[int, dict[str, Any]]:
-            return 201, _result(rec, "credited")
+        def respond(_posting: Posting, rec: dict[str, Any] = record) -> dict[str, Any]:
+            return _result(rec, "credited")
 
         return uow.commit(claim, respond)
 

@@ -113,5 +113,5 @@ def mark_returned(store: Store, principal: Principal, transfer_id: str, req: ds.
             on_mismatch=lambda _old: Conflict(f"transfer {transfer_id} was resolved meanwhile"),
         )
     )
-    uow.commit(None, lambda _p: (200, {}))
+    uow.commit(None, lambda _p: {})
     return _suspense_view({**item, **changes})

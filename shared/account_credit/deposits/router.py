@@ -33,7 +33,7 @@ IdemHeader = Annotated[
 )
 def create_deposit(account_id: str, body: ds.DepositCreate, idempotency_key: IdemHeader) -> Response[ds.DepositCreated]:
     result = svc.create_deposit(store(), principal(router), account_id, body, idempotency_key)
-    return json_response(result.status, result.body, result.replayed)
+    return json_response(201, result.body, result.replayed)
 
 
 @router.get("/accounts/<account_id>/deposits", tags=TAG, summary="Deposits with their state, newest first")

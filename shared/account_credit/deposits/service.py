@@ -157,7 +157,7 @@ def _card_checkout(
         )
     )
 
-    def respond(_posting: Posting) -> tuple[int, dict[str, Any]]:
+    def respond(_posting: Posting) -> dict[str, Any]:
         body = view(deposit)
         body["checkout"] = ds.Checkout(
             provider=checkout.provider,
@@ -165,7 +165,7 @@ def _card_checkout(
             client_secret=checkout.client_secret,
             checkout_url=checkout.checkout_url,
         ).model_dump(mode="json")
-        return 201, body
+        return body
 
     return uow.commit(claim, respond)
 
@@ -366,12 +366,12 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
                 account_id, "deposit-webhook", key, {"payment_id": event.payment_id, "reverse": t.reverse}
             )
 
-    def respond(posting: Posting) -> tuple[int, dict[str, Any]]:
+    def respond(posting: Posting) -> dict[str, Any]:
         body: dict[str, Any] = {"outcome": t.outcome}
         if posting.entries:
             body["balance"] = posting.accounts[account_id].balance
             body["entries"] = [e.entry_id for e in posting.entries]
-        return 200, body
+        return body
 
     result = uow.commit(claim, respond)
     if result.replayed:

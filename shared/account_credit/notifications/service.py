@@ -127,7 +127,7 @@ def notify_once(
         uow.put(guard)
     uow.put(_claim_record(account.account_id, notification_id, kind))
     try:
-        uow.commit(None, lambda _p: (200, {}))
+        uow.commit(None, lambda _p: {})
     except AlreadyClaimed as exc:
         if exc.old.get("kind") == "alert" and exc.old.get("notification_id") != notification_id:
             # This crossing was claimed under an earlier id. If that send died, finish it under

@@ -119,7 +119,7 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
     )
     payload = late_event(uow, account_id, EventType.ORDER_CANCELLED)
 
-    def respond(posting: Posting) -> tuple[int, dict[str, Any]]:
+    def respond(posting: Posting) -> dict[str, Any]:
         before = posting.accounts_before[account_id].balance
         after = posting.accounts[account_id].balance
         cancellation = {
@@ -140,6 +140,6 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
             entry_id=posting.entries[0].entry_id,
             refund_id=refund_id,
         )
-        return 200, {**view_of(item), "state": str(OrderState.CANCELLED), "cancellation": cancellation}
+        return {**view_of(item), "state": str(OrderState.CANCELLED), "cancellation": cancellation}
 
     return uow.commit(claim, respond)

@@ -142,9 +142,7 @@ class _Payment:
         payloads = [late_event(uow, self.account_id, t) for t in events]
         return attrs, payloads
 
-    def _finish(
-        self, attrs: dict[str, Any], payloads: list[dict[str, Any]], payment: dict[str, Any]
-    ) -> tuple[int, dict[str, Any]]:
+    def _finish(self, attrs: dict[str, Any], payloads: list[dict[str, Any]], payment: dict[str, Any]) -> dict[str, Any]:
         attrs["payment"] = payment
         view = view_of(attrs)
         common = {
@@ -159,7 +157,7 @@ class _Payment:
         }
         for payload in payloads:
             payload.update(common)
-        return 201, view
+        return view
 
     # -- balance and credit: one conditional debit
 
@@ -180,7 +178,7 @@ class _Payment:
             [EventType.ORDER_PAID, EventType.BALANCE_DEBITED],
         )
 
-        def respond(posting: Posting) -> tuple[int, dict[str, Any]]:
+        def respond(posting: Posting) -> dict[str, Any]:
             before = posting.accounts_before[self.account_id]
             if _relevant(before) != _relevant(self.account):
                 raise _SettingsChanged(before)  # the version this transaction is pinned to says otherwise
@@ -283,7 +281,7 @@ class _Payment:
             [EventType.ORDER_PAID],
         )
 
-        def respond(posting: Posting) -> tuple[int, dict[str, Any]]:
+        def respond(posting: Posting) -> dict[str, Any]:
             before = posting.accounts_before[self.account_id]
             payment = {
                 "method": "card",

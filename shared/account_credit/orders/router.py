@@ -46,7 +46,7 @@ def create_order(account_id: str, body: OrderCreate, idempotency_key: OptionalId
             field="Idempotency-Key",
         )
     result = svc.pay_order(store(), body.command(account_id, caller.actor))
-    return json_response(result.status, result.body, result.replayed)
+    return json_response(201, result.body, result.replayed)
 
 
 @router.get("/accounts/<account_id>/orders/<order_id>", tags=TAG, summary="One order and how it was paid")
@@ -70,4 +70,4 @@ def cancel_order(
     caller = authorized(router, account_id)
     command = (body or OrderCancel()).command(account_id, order_id, idempotency_key, caller.actor)
     result = svc.cancel_order(store(), command)
-    return json_response(result.status, result.body, result.replayed)
+    return json_response(200, result.body, result.replayed)

@@ -75,7 +75,9 @@ class Posting:
 
 @dataclass(frozen=True)
 class CommitResult:
-    status: int
+    """What a commit did: the answer stored with it (the first answer again on a replay) and, when it wrote,
+    the posting. No HTTP here: the API layer picks the status code for the route."""
+
     body: dict[str, Any]
     replayed: bool
     posting: Posting | None = None  # None on a replay
@@ -87,7 +89,7 @@ class Page:
     next_cursor: str | None
 
 
-Responder = Callable[[Posting], tuple[int, dict[str, Any]]]
+Responder = Callable[[Posting], dict[str, Any]]  # the answer to store with the commit (opaque here)
 
 
 def canonical(body: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +106,7 @@ def stored_response(old: dict[str, Any], claim: IdempotencyClaim) -> CommitResul
             f"Idempotency-Key {claim.key!r} was used for a different {claim.scope} request",
             field="Idempotency-Key",
         )
-    return CommitResult(status=int(old["status"]), body=json.loads(old["response"]), replayed=True)
+    return CommitResult(body=json.loads(old["response"]), replayed=True)
 
 
 class UnitOfWork(ABC):
@@ -144,13 +146,12 @@ class UnitOfWork(ABC):
             entries.append(entry)
         return Posting(entries=entries, accounts=after, accounts_before=dict(accounts))
 
-    def idempotency_item(self, claim: IdempotencyClaim, status: int, body: dict[str, Any]) -> dict[str, Any]:
+    def idempotency_item(self, claim: IdempotencyClaim, body: dict[str, Any]) -> dict[str, Any]:
         return {
             "pk": claim.pk,
             "sk": claim.sk,
             "kind": "idempotency",
             "request_hash": claim.request_hash,
-            "status": status,
             "response": json.dumps(body, separators=(",", ":"), sort_keys=True),
             "created_at": iso(utc_now()),
         }
@@ -217,7 +218,7 @@ class Store(ABC):
         """Write one new item outside a money movement (raises ``record.on_exists`` if it exists)."""
         uow = self.unit_of_work()
         uow.put(record)
-        uow.commit(None, lambda _posting: (200, {}))
+        uow.commit(None, lambda _posting: {})
 
     @abstractmethod
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
@@ -231,10 +232,10 @@ class Store(ABC):
         """Conditionally update one item outside a money movement."""
         uow = self.unit_of_work()
         uow.update(update)
-        uow.commit(None, lambda _posting: (200, {}))
+        uow.commit(None, lambda _posting: {})
 
     def publish(self, event: Any) -> None:
         """Write one DomainEvent on its own (e.g. a decline, which writes nothing else)."""
         uow = self.unit_of_work()
         uow.emit(event)
-        uow.commit(None, lambda _posting: (200, {}))
+        uow.commit(None, lambda _posting: {})

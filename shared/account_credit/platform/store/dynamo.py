@@ -82,9 +82,9 @@ class DynamoUnitOfWork(UnitOfWork):
                     raise
                 confirmed = True
                 continue
-            status, body = respond(posting)
+            body = respond(posting)
             body = canonical(body)
-            transact = transaction.build(store.table, self, posting, states, claim, status, body)
+            transact = transaction.build(store.table, self, posting, states, claim, body)
             try:
                 store.client.transact_write_items(TransactItems=transact)
             except Exception as exc:  # noqa: BLE001 - classified, re-raised if unknown
@@ -105,7 +105,7 @@ class DynamoUnitOfWork(UnitOfWork):
                 continue
             for a, acct in posting.accounts.items():
                 store.cache.put(store.table, acct, states[a][1] + 1)  # type: ignore[index]
-            return CommitResult(status=status, body=body, replayed=False, posting=posting)
+            return CommitResult(body=body, replayed=False, posting=posting)
         if last_error is not None and error_code(last_error) in RETRYABLE_CODES:
             raise ServiceUnavailable("the database is throttling; nothing was written, retry with the same key")
         raise ConcurrentUpdate("too much contention on this account; nothing was written, retry with the same key")

@@ -72,7 +72,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 assert all(f is None or posting.accounts[a].balance >= f for f in floors) or (
                     posting.accounts[a].balance >= before.balance
                 )
-            status, body = respond(posting)
+            body = respond(posting)
             body = canonical(body)
             entries = [stored(e) for e in self.entry_items(posting)]
             records = [stored(rec.item()) for rec in self.records]  # TypeError for a float: nothing written
@@ -102,8 +102,8 @@ class MemoryUnitOfWork(UnitOfWork):
             for upd, change in zip(self.updates, changes, strict=True):
                 s.items[(upd.pk, upd.sk)].update(change)
             if claim is not None:
-                s.items[(claim.pk, claim.sk)] = self.idempotency_item(claim, status, body)
-            return CommitResult(status=status, body=body, replayed=False, posting=posting)
+                s.items[(claim.pk, claim.sk)] = self.idempotency_item(claim, body)
+            return CommitResult(body=body, replayed=False, posting=posting)
 
 
 class MemoryStore(Store):

@@ -140,7 +140,6 @@ def build(
     posting: Posting,
     states: States,
     claim: IdempotencyClaim | None,
-    status: int,
     body: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Everything ``uow`` collected, planned as ``posting`` on ``states``, in the layout above."""
@@ -153,7 +152,7 @@ def build(
     transact.extend(put(table, r.item()) for r in uow.records)
     transact.extend(record_update(table, u) for u in uow.updates)
     if claim is not None:
-        transact.append(put(table, uow.idempotency_item(claim, status, body)))
+        transact.append(put(table, uow.idempotency_item(claim, body)))
     return transact
 
 
