@@ -38,7 +38,7 @@ def _configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def open_account(store: DynamoStore, currency: str = "EUR") -> str:
     acc = accounts.open_account(
-        store, OPERATOR, AccountCreate(currency=currency, company={"name": "Acme"}, billing_emails=["b@acme.test"])
+        store, AccountCreate(currency=currency, company={"name": "Acme"}, billing_emails=["b@acme.test"])
     )
     return acc.account_id
 

@@ -232,7 +232,7 @@ def svc_adjust_debit(store: MemoryStore, acc: Account, amount: int) -> None:
 
     from account_credit.accounts import service as accounts
 
-    accounts.adjust(store, OPERATOR, acc.account_id, adjustment("debit", amount), f"debit-{amount}")
+    accounts.adjust(store, adjustment("debit", amount).command(acc.account_id, f"debit-{amount}", OPERATOR.actor))
 
 
 def test_dispute_takes_back_the_disputed_amount(store: MemoryStore, open_account: Opener) -> None:
