@@ -1,7 +1,7 @@
 """The composition root: what each function's app is made of. The one module that may know every package.
 
-Functions build their resolver here (``make_app``); the platform's HTTP edge gets the accounts capability's
-visibility check from here, so the platform itself imports no capability.
+Functions build their resolver here (``make_app``) with the account visibility check their error answers use
+(an account the caller may not see is 404 before any complaint about the request).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from account_credit.platform.http import resolver
 
 def account_visible(app: APIGatewayHttpResolver, account_id: str) -> None:
     """NotFound unless the caller may see this account (asked only on the way to an error answer)."""
-    from account_credit.accounts.service import get_account
-
-    get_account(resolver.store(), resolver.principal(app), account_id)
+    resolver.authorized(app, account_id)
 
 
 def make_app(*routers: Router, json_bodies: bool = True) -> APIGatewayHttpResolver:

@@ -38,14 +38,14 @@ def _configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def open_account(store: DynamoStore, currency: str = "EUR") -> str:
     acc = accounts.open_account(
-        store, OPERATOR, AccountCreate(currency=currency, company={"name": "Acme"}, billing_emails=["b@acme.test"])
+        store, AccountCreate(currency=currency, company={"name": "Acme"}, billing_emails=["b@acme.test"])
     )
     return acc.account_id
 
 
 def card_deposit(store: DynamoStore, account_id: str, amount: int = 5_000) -> dict[str, Any]:
     req = ds.DepositCreate(method="card", amount=amount)
-    return svc.create_deposit(store, OPERATOR, account_id, req, f"dep-{uuid.uuid4().hex}").body
+    return svc.create_deposit(store, req.command(account_id, f"dep-{uuid.uuid4().hex}", OPERATOR.actor)).body
 
 
 def deliver(store: DynamoStore, signed: tuple[bytes, dict[str, str]]) -> str:
@@ -156,7 +156,7 @@ def test_two_transfers_paying_one_proforma_at_once_are_both_credited_and_linked(
     account_id = open_account(stores[0])
     reference = stores[0].get_account(account_id).payment_reference  # type: ignore[union-attr]
     pf = svc.create_deposit(
-        stores[0], OPERATOR, account_id, ds.DepositCreate(method="bank_transfer", amount=10_000), "pf"
+        stores[0], ds.DepositCreate(method="bank_transfer", amount=10_000).command(account_id, "pf", OPERATOR.actor)
     ).body
     a = sup.signed_transfer(sup.transfer(reference, 4_000, transfer_id=f"a_{uuid.uuid4().hex}"))
     b = sup.signed_transfer(sup.transfer(reference, 6_000, transfer_id=f"b_{uuid.uuid4().hex}"))
@@ -179,7 +179,7 @@ def test_concurrent_proformas_get_consecutive_numbers(table_name: str, dynamo_cl
 
     def issue(store: DynamoStore, i: int) -> str:
         req = ds.DepositCreate(method="bank_transfer", amount=1_000 + i)
-        body = svc.create_deposit(store, OPERATOR, account_ids[i % 3], req, f"pf-{uuid.uuid4().hex}").body
+        body = svc.create_deposit(store, req.command(account_ids[i % 3], f"pf-{uuid.uuid4().hex}", OPERATOR.actor)).body
         return str(body["proforma"]["number"])
 
     numbers = concurrently(stores, [lambda s, i=i: issue(s, i) for i in range(12)])
@@ -197,7 +197,7 @@ def test_one_suspense_transfer_assigned_twice_at_once_is_credited_once(table_nam
 
     def assign(store: DynamoStore, key: str) -> str:
         try:
-            result = suspense.assign(store, OPERATOR, tid, ds.AssignTransfer(account_id=account_id), key)
+            result = suspense.assign(store, ds.AssignTransfer(account_id=account_id).command(tid, key, OPERATOR.actor))
             return str(result.body["outcome"])
         except Conflict:
             return "conflict"

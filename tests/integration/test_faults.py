@@ -41,7 +41,7 @@ def test_random_operations_under_faults_keep_the_ledger_exact(table_name: str, d
     injector.enabled = False
     accounts = [
         svc.open_account(
-            stores[0], OPERATOR, AccountCreate(currency="USD", company={"name": f"F{i}"}, billing_emails=["f@x.test"])
+            stores[0], AccountCreate(currency="USD", company={"name": f"F{i}"}, billing_emails=["f@x.test"])
         ).account_id
         for i in range(3)
     ]
@@ -69,7 +69,10 @@ def test_random_operations_under_faults_keep_the_ledger_exact(table_name: str, d
                 else:
                     kind = "credit" if op == "credit" else "debit"
                     svc.adjust(
-                        store, OPERATOR, account_id, Adjustment(type=kind, amount=amount, reason="fault run"), key
+                        store,
+                        Adjustment(type=kind, amount=amount, reason="fault run").command(
+                            account_id, key, OPERATOR.actor
+                        ),
                     )
                 return key, "ok"
             except InsufficientFunds:

@@ -25,13 +25,14 @@ OPERATOR = Principal(subject="op", role=Role.OPERATOR)
 
 def open_funded(store: DynamoStore, balance: int, currency: str = "USD") -> str:
     account = svc.open_account(
-        store,
-        OPERATOR,
-        AccountCreate(currency=currency, company={"name": "Acme"}, billing_emails=["billing@acme.test"]),
+        store, AccountCreate(currency=currency, company={"name": "Acme"}, billing_emails=["billing@acme.test"])
     )
     if balance:
         svc.adjust(
-            store, OPERATOR, account.account_id, Adjustment(type="credit", amount=balance, reason="opening"), "fund"
+            store,
+            Adjustment(type="credit", amount=balance, reason="opening").command(
+                account.account_id, "fund", OPERATOR.actor
+            ),
         )
     return account.account_id
 
@@ -249,7 +250,7 @@ def test_transactions_page_and_filter_by_type_through_the_index(store: DynamoSto
     account_id = open_funded(store, 1_000)
     for i in range(7):
         debit(store, account_id, 1, f"page-{i}")
-    svc.adjust(store, OPERATOR, account_id, Adjustment(type="debit", amount=5, reason="fee"), "fee-1")
+    svc.adjust(store, Adjustment(type="debit", amount=5, reason="fee").command(account_id, "fee-1", OPERATOR.actor))
     seen, cursor = [], None
     while True:
         page = store.list_entries(account_id, since=None, until=None, entry_type=None, cursor=cursor, limit=3)

@@ -207,17 +207,17 @@ def open_account(store: DynamoStore, domain: str, company: str = "Acme Certifica
         billing_emails=[f"billing@{domain}", f"finance@{domain}"],
         **extra,
     )
-    return svc.open_account(store, OPERATOR, req).account_id
+    return svc.open_account(store, req).account_id
 
 
 def adjust(store: DynamoStore, account_id: str, kind: str, amount: int) -> None:
     req = schemas.Adjustment(type=kind, amount=amount, reason=f"integration {kind}")
-    svc.adjust(store, OPERATOR, account_id, req, uuid.uuid4().hex)
+    svc.adjust(store, req.command(account_id, uuid.uuid4().hex, OPERATOR.actor))
 
 
 def set_threshold(store: DynamoStore, account_id: str, threshold: int | None) -> None:
     req = schemas.Settings(bill_to_balance=True, cards_enabled=True, low_balance_threshold=threshold)
-    svc.put_settings(store, OPERATOR, account_id, req)
+    svc.put_settings(store, account_id, req)
 
 
 def image_type(record: dict[str, Any]) -> str:

@@ -202,7 +202,7 @@ def test_calls_on_the_credit_and_card_paths(store: DynamoStore, counter: CallCou
     with pytest.raises(InsufficientFunds):
         orders.pay_order(store, req("warm-up", code).command(account_id, OPERATOR.actor))  # warms the catalog
     accounts_svc.put_settings(
-        store, OPERATOR, account_id, Settings(bill_to_balance=True, cards_enabled=False, default_method="balance")
+        store, account_id, Settings(bill_to_balance=True, cards_enabled=False, default_method="balance")
     )
     counter.reset()
     emergency = orders.pay_order(store, req("credit-1", code, credit=True).command(account_id, OPERATOR.actor))
@@ -212,7 +212,7 @@ def test_calls_on_the_credit_and_card_paths(store: DynamoStore, counter: CallCou
     assert dict(counter.calls) == {"BatchGetItem": 2, "TransactWriteItems": 1}
 
     accounts_svc.put_settings(
-        store, OPERATOR, account_id, Settings(bill_to_balance=True, cards_enabled=True, default_method="balance")
+        store, account_id, Settings(bill_to_balance=True, cards_enabled=True, default_method="balance")
     )
     save_card(store, account_id)
     counter.reset()
@@ -252,7 +252,7 @@ def test_settings_changed_in_another_container_are_honoured(table_name: str, dyn
     save_card(warm, account_id)
     orders.pay_order(warm, req("by-balance", code).command(account_id, OPERATOR.actor))  # warm: bill to balance is on
     accounts_svc.put_settings(
-        other, OPERATOR, account_id, Settings(bill_to_balance=False, cards_enabled=True, default_method="card")
+        other, account_id, Settings(bill_to_balance=False, cards_enabled=True, default_method="card")
     )
     paid = orders.pay_order(warm, req("after-change", code).command(account_id, OPERATOR.actor))
     assert paid.body["payment"]["method"] == "card"

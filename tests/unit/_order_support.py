@@ -101,9 +101,9 @@ def set_up(
     if credit_limit is not None:
         store.update_account(acc, {"credit_limit": credit_limit})
     if balance > 0:
-        accounts_svc.adjust(store, OPERATOR, acc, adjustment("credit", balance), f"setup-credit-{acc}")
+        accounts_svc.adjust(store, adjustment("credit", balance).command(acc, f"setup-credit-{acc}", OPERATOR.actor))
     elif balance < 0:
-        accounts_svc.adjust(store, OPERATOR, acc, adjustment("debit", -balance), f"setup-debit-{acc}")
+        accounts_svc.adjust(store, adjustment("debit", -balance).command(acc, f"setup-debit-{acc}", OPERATOR.actor))
     # Straight to the item: the API refuses "both off" (no default method), the service must still cope.
     store.update_account(
         acc,

@@ -11,12 +11,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from _support import OPERATOR, Api, Clock, account_request, load_accounts_app
+from _support import Api, Clock, account_request, load_accounts_app
 from hypothesis import HealthCheck
 from hypothesis import settings as hyp_settings
 
 from account_credit.accounts import service as svc
-from account_credit.kernel.auth import Principal
 from account_credit.kernel.domain import Account
 from account_credit.platform import config
 from account_credit.platform.store.memory import MemoryStore
@@ -48,10 +47,8 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def open_account(store: MemoryStore) -> Callable[..., Account]:
-    def _open(
-        currency: str = "USD", partner_id: str | None = None, principal: Principal = OPERATOR, **company: Any
-    ) -> Account:
-        return svc.open_account(store, principal, account_request(currency, partner_id, **company))
+    def _open(currency: str = "USD", partner_id: str | None = None, **company: Any) -> Account:
+        return svc.open_account(store, account_request(currency, partner_id, **company))
 
     return _open
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import importlib.util
 import sys
 from collections.abc import Iterator
@@ -12,9 +13,10 @@ from typing import Any
 
 import _deposit_support as sup
 import pytest
-from _support import ROOT, Api, HttpResult, api_event, customer_claims
+from _support import ROOT, Api, HttpResult, api_event, customer_claims, partner_claims
 
 from account_credit import openapi
+from account_credit.platform.store.memory import MemoryStore
 from tools import template
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -71,12 +73,24 @@ def problem(res: HttpResult, status: int, slug: str) -> dict[str, Any]:
     return dict(res.json)
 
 
-def open_account(apps: Apps) -> dict[str, Any]:
+def open_account(apps: Apps, **extra: Any) -> dict[str, Any]:
     res = apps.accounts.request(
-        "POST", "/accounts", body={"currency": "EUR", "company": {"name": "Certs"}, "billing_emails": ["b@c.de"]}
+        "POST",
+        "/accounts",
+        body={"currency": "EUR", "company": {"name": "Certs"}, "billing_emails": ["b@c.de"], **extra},
     )
     assert res.status == 201
     return dict(res.json)
+
+
+def stored() -> dict[Any, Any]:
+    """Everything the handlers' in-memory store holds (to prove that a refused request wrote nothing)."""
+    from account_credit.platform.http import resolver
+
+    store = resolver.store()
+    assert isinstance(store, MemoryStore)
+    with store.lock:
+        return copy.deepcopy(store.items)
 
 
 def test_card_top_up_and_signed_webhook_through_the_handlers(apps: Apps) -> None:
@@ -164,6 +178,75 @@ def test_deposit_routes_answer_problems(apps: Apps) -> None:
     problem(apps.deposit.request("GET", f"/accounts/{aid}/deposits/dep_missing"), 404, "not-found")
     other = customer_claims("acc_other")
     problem(apps.deposit.request("GET", f"/accounts/{aid}/deposits", claims=other), 404, "not-found")
+
+
+def test_deposits_of_an_account_the_caller_cannot_see_are_404_and_nothing_is_written(apps: Apps) -> None:
+    """Authorization is at the edge: the service takes a CreateDeposit command, the router decides who sends it."""
+    mine = open_account(apps)["account_id"]
+    theirs = open_account(apps, partner_id="partner-a")["account_id"]
+    path = f"/accounts/{theirs}/deposits"
+    card = {"method": "card", "amount": 5_000}
+    made = apps.deposit.request(
+        "POST", path, body=card, claims=customer_claims(theirs), headers={"Idempotency-Key": "d"}
+    )
+    assert made.status == 201, made.raw_body
+    dep = made.json["deposit_id"]
+    before = stored()
+    for claims in (customer_claims(mine), partner_claims("partner-b")):
+        for body in (card, {"method": "bank_transfer", "amount": 5_000}):
+            created = apps.deposit.request("POST", path, body=body, claims=claims, headers={"Idempotency-Key": "x"})
+            assert problem(created, 404, "not-found")["detail"] == f"account {theirs} not found"
+        problem(apps.deposit.request("GET", path, claims=claims), 404, "not-found")
+        problem(apps.deposit.request("GET", f"{path}/{dep}", claims=claims), 404, "not-found")
+    assert stored() == before
+    # the customer of the account and its partner see it; under another account the deposit is not found
+    for claims in (customer_claims(theirs), partner_claims("partner-a")):
+        assert apps.deposit.request("GET", f"{path}/{dep}", claims=claims).json["deposit_id"] == dep
+        assert [d["deposit_id"] for d in apps.deposit.request("GET", path, claims=claims).json["items"]] == [dep]
+    problem(apps.deposit.request("GET", f"/accounts/{mine}/deposits/{dep}"), 404, "not-found")
+
+
+@pytest.mark.parametrize("caller", ["customer", "partner"])
+def test_only_an_operator_records_assigns_or_returns_transfers(apps: Apps, caller: str) -> None:
+    """The operator role is checked at the edge (403), before anything is read or written."""
+    acc = open_account(apps, partner_id="partner-a")
+    aid = acc["account_id"]
+    claims = customer_claims(aid) if caller == "customer" else partner_claims("partner-a")
+    assert apps.deposit.request("POST", "/bank-transfers", body=sup.transfer(None, 100)).status == 201
+    before = stored()
+    refused = {
+        "list unmatched bank transfers": apps.deposit.request("GET", "/bank-transfers/suspense", claims=claims),
+        "record bank transfers": apps.deposit.request(
+            "POST",
+            "/bank-transfers",
+            body=sup.transfer(acc["payment_reference"], 1_234, transfer_id="tr_2"),
+            claims=claims,
+        ),
+        "assign bank transfers": apps.deposit.request(
+            "POST",
+            "/bank-transfers/suspense/tr_1/assign",
+            body={"account_id": aid},
+            headers={"Idempotency-Key": "as1"},
+            claims=claims,
+        ),
+        "return bank transfers": apps.deposit.request(
+            "POST", "/bank-transfers/suspense/tr_1/return", body={"reason": "not ours"}, claims=claims
+        ),
+    }
+    for what, res in refused.items():
+        assert problem(res, 403, "forbidden")["detail"] == f"only an operator may {what}"
+    assert stored() == before
+    assert apps.accounts.request("GET", f"/accounts/{aid}").json["balance"] == 0
+    # the same requests by an operator go through (the refused idempotency key was not consumed)
+    assigned = apps.deposit.request(
+        "POST", "/bank-transfers/suspense/tr_1/assign", body={"account_id": aid}, headers={"Idempotency-Key": "as1"}
+    )
+    assert assigned.status == 201 and assigned.json["outcome"] == "credited", assigned.raw_body
+    recorded = apps.deposit.request(
+        "POST", "/bank-transfers", body=sup.transfer(acc["payment_reference"], 1_234, transfer_id="tr_2")
+    )
+    assert recorded.status == 201 and recorded.json["outcome"] == "credited", recorded.raw_body
+    assert apps.accounts.request("GET", f"/accounts/{aid}").json["balance"] == 1_334
 
 
 def test_bank_transfer_routes_are_for_operators(apps: Apps) -> None:

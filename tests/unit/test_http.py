@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from _support import Api, HttpResult, api_event, customer_claims, load_event, op
 
 from account_credit import openapi
 from account_credit.accounts.router import router as accounts_router
+from account_credit.platform.store.memory import MemoryStore
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -33,6 +35,16 @@ def open_account(api: Api, body: dict[str, Any] | None = None, claims: dict[str,
 def adjust(api: Api, account_id: str, body: dict[str, Any], key: str | None, **kw: Any) -> HttpResult:
     headers = {"Idempotency-Key": key} if key is not None else {}
     return api.request("POST", f"/accounts/{account_id}/adjustments", body=body, headers=headers, **kw)
+
+
+def stored() -> dict:
+    """Everything the in-memory store of the handler holds (to prove that a refused request wrote nothing)."""
+    from account_credit.platform.http import resolver
+
+    store = resolver.store()
+    assert isinstance(store, MemoryStore)
+    with store.lock:
+        return copy.deepcopy(store.items)
 
 
 def assert_problem(res: HttpResult, status: int, slug: str) -> dict:
@@ -67,18 +79,29 @@ def test_open_account_201_and_read_it_back(api: Api) -> None:
     assert got.json == created
 
 
-def test_partner_opens_for_itself_whatever_the_body_says(api: Api) -> None:
-    created = open_account(api, {**NEW_ACCOUNT, "partner_id": "someone-else"}, claims=partner_claims("partner-a"))
+@pytest.mark.parametrize("named", [None, "someone-else", "partner-a"])
+def test_partner_opens_for_itself_whatever_the_body_says(api: Api, named: str | None) -> None:
+    created = open_account(api, {**NEW_ACCOUNT, "partner_id": named}, claims=partner_claims("partner-a"))
     assert created["partner_id"] == "partner-a"
     mine = api.request("GET", f"/accounts/{created['account_id']}", claims=partner_claims("partner-a"))
     assert mine.status == 200
-    theirs = api.request("GET", f"/accounts/{created['account_id']}", claims=partner_claims("someone-else"))
-    assert_problem(theirs, 404, "not-found")
+    for other in ("someone-else", "partner-b"):
+        theirs = api.request("GET", f"/accounts/{created['account_id']}", claims=partner_claims(other))
+        assert_problem(theirs, 404, "not-found")
+
+
+def test_an_operator_opens_an_account_for_any_partner_or_none(api: Api) -> None:
+    assert open_account(api, {**NEW_ACCOUNT, "partner_id": "partner-x"})["partner_id"] == "partner-x"
+    assert open_account(api)["partner_id"] is None
 
 
 def test_customer_may_not_open_an_account(api: Api) -> None:
-    res = api.request("POST", "/accounts", body=NEW_ACCOUNT, claims=customer_claims("acc_anything"))
-    assert_problem(res, 403, "forbidden")
+    own = open_account(api)
+    before = stored()
+    res = api.request("POST", "/accounts", body=NEW_ACCOUNT, claims=customer_claims(own["account_id"]))
+    body = assert_problem(res, 403, "forbidden")
+    assert body["detail"] == "only an operator or a partner may open accounts"
+    assert stored() == before
 
 
 # --------------------------------------------------------------------------- validation -> 422
@@ -255,9 +278,32 @@ def test_adjustment_body_validation(api: Api, body: dict, field: str) -> None:
 # --------------------------------------------------------------------------- visibility and roles
 
 
-def test_foreign_account_is_404_exactly_like_a_missing_one(api: Api) -> None:
-    mine, theirs = open_account(api), open_account(api)
-    me = customer_claims(mine["account_id"])
+def test_who_sees_which_account(api: Api) -> None:
+    """An operator sees every account, a partner the accounts it manages, a customer its own; any other is 404."""
+    a = open_account(api, {**NEW_ACCOUNT, "partner_id": "partner-a"})["account_id"]
+    b = open_account(api, {**NEW_ACCOUNT, "partner_id": "partner-b"})["account_id"]
+    orphan = open_account(api)["account_id"]
+    sees = {
+        "operator": (operator_claims(), {a, b, orphan}),
+        "partner-a": (partner_claims("partner-a"), {a}),
+        "partner-b": (partner_claims("partner-b"), {b}),
+        **{f"customer of {acc}": (customer_claims(acc), {acc}) for acc in (a, b, orphan)},
+    }
+    for who, (claims, visible) in sees.items():
+        for acc in (a, b, orphan):
+            res = api.request("GET", f"/accounts/{acc}", claims=claims)
+            if acc in visible:
+                assert res.status == 200 and res.json["account_id"] == acc, (who, acc)
+            else:
+                assert_problem(res, 404, "not-found")
+
+
+@pytest.mark.parametrize("caller", ["customer", "partner"])
+def test_foreign_account_is_404_exactly_like_a_missing_one(api: Api, caller: str) -> None:
+    """Before any role check (403) and before anything is written: authorization is at the edge."""
+    mine = open_account(api, {**NEW_ACCOUNT, "partner_id": "partner-a"})
+    theirs = open_account(api, {**NEW_ACCOUNT, "partner_id": "partner-b"})
+    me = customer_claims(mine["account_id"]) if caller == "customer" else partner_claims("partner-a")
 
     def shape(res: HttpResult, account_id: str) -> tuple:
         body = res.json
@@ -271,6 +317,7 @@ def test_foreign_account_is_404_exactly_like_a_missing_one(api: Api) -> None:
             body.get("field"),
         )
 
+    before = stored()
     for method, suffix, body, headers in [
         ("GET", "", None, {}),
         ("PATCH", "", {"billing_emails": ["a@b.cd"]}, {}),
@@ -287,19 +334,40 @@ def test_foreign_account_is_404_exactly_like_a_missing_one(api: Api) -> None:
         assert shape(foreign, theirs["account_id"]) == shape(missing, MISSING_ID)
         assert_problem(foreign, 404, "not-found")
 
-    assert api.request("GET", f"/accounts/{theirs['account_id']}").json == theirs  # nothing changed
+    assert stored() == before  # nothing changed
+    assert api.request("GET", f"/accounts/{theirs['account_id']}").json == theirs
 
 
-def test_customer_on_its_own_account_is_forbidden_operator_actions(api: Api) -> None:
-    acc = open_account(api)
-    me = customer_claims(acc["account_id"])
+@pytest.mark.parametrize("caller", ["customer", "partner"])
+def test_a_visible_account_is_still_forbidden_operator_actions(api: Api, caller: str) -> None:
+    acc = open_account(api, {**NEW_ACCOUNT, "partner_id": "partner-a"})
+    me = customer_claims(acc["account_id"]) if caller == "customer" else partner_claims("partner-a")
     assert api.request("GET", f"/accounts/{acc['account_id']}", claims=me).status == 200
+    before = stored()
     res = api.request("PUT", f"/accounts/{acc['account_id']}/credit-limit", body={"credit_limit": 10**9}, claims=me)
-    assert_problem(res, 403, "forbidden")
+    assert assert_problem(res, 403, "forbidden")["detail"] == "only an operator may set a credit limit"
     res = adjust(api, acc["account_id"], {"type": "credit", "amount": 10**6, "reason": "free money"}, "k", claims=me)
-    assert_problem(res, 403, "forbidden")
+    assert assert_problem(res, 403, "forbidden")["detail"] == "only an operator may adjust a balance"
+    assert stored() == before
     after = api.request("GET", f"/accounts/{acc['account_id']}").json
     assert after == acc
+    # the refused key was not consumed: an operator may use it
+    assert adjust(api, acc["account_id"], {"type": "credit", "amount": 5, "reason": "goodwill"}, "k").status == 201
+
+
+@pytest.mark.parametrize("caller", ["customer", "partner"])
+def test_customers_and_partners_edit_and_list_their_own_accounts(api: Api, caller: str) -> None:
+    acc = open_account(api, {**NEW_ACCOUNT, "partner_id": "partner-a"})["account_id"]
+    me = customer_claims(acc) if caller == "customer" else partner_claims("partner-a")
+    assert adjust(api, acc, {"type": "credit", "amount": 50, "reason": "opening"}, "k1").status == 201
+    assert adjust(api, acc, {"type": "debit", "amount": 20, "reason": "fee"}, "k2").status == 201
+    settings = {"bill_to_balance": True, "cards_enabled": False}
+    res = api.request("PUT", f"/accounts/{acc}/settings", body=settings, claims=me)
+    assert res.status == 200 and res.json["settings"]["cards_enabled"] is False, res.raw_body
+    res = api.request("PATCH", f"/accounts/{acc}", body={"billing_emails": ["a@x.io"]}, claims=me)
+    assert res.status == 200 and res.json["billing_emails"] == ["a@x.io"], res.raw_body
+    listed = api.request("GET", f"/accounts/{acc}/transactions", claims=me)
+    assert [e["seq"] for e in listed.json["items"]] == [2, 1]
 
 
 @pytest.mark.parametrize(

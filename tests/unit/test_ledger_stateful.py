@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from account_credit.accounts import service as svc
-from account_credit.accounts.schemas import AccountCreate, Adjustment, CreditLimit
+from account_credit.accounts.schemas import AccountCreate, Adjustment
 from account_credit.kernel.auth import Principal, Role
 from account_credit.kernel.domain import Floor, Movement
 from account_credit.kernel.errors import IdempotencyKeyReused, InsufficientFunds
@@ -26,7 +26,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def open(self) -> None:
         self.store = MemoryStore()
         self.account_id = svc.open_account(
-            self.store, OPERATOR, AccountCreate(currency="EUR", company={"name": "M"}, billing_emails=["m@x.test"])
+            self.store, AccountCreate(currency="EUR", company={"name": "M"}, billing_emails=["m@x.test"])
         ).account_id
         # the model
         self.balance = 0
@@ -42,7 +42,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def credit(self, amount: int) -> None:
         key = self._key()
         r = svc.adjust(
-            self.store, OPERATOR, self.account_id, Adjustment(type="credit", amount=amount, reason="model"), key
+            self.store,
+            Adjustment(type="credit", amount=amount, reason="model").command(self.account_id, key, OPERATOR.actor),
         )
         self.balance += amount
         self.answers[key] = ("credit", amount, r.body)
@@ -53,7 +54,8 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self._key()
         try:
             r = svc.adjust(
-                self.store, OPERATOR, self.account_id, Adjustment(type="debit", amount=amount, reason="model"), key
+                self.store,
+                Adjustment(type="debit", amount=amount, reason="model").command(self.account_id, key, OPERATOR.actor),
             )
         except InsufficientFunds as exc:
             assert self.balance - amount < -self.limit
@@ -81,7 +83,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def replay(self, data: st.DataObject) -> None:
         key = data.draw(st.sampled_from(sorted(self.answers)))
         kind, amount, body = self.answers[key]
-        r = svc.adjust(self.store, OPERATOR, self.account_id, Adjustment(type=kind, amount=amount, reason="model"), key)
+        r = svc.adjust(
+            self.store,
+            Adjustment(type=kind, amount=amount, reason="model").command(self.account_id, key, OPERATOR.actor),
+        )
         assert r.replayed and r.body == body
 
     @precondition(lambda self: self.answers)
@@ -91,7 +96,8 @@ class LedgerMachine(RuleBasedStateMachine):
         kind, amount, _ = self.answers[key]
         try:
             svc.adjust(
-                self.store, OPERATOR, self.account_id, Adjustment(type=kind, amount=amount + 1, reason="model"), key
+                self.store,
+                Adjustment(type=kind, amount=amount + 1, reason="model").command(self.account_id, key, OPERATOR.actor),
             )
         except IdempotencyKeyReused:
             return
@@ -99,7 +105,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(limit=st.integers(min_value=0, max_value=400_000))
     def set_limit(self, limit: int) -> None:
-        svc.set_credit_limit(self.store, OPERATOR, self.account_id, CreditLimit(credit_limit=limit))
+        svc.set_credit_limit(self.store, self.account_id, limit)
         self.limit = limit
 
     @invariant()

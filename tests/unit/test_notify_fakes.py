@@ -125,7 +125,7 @@ class Feed:
         **company: Any,
     ) -> Feed:
         req = account_request(currency, **company).model_copy(update={"language": language})
-        return cls(store, mailer, svc.open_account(store, OPERATOR, req))
+        return cls(store, mailer, svc.open_account(store, req))
 
     def item(self) -> dict[str, Any]:
         found = self.store.get_item(account_pk(self.account_id), ACCOUNT_SK)
@@ -156,11 +156,11 @@ class Feed:
     def _adjust(self, kind: str, amount: int) -> notifications.Outcome:
         req = schemas.Adjustment(type=kind, amount=amount, reason=f"test {kind}")
         key = f"{self.account_id}-{next(self._keys)}"
-        return self._change(lambda: svc.adjust(self.store, OPERATOR, self.account_id, req, key))
+        return self._change(lambda: svc.adjust(self.store, req.command(self.account_id, key, OPERATOR.actor)))
 
     def threshold(self, value: int | None) -> notifications.Outcome:
         req = schemas.Settings(bill_to_balance=True, cards_enabled=True, low_balance_threshold=value)
-        return self._change(lambda: svc.put_settings(self.store, OPERATOR, self.account_id, req))
+        return self._change(lambda: svc.put_settings(self.store, self.account_id, req))
 
     def try_debit(self, amount: int) -> notifications.Outcome | None:
         """A debit the ledger may refuse (beyond the credit line): then nothing changes and nothing streams."""

@@ -303,17 +303,19 @@ def test_scan_reads_only_the_accounts_below_their_threshold_and_alerts_each_once
     for i in range(30):
         account = svc.open_account(
             store,
-            OPERATOR,
             schemas.AccountCreate(currency="EUR", company={"name": f"Company {i}"}, billing_emails=[f"b{i}@x.test"]),
         )
         svc.adjust(
-            store, OPERATOR, account.account_id, schemas.Adjustment(type="credit", amount=20_000, reason="top"), "k"
+            store,
+            schemas.Adjustment(type="credit", amount=20_000, reason="top").command(
+                account.account_id, "k", OPERATOR.actor
+            ),
         )
         if i % 3 == 0:
             continue  # no threshold at all
         threshold = 30_000 if i in {4, 17, 25} else 5_000  # 3 accounts end up below, the rest above
         settings = schemas.Settings(bill_to_balance=True, cards_enabled=True, low_balance_threshold=threshold)
-        svc.put_settings(store, OPERATOR, account.account_id, settings)  # no stream delivered: no alert yet
+        svc.put_settings(store, account.account_id, settings)  # no stream delivered: no alert yet
         if threshold > 20_000:
             below.add(account.account_id)
     assert len(below) == 3

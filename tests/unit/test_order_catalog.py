@@ -77,7 +77,7 @@ def counting() -> CountingStore:
 
 
 def funded(store: MemoryStore) -> str:
-    account = accounts_svc.open_account(store, OPERATOR, account_request())
+    account = accounts_svc.open_account(store, account_request())
     return set_up(store, account, balance=1_000_000)
 
 

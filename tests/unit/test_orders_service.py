@@ -161,7 +161,10 @@ def test_a_decline_is_not_stored_so_a_retry_after_a_top_up_pays(store: MemorySto
     assert info.value.extra["shortfall"] == PRICE - 4_000
     assert info.value.extra["tried"] == ["balance"]
     accounts_svc.adjust(
-        store, OPERATOR, acc, accounts_svc.schemas.Adjustment(type="credit", amount=6_000, reason="top-up"), "top-up"
+        store,
+        accounts_svc.schemas.Adjustment(type="credit", amount=6_000, reason="top-up").command(
+            acc, "top-up", OPERATOR.actor
+        ),
     )
     paid = pay(store, acc, order("o-1"))
     assert not paid.replayed
@@ -230,7 +233,7 @@ class StaleStore(MemoryStore):
 def test_bill_to_balance_turned_off_elsewhere_is_honoured(fake: FakeProvider) -> None:
     store = StaleStore()
     add_product(store)
-    account = accounts_svc.open_account(store, OPERATOR, account_request())
+    account = accounts_svc.open_account(store, account_request())
     acc = set_up(store, account, balance=50_000, card_token="pm_card_visa")
     store.snapshots[acc] = store.get_account(acc)  # cached with bill_to_balance on
     store.update_account(acc, {"settings": {"bill_to_balance": False, "cards_enabled": True, "default_method": "card"}})
@@ -242,7 +245,7 @@ def test_bill_to_balance_turned_off_elsewhere_is_honoured(fake: FakeProvider) ->
 def test_cards_turned_off_elsewhere_are_never_charged(fake: FakeProvider) -> None:
     store = StaleStore()
     add_product(store)
-    account = accounts_svc.open_account(store, OPERATOR, account_request())
+    account = accounts_svc.open_account(store, account_request())
     acc = set_up(store, account, balance=0, bill_to_balance=False, card_token="pm_card_visa")
     store.snapshots[acc] = store.get_account(acc)  # cached with cards on
     store.update_account(

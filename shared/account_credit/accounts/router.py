@@ -1,4 +1,5 @@
-"""Accounts API: each route calls exactly one service function."""
+"""Accounts API: each route authorizes the caller (the account's visibility: 404; an operator-only action: 403)
+and then calls exactly one service function."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pydantic.json_schema import SkipJsonSchema
 
 from account_credit.accounts import schemas
 from account_credit.accounts import service as svc
+from account_credit.kernel.auth import Principal, Role
 from account_credit.kernel.domain import EntryType
+from account_credit.kernel.errors import Forbidden
 from account_credit.platform.http.problems import documented as problem
-from account_credit.platform.http.resolver import json_response, principal, store
+from account_credit.platform.http.resolver import authorized, json_response, operator, principal, store
 
 router = Router()
 BOUND = "Inclusive: a date (YYYY-MM-DD, the whole day) or an RFC 3339 date-time (without an offset: UTC)"
@@ -26,32 +29,45 @@ IdemHeader = Annotated[
 ]
 
 
+def managing_partner(caller: Principal, requested: str | None) -> str | None:
+    """Who manages an account ``caller`` opens: an operator names any partner (or none), a partner always
+    itself, whatever the body says; a customer may not open accounts (403)."""
+    if caller.role is Role.CUSTOMER:
+        raise Forbidden("only an operator or a partner may open accounts")
+    return caller.partner_id if caller.role is Role.PARTNER else requested
+
+
 @router.post("/accounts", tags=TAG, summary="Open an account", responses={201: {"description": "Opened"}})
 def open_account(body: schemas.AccountCreate) -> Response[schemas.AccountView]:
-    account = svc.open_account(store(), principal(router), body)
+    partner_id = managing_partner(principal(router), body.partner_id)
+    account = svc.open_account(store(), body.model_copy(update={"partner_id": partner_id}))
     return json_response(201, svc.view(account))
 
 
 @router.get("/accounts/<account_id>", tags=TAG, summary="Balance, credit limit, available and settings")
 def get_account(account_id: str) -> schemas.AccountView:
-    return schemas.AccountView.model_validate(svc.view(svc.get_account(store(), principal(router), account_id)))
+    authorized(router, account_id)
+    return schemas.AccountView.model_validate(svc.view(svc.get_account(store(), account_id)))
 
 
 @router.patch("/accounts/<account_id>", tags=TAG, summary="Update company details and billing emails")
 def patch_account(account_id: str, body: schemas.AccountPatch) -> schemas.AccountView:
-    account = svc.update_details(store(), principal(router), account_id, body)
+    authorized(router, account_id)
+    account = svc.update_details(store(), account_id, body)
     return schemas.AccountView.model_validate(svc.view(account))
 
 
 @router.put("/accounts/<account_id>/settings", tags=TAG, summary="Payment settings and low-balance threshold")
 def put_settings(account_id: str, body: schemas.Settings) -> schemas.AccountView:
-    account = svc.put_settings(store(), principal(router), account_id, body)
+    authorized(router, account_id)
+    account = svc.put_settings(store(), account_id, body)
     return schemas.AccountView.model_validate(svc.view(account))
 
 
 @router.put("/accounts/<account_id>/credit-limit", tags=TAG, summary="Set the credit limit (operator)")
 def put_credit_limit(account_id: str, body: schemas.CreditLimit) -> schemas.AccountView:
-    account = svc.set_credit_limit(store(), principal(router), account_id, body)
+    operator(router, "set a credit limit", account_id)  # 404 before 403: never reveal a foreign account
+    account = svc.set_credit_limit(store(), account_id, body.credit_limit)
     return schemas.AccountView.model_validate(svc.view(account))
 
 
@@ -67,7 +83,8 @@ def put_credit_limit(account_id: str, body: schemas.CreditLimit) -> schemas.Acco
 def post_adjustment(
     account_id: str, body: schemas.Adjustment, idempotency_key: IdemHeader
 ) -> Response[schemas.AdjustmentResult]:
-    result = svc.adjust(store(), principal(router), account_id, body, idempotency_key)
+    caller = operator(router, "adjust a balance", account_id)
+    result = svc.adjust(store(), body.command(account_id, idempotency_key, caller.actor))
     return json_response(201, result.body, result.replayed)
 
 
@@ -80,9 +97,9 @@ def list_transactions(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> schemas.EntryPage:
+    authorized(router, account_id)
     page = svc.list_transactions(
         store(),
-        principal(router),
         account_id,
         since=svc.parse_bound(since, "from"),
         until=svc.parse_bound(until, "to"),

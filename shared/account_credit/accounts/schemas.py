@@ -17,6 +17,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from account_credit.accounts.commands import Adjust
 from account_credit.kernel.money import currencies, is_currency
 
 Language = Literal["en", "sk"]
@@ -193,6 +194,18 @@ class Adjustment(Strict):
     amount: int = Field(gt=0, le=10**13, description="Minor units, positive; `type` gives the direction")
     reason: Reason
     currency: CurrencyCode | None = Field(default=None, description="If given, must equal the account's currency")
+
+    def command(self, account_id: str, idempotency_key: str, actor: str) -> Adjust:
+        """The domain command this request asks for, on behalf of ``actor``."""
+        return Adjust(
+            account_id=account_id,
+            direction=self.type,
+            amount=self.amount,
+            reason=self.reason,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            currency=self.currency,
+        )
 
 
 class AccountView(BaseModel):

@@ -1,4 +1,9 @@
-"""Accounts: open, read, update details and settings, credit limit, adjustments, transactions."""
+"""Accounts: open, read, update details and settings, credit limit, adjustments, transactions.
+
+The functions take the account id and what to do (a command, or a validated request for plain edits); who may
+do it was decided at the edge (accounts/router.py): an account the caller may not see answers 404 there, an
+operator-only action 403. ``credit`` and ``debit`` let a schedule or a job move money with no HTTP at all.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,17 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from account_credit.accounts import schemas
+from account_credit.accounts.commands import DEFAULT_FLOOR, Adjust, Direction
 from account_credit.bank.references import allocate_reference
-from account_credit.kernel.auth import Principal, Role, visible
 from account_credit.kernel.domain import Account, CompanyDetails, EntryType, Floor, Movement, PaymentSettings
-from account_credit.kernel.errors import CurrencyMismatchError, Forbidden, InvalidInput
+from account_credit.kernel.errors import CurrencyMismatchError, InvalidInput, NotFound
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
 from account_credit.platform import idempotency
 from account_credit.platform.config import settings
 from account_credit.platform.store import CommitResult, Page, Posting, Store
+
+ADJUSTMENT_SCOPE = "adjustment"
 
 
 def view(account: Account) -> dict[str, Any]:
@@ -37,17 +44,15 @@ def view(account: Account) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def open_account(store: Store, principal: Principal, req: schemas.AccountCreate) -> Account:
-    if principal.role is Role.CUSTOMER:
-        raise Forbidden("only an operator or a partner may open accounts")
-    partner_id = principal.partner_id if principal.role is Role.PARTNER else req.partner_id
+def open_account(store: Store, req: schemas.AccountCreate) -> Account:
+    """A new account, managed by ``req.partner_id`` (the router decides who may open one, and for which partner)."""
     now = iso(utc_now())
     account = Account(
         account_id=new_id("acc"),
         currency=req.currency,
         company=CompanyDetails(**req.company.model_dump()),
         billing_emails=tuple(req.billing_emails),
-        partner_id=partner_id,
+        partner_id=req.partner_id,
         settings=PaymentSettings(),
         credit_limit=Money.of_major(settings().default_credit_limit, req.currency).amount,
         created_at=now,
@@ -60,12 +65,16 @@ def open_account(store: Store, principal: Principal, req: schemas.AccountCreate)
     return account
 
 
-def get_account(store: Store, principal: Principal, account_id: str) -> Account:
-    return visible(principal, store.get_account(account_id), account_id)
+def get_account(store: Store, account_id: str) -> Account:
+    """The account as stored now (NotFound if missing). Who may see it is decided at the edge, before."""
+    account = store.get_account(account_id)
+    if account is None:
+        raise NotFound(f"account {account_id} not found")
+    return account
 
 
-def update_details(store: Store, principal: Principal, account_id: str, req: schemas.AccountPatch) -> Account:
-    account = get_account(store, principal, account_id)
+def update_details(store: Store, account_id: str, req: schemas.AccountPatch) -> Account:
+    account = get_account(store, account_id)
     changes: dict[str, Any] = {}
     if req.company is not None:
         patch = req.company.model_dump(exclude_unset=True)
@@ -78,51 +87,133 @@ def update_details(store: Store, principal: Principal, account_id: str, req: sch
     return store.update_account(account_id, changes)
 
 
-def put_settings(store: Store, principal: Principal, account_id: str, req: schemas.Settings) -> Account:
-    get_account(store, principal, account_id)
+def put_settings(store: Store, account_id: str, req: schemas.Settings) -> Account:
+    get_account(store, account_id)
     return store.update_account(account_id, {"settings": req.model_dump(exclude_none=True)})
 
 
-def set_credit_limit(store: Store, principal: Principal, account_id: str, req: schemas.CreditLimit) -> Account:
-    get_account(store, principal, account_id)  # 404 before 403: never reveal a foreign account
-    principal.require_operator("set a credit limit")
-    return store.update_account(account_id, {"credit_limit": req.credit_limit})
+def set_credit_limit(store: Store, account_id: str, credit_limit: int) -> Account:
+    """Operator-only: the router checks the role (after the account's visibility: 404 before 403)."""
+    get_account(store, account_id)
+    return store.update_account(account_id, {"credit_limit": credit_limit})
 
 
-def adjust(
-    store: Store, principal: Principal, account_id: str, req: schemas.Adjustment, idempotency_key: str
-) -> CommitResult:
-    """Operator credit or debit with a reason: one movement, one transaction."""
-    account = visible(principal, store.known_account(account_id), account_id)
-    principal.require_operator("adjust a balance")
-    if req.currency is not None and req.currency != account.currency:
+def adjust(store: Store, cmd: Adjust) -> CommitResult:
+    """Credit or debit with a reason: one movement, one transaction, once per idempotency key.
+
+    Raises InsufficientFunds (nothing written) for a debit below ``cmd.floor``; a replay of the key answers the
+    first result (``replayed``), a reuse of it for another adjustment IdempotencyKeyReused.
+    """
+    account = store.known_account(cmd.account_id)
+    if account is None:
+        raise NotFound(f"account {cmd.account_id} not found")
+    if cmd.currency is not None and cmd.currency != account.currency:
         raise CurrencyMismatchError(
-            f"account {account_id} is in {account.currency}, not {req.currency}", field="currency"
+            f"account {cmd.account_id} is in {account.currency}, not {cmd.currency}", field="currency"
         )
-    sign = 1 if req.type == "credit" else -1
+    credit = cmd.direction == "credit"
     uow = store.unit_of_work()
     uow.move(
         Movement(
-            account_id=account_id,
-            amount=Money(sign * req.amount, account.currency),
-            type=EntryType.ADJUSTMENT_CREDIT if sign > 0 else EntryType.ADJUSTMENT_DEBIT,
-            # An operator debit may use the credit line, never beyond it.
-            floor=Floor.CREDIT_LIMIT,
-            description=req.reason,
-            actor=principal.actor,
+            account_id=cmd.account_id,
+            amount=Money(cmd.amount if credit else -cmd.amount, account.currency),
+            type=EntryType.ADJUSTMENT_CREDIT if credit else EntryType.ADJUSTMENT_DEBIT,
+            floor=Floor(cmd.floor),
+            description=cmd.reason,
+            actor=cmd.actor,
+            reference=dict(cmd.reference),
         )
     )
 
     def respond(posting: Posting) -> dict[str, Any]:
-        after = posting.accounts[account_id]
+        after = posting.accounts[cmd.account_id]
         return {
             "entry": posting.entries[0].as_dict(),
             "balance": after.balance,
             "available": after.available,
         }
 
-    body = req.model_dump(mode="json")
-    return uow.commit(idempotency.claim(account_id, "adjustment", idempotency_key, body), respond)
+    claim = idempotency.claim(cmd.account_id, ADJUSTMENT_SCOPE, cmd.idempotency_key, cmd.fingerprint())
+    return uow.commit(claim, respond)
+
+
+def _adjust(
+    store: Store,
+    direction: Direction,
+    account_id: str,
+    amount: Money | int,
+    *,
+    reason: str,
+    idempotency_key: str,
+    actor: str,
+    floor: Floor,
+    reference: dict[str, str] | None,
+) -> CommitResult:
+    money = amount if isinstance(amount, Money) else None
+    return adjust(
+        store,
+        Adjust(
+            account_id=account_id,
+            direction=direction,
+            amount=amount.amount if isinstance(amount, Money) else amount,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            currency=money.currency if money is not None else None,
+            floor=floor,
+            reference=dict(reference or {}),
+        ),
+    )
+
+
+def credit(
+    store: Store,
+    account_id: str,
+    amount: Money | int,
+    *,
+    reason: str,
+    idempotency_key: str,
+    actor: str,
+    reference: dict[str, str] | None = None,
+) -> CommitResult:
+    """Put ``amount`` (positive; a Money must be in the account's currency) on the balance, once per key."""
+    return _adjust(
+        store,
+        "credit",
+        account_id,
+        amount,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        floor=DEFAULT_FLOOR,
+        reference=reference,
+    )
+
+
+def debit(
+    store: Store,
+    account_id: str,
+    amount: Money | int,
+    *,
+    floor: Floor = DEFAULT_FLOOR,
+    reason: str,
+    idempotency_key: str,
+    actor: str,
+    reference: dict[str, str] | None = None,
+) -> CommitResult:
+    """Take ``amount`` (positive) off the balance, never below ``floor`` (InsufficientFunds: nothing written),
+    once per key: a schedule retrying with the same key moves the money once and gets the first answer."""
+    return _adjust(
+        store,
+        "debit",
+        account_id,
+        amount,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        floor=floor,
+        reference=reference,
+    )
 
 
 _DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?([Zz]|[+-]\d{2}:?\d{2})?$")
@@ -163,7 +254,6 @@ def _bound(value: datetime | date | None, end: bool) -> str | None:
 
 def list_transactions(
     store: Store,
-    principal: Principal,
     account_id: str,
     *,
     since: datetime | date | None,
@@ -172,7 +262,7 @@ def list_transactions(
     cursor: str | None,
     limit: int,
 ) -> Page:
-    get_account(store, principal, account_id)
+    get_account(store, account_id)
     return store.list_entries(
         account_id,
         since=_bound(since, end=False),

@@ -17,7 +17,6 @@ from account_credit.bank.references import allocate_reference
 from account_credit.deposits.config import deposit_settings
 from account_credit.deposits.records import plain, view
 from account_credit.deposits.state import Deposit, DepositState, Method
-from account_credit.kernel.auth import Principal
 from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import ConcurrentUpdate, DomainError, NotConfigured
 from account_credit.kernel.ids import iso, new_id, utc_now
@@ -59,7 +58,7 @@ def _last_number(store: Store, year: int) -> int:
 
 
 def issue_proforma(
-    store: Store, principal: Principal, account: Account, amount: Money, claim: IdempotencyClaim
+    store: Store, account: Account, amount: Money, claim: IdempotencyClaim, *, actor: str
 ) -> CommitResult:
     """A pending bank-transfer deposit with its proforma invoice (next number of the series)."""
     cfg = deposit_settings()
@@ -97,7 +96,7 @@ def issue_proforma(
             state=DepositState.PENDING,
             created_at=now,
             updated_at=now,
-            actor=principal.actor,
+            actor=actor,
             payment_reference=reference,
             proforma=proforma,
         )

@@ -1,4 +1,5 @@
-"""Bank transfers API (operators): record a transfer from the statement, and the suspense list of unmatched ones."""
+"""Bank transfers API (operators): record a transfer from the statement, and the suspense list of unmatched ones.
+Every route checks the operator role first (403), then calls exactly one service function."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from account_credit.bank import service as svc
 from account_credit.bank import suspense
 from account_credit.deposits import schemas as ds
 from account_credit.deposits.router import IdemHeader
-from account_credit.platform.http.resolver import json_response, principal, store
+from account_credit.platform.http.resolver import json_response, operator, store
 
 router = Router()
 TAG = ["bank transfers"]
@@ -27,7 +28,8 @@ TAG = ["bank transfers"]
     responses={201: {"description": "Credited or kept in suspense"}, 200: {"description": "Already recorded"}},
 )
 def record_transfer(body: ds.IncomingTransfer) -> Response[ds.TransferResult]:
-    result = svc.record_by_operator(store(), principal(router), body)
+    caller = operator(router, "record bank transfers")
+    result = svc.record_transfer(store(), body, actor=caller.actor)
     return json_response(200 if result["outcome"] == "duplicate" else 201, result)
 
 
@@ -36,7 +38,8 @@ def list_suspense(
     state: Annotated[Literal["open", "assigned", "returned"] | None, Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ds.SuspenseList:
-    return ds.SuspenseList.model_validate(suspense.list_suspense(store(), principal(router), state=state, limit=limit))
+    operator(router, "list unmatched bank transfers")
+    return ds.SuspenseList.model_validate(suspense.list_suspense(store(), state=state, limit=limit))
 
 
 @router.post(
@@ -48,7 +51,8 @@ def list_suspense(
 def assign_transfer(
     transfer_id: str, body: ds.AssignTransfer, idempotency_key: IdemHeader
 ) -> Response[ds.TransferResult]:
-    result = suspense.assign(store(), principal(router), transfer_id, body, idempotency_key)
+    caller = operator(router, "assign bank transfers")
+    result = suspense.assign(store(), body.command(transfer_id, idempotency_key, caller.actor))
     return json_response(201, result.body, result.replayed)
 
 
@@ -58,4 +62,5 @@ def assign_transfer(
     summary="Mark an unmatched transfer as returned to the payer (operator)",
 )
 def return_transfer(transfer_id: str, body: ds.ReturnTransfer) -> ds.SuspenseItem:
-    return ds.SuspenseItem.model_validate(suspense.mark_returned(store(), principal(router), transfer_id, body))
+    caller = operator(router, "return bank transfers")
+    return ds.SuspenseItem.model_validate(suspense.mark_returned(store(), body.command(transfer_id, caller.actor)))

@@ -24,7 +24,6 @@ from account_credit.deposits import schemas as ds
 from account_credit.deposits.config import secret
 from account_credit.deposits.records import AlreadyRecorded, StaleDeposit, deposit_update, logger, plain, refuse
 from account_credit.deposits.state import OPEN_PROFORMA, Deposit, DepositState, Method, on_transfer, pick_proforma
-from account_credit.kernel.auth import Principal
 from account_credit.kernel.domain import Account, EntryType, Movement
 from account_credit.kernel.errors import ConcurrentUpdate, Conflict, IdempotencyKeyReused, InvalidInput
 from account_credit.kernel.ids import iso, new_id, utc_now
@@ -69,12 +68,6 @@ def receive_bank_webhook(store: Store, payload: bytes, headers: Mapping[str, str
     }
 
 
-def record_by_operator(store: Store, principal: Principal, transfer: ds.IncomingTransfer) -> dict[str, Any]:
-    """``POST /bank-transfers``: an operator records a transfer from the bank statement (same path as the webhook)."""
-    principal.require_operator("record bank transfers")
-    return record_transfer(store, transfer, actor=principal.actor)
-
-
 def _transfer_info(t: ds.IncomingTransfer, now: str) -> dict[str, Any]:
     return {
         "transfer_id": t.transfer_id,
@@ -101,7 +94,9 @@ def _result(item: dict[str, Any], outcome: str) -> dict[str, Any]:
 
 
 def record_transfer(store: Store, t: ds.IncomingTransfer, *, actor: str) -> dict[str, Any]:
-    """Credit a matched transfer once, or keep it in suspense. A transfer id seen before changes nothing."""
+    """Credit a matched transfer once, or keep it in suspense. A transfer id seen before changes nothing.
+
+    The bank's webhook records as ``bank``; ``POST /bank-transfers`` as the operator (role checked at the edge)."""
     seen = store.get_item(*keys.bank_transfer(t.transfer_id))
     if seen is not None:
         return _result(seen, "duplicate")

@@ -1,14 +1,15 @@
 """The suspense list (operators): unmatched bank transfers, assigned to an account (credited once) or
 marked returned. Nothing that arrives is dropped: an unmatched transfer waits here (bank/service.py puts it).
+Operators only: the router checks the role before calling (403), the functions take commands.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from account_credit.bank.commands import AssignSuspense, ReturnSuspense
 from account_credit.bank.service import credit_transfer
 from account_credit.deposits import schemas as ds
-from account_credit.kernel.auth import Principal
 from account_credit.kernel.errors import Conflict, CurrencyMismatchError, NotFound
 from account_credit.kernel.ids import iso, utc_now
 from account_credit.platform import idempotency
@@ -35,9 +36,8 @@ def _suspense_view(item: dict[str, Any]) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def list_suspense(store: Store, principal: Principal, *, state: str | None, limit: int) -> dict[str, Any]:
-    """Newest first; ``state`` open / assigned / returned (None: all)."""
-    principal.require_operator("list unmatched bank transfers")
+def list_suspense(store: Store, *, state: str | None, limit: int) -> dict[str, Any]:
+    """Newest first; ``state`` open / assigned / returned (None: all). Operators only (checked at the edge)."""
     rows = store.query_prefix(*keys.suspense_prefix(), limit=LIST_READ_LIMIT)
     if state:
         rows = [r for r in rows if r.get("state") == state]
@@ -52,23 +52,19 @@ def _open_suspense(store: Store, transfer_id: str) -> dict[str, Any]:
     return item
 
 
-def assign(
-    store: Store, principal: Principal, transfer_id: str, req: ds.AssignTransfer, idempotency_key: str
-) -> CommitResult:
+def assign(store: Store, cmd: AssignSuspense) -> CommitResult:
     """Credit a suspense transfer to an account, once. A replay with the same key returns the first answer."""
-    principal.require_operator("assign bank transfers")
-    claim = idempotency.claim(
-        req.account_id, "suspense-assign", idempotency_key, {"transfer_id": transfer_id, **req.model_dump()}
-    )
+    transfer_id = cmd.transfer_id
+    claim = idempotency.claim(cmd.account_id, "suspense-assign", cmd.idempotency_key, cmd.fingerprint())
     old = store.get_item(claim.pk, claim.sk)
     if old is not None:
         return stored_response(old, claim)
     item = _open_suspense(store, transfer_id)
     if item["state"] != "open":
         raise Conflict(f"transfer {transfer_id} is already {item['state']}")
-    account = store.get_account(req.account_id)
+    account = store.get_account(cmd.account_id)
     if account is None:
-        raise NotFound(f"account {req.account_id} not found", field="account_id")
+        raise NotFound(f"account {cmd.account_id} not found", field="account_id")
     info = item["transfer"]
     if account.currency != info["currency"]:
         raise CurrencyMismatchError(
@@ -83,12 +79,12 @@ def assign(
         reference=info.get("reference"),
         booked_date=info["booked_date"],
     )
-    return credit_transfer(store, account, transfer, info, principal.actor, claim, suspense=item)
+    return credit_transfer(store, account, transfer, info, cmd.actor, claim, suspense=item)
 
 
-def mark_returned(store: Store, principal: Principal, transfer_id: str, req: ds.ReturnTransfer) -> dict[str, Any]:
+def mark_returned(store: Store, cmd: ReturnSuspense) -> dict[str, Any]:
     """The money goes back to the payer outside this service; the transfer leaves the open list."""
-    principal.require_operator("return bank transfers")
+    transfer_id = cmd.transfer_id
     item = _open_suspense(store, transfer_id)
     if item["state"] == "returned":
         return _suspense_view(item)
@@ -96,7 +92,7 @@ def mark_returned(store: Store, principal: Principal, transfer_id: str, req: ds.
         raise Conflict(f"transfer {transfer_id} is already {item['state']}")
     now = iso(utc_now())
     uow = store.unit_of_work()
-    changes = {"state": "returned", "resolved_at": now, "resolved_by": principal.actor, "return_reason": req.reason}
+    changes = {"state": "returned", "resolved_at": now, "resolved_by": cmd.actor, "return_reason": cmd.reason}
     uow.update(
         RecordUpdate(
             *keys.suspense_transfer(transfer_id),

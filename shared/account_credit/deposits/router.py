@@ -1,4 +1,5 @@
-"""Deposits API: card and bank-transfer top-ups of an account. Each route calls exactly one service function."""
+"""Deposits API: card and bank-transfer top-ups of an account. Each route authorizes the caller for the account
+(404 if it may not see it) and calls exactly one service function."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from account_credit.accounts import schemas
 from account_credit.deposits import schemas as ds
 from account_credit.deposits import service as svc
 from account_credit.platform.http.problems import documented as problem
-from account_credit.platform.http.resolver import json_response, principal, store
+from account_credit.platform.http.resolver import authorized, json_response, store
 
 router = Router()
 TAG = ["deposits"]
@@ -32,7 +33,8 @@ IdemHeader = Annotated[
     },
 )
 def create_deposit(account_id: str, body: ds.DepositCreate, idempotency_key: IdemHeader) -> Response[ds.DepositCreated]:
-    result = svc.create_deposit(store(), principal(router), account_id, body, idempotency_key)
+    caller = authorized(router, account_id)
+    result = svc.create_deposit(store(), body.command(account_id, idempotency_key, caller.actor))
     return json_response(201, result.body, result.replayed)
 
 
@@ -42,9 +44,8 @@ def list_deposits(
     state: Annotated[ds.DepositStateName | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ds.DepositList:
-    return ds.DepositList.model_validate(
-        svc.list_deposits(store(), principal(router), account_id, state=state, limit=limit)
-    )
+    authorized(router, account_id)
+    return ds.DepositList.model_validate(svc.list_deposits(store(), account_id, state=state, limit=limit))
 
 
 @router.get(
@@ -53,4 +54,5 @@ def list_deposits(
     summary="One top-up, its state and (bank transfer) its proforma invoice and transfers",
 )
 def get_deposit(account_id: str, deposit_id: str) -> ds.DepositView:
-    return ds.DepositView.model_validate(svc.get_deposit(store(), principal(router), account_id, deposit_id))
+    authorized(router, account_id)
+    return ds.DepositView.model_validate(svc.get_deposit(store(), account_id, deposit_id))

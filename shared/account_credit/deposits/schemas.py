@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from account_credit.accounts.schemas import CurrencyCode, Reason, Strict
+from account_credit.bank.commands import AssignSuspense, ReturnSuspense
+from account_credit.deposits.commands import CreateDeposit
 from account_credit.deposits.state import DepositState
 
 TransferId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
@@ -33,6 +35,18 @@ class DepositCreate(Strict):
         if self.save_card and self.method != "card":
             raise ValueError("save_card applies to card top-ups only")
         return self
+
+    def command(self, account_id: str, idempotency_key: str, actor: str) -> CreateDeposit:
+        """The domain command this request asks for, on behalf of ``actor``."""
+        return CreateDeposit(
+            account_id=account_id,
+            method=self.method,
+            amount=self.amount,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            currency=self.currency,
+            save_card=self.save_card,
+        )
 
 
 class Checkout(BaseModel):
@@ -177,9 +191,15 @@ class SuspenseList(BaseModel):
 class AssignTransfer(Strict):
     account_id: AccountId
 
+    def command(self, transfer_id: str, idempotency_key: str, actor: str) -> AssignSuspense:
+        return AssignSuspense(transfer_id, self.account_id, idempotency_key, actor)
+
 
 class ReturnTransfer(Strict):
     reason: Reason
+
+    def command(self, transfer_id: str, actor: str) -> ReturnSuspense:
+        return ReturnSuspense(transfer_id, self.reason, actor)
 
 
 # --------------------------------------------------------------------------- webhooks

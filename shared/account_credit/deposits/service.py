@@ -25,6 +25,7 @@ from typing import Any
 from account_credit.bank import proformas
 from account_credit.bank import service as bank
 from account_credit.deposits import schemas as ds
+from account_credit.deposits.commands import CreateDeposit
 from account_credit.deposits.config import deposit_settings
 from account_credit.deposits.records import (
     AlreadyRecorded,
@@ -47,7 +48,6 @@ from account_credit.deposits.state import (
     on_payment_succeeded,
     on_reversal,
 )
-from account_credit.kernel.auth import Principal, visible
 from account_credit.kernel.domain import Account, EntryType, Floor, Movement
 from account_credit.kernel.errors import ConcurrentUpdate, Conflict, IdempotencyKeyReused, NotFound, ServiceUnavailable
 from account_credit.kernel.ids import iso, new_id, utc_now
@@ -64,19 +64,16 @@ from account_credit.platform.store.base import stored_response
 LIST_LIMIT_MAX = 200
 
 
-def get_deposit(store: Store, principal: Principal, account_id: str, deposit_id: str) -> dict[str, Any]:
-    visible(principal, store.known_account(account_id), account_id)
+def get_deposit(store: Store, account_id: str, deposit_id: str) -> dict[str, Any]:
+    """One deposit of the account (the caller's right to see the account was checked at the edge)."""
     deposit = get(store, account_id, deposit_id)
     if deposit is None:
         raise NotFound(f"deposit {deposit_id} not found")
     return view(deposit)
 
 
-def list_deposits(
-    store: Store, principal: Principal, account_id: str, *, state: str | None, limit: int
-) -> dict[str, Any]:
+def list_deposits(store: Store, account_id: str, *, state: str | None, limit: int) -> dict[str, Any]:
     """Newest first; ``state`` filters among the latest ``LIST_LIMIT_MAX`` deposits."""
-    visible(principal, store.known_account(account_id), account_id)
     rows = store.query_prefix(*keys.deposits_prefix(account_id), limit=LIST_LIMIT_MAX, newest_first=True)
     # Ids sort by millisecond; created_at (microseconds) orders deposits made within one millisecond.
     deposits = sorted((Deposit.from_item(r) for r in rows), key=lambda d: (d.created_at, d.deposit_id), reverse=True)
@@ -97,24 +94,26 @@ def list_deposits(
 # --------------------------------------------------------------------------- create
 
 
-def create_deposit(
-    store: Store, principal: Principal, account_id: str, req: ds.DepositCreate, idempotency_key: str
-) -> CommitResult:
-    """A pending card top-up (returns what the client pays with) or a proforma for a bank transfer."""
-    account = visible(principal, store.known_account(account_id), account_id)
-    amount = check_amount(account, req.amount, req.currency)
-    claim = idempotency.claim(account_id, "deposit", idempotency_key, req.model_dump(mode="json"))
+def create_deposit(store: Store, cmd: CreateDeposit) -> CommitResult:
+    """A pending card top-up (returns what the client pays with) or a proforma for a bank transfer.
+
+    The caller is authorized already (the router checks that the principal may see the account)."""
+    account = store.known_account(cmd.account_id)
+    if account is None:
+        raise NotFound(f"account {cmd.account_id} not found")
+    amount = check_amount(account, cmd.amount, cmd.currency)
+    claim = idempotency.claim(cmd.account_id, "deposit", cmd.idempotency_key, cmd.fingerprint())
     # A replay must not open a second checkout at the provider: answer it before calling out.
     old = store.get_item(claim.pk, claim.sk)
     if old is not None:
         return stored_response(old, claim)
-    if req.method == Method.BANK_TRANSFER:
-        return proformas.issue_proforma(store, principal, account, amount, claim)
-    return _card_checkout(store, principal, account, amount, req.save_card, claim)
+    if cmd.method == Method.BANK_TRANSFER:
+        return proformas.issue_proforma(store, account, amount, claim, actor=cmd.actor)
+    return _card_checkout(store, account, amount, cmd.save_card, claim, actor=cmd.actor)
 
 
 def _card_checkout(
-    store: Store, principal: Principal, account: Account, amount: Money, save_card: bool, claim: IdempotencyClaim
+    store: Store, account: Account, amount: Money, save_card: bool, claim: IdempotencyClaim, *, actor: str
 ) -> CommitResult:
     provider = payments.provider(deposit_settings().payment_provider)
     deposit_id = new_id("dep")
@@ -135,7 +134,7 @@ def _card_checkout(
         state=DepositState.PENDING,
         created_at=now,
         updated_at=now,
-        actor=principal.actor,
+        actor=actor,
         provider=provider.name,
         payment_id=checkout.payment_id,
         save_card=save_card,

@@ -82,6 +82,14 @@ def authorized(router: Router | APIGatewayHttpResolver, account_id: str) -> Prin
     return caller
 
 
+def operator(router: Router | APIGatewayHttpResolver, what: str, account_id: str | None = None) -> Principal:
+    """The caller, once it is clear it is an operator (403 ``only an operator may <what>``). With ``account_id``,
+    the account's visibility is checked first, so a caller that may not see it gets 404, never 403."""
+    caller = authorized(router, account_id) if account_id is not None else principal(router)
+    caller.require_operator(what)
+    return caller
+
+
 @lru_cache(maxsize=1)
 def store() -> Store:
     """The process-wide store: DynamoDB, or the in-memory fake when STORE=memory (local only)."""
