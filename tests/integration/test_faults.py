@@ -17,6 +17,7 @@ from account_credit.kernel.auth import Principal, Role
 from account_credit.kernel.domain import Floor, Movement
 from account_credit.kernel.errors import ConcurrentUpdate, InsufficientFunds, ServiceUnavailable
 from account_credit.kernel.money import Money
+from account_credit.platform.commit import commit
 from account_credit.platform.idempotency import claim
 from account_credit.platform.store.cache import AccountCache
 from account_credit.platform.store.dynamo import DynamoStore
@@ -32,7 +33,7 @@ SEED = 20261122
 def _debit(store: DynamoStore, account_id: str, amount: int, key: str) -> Any:
     uow = store.unit_of_work()
     uow.move(Movement(account_id=account_id, amount=Money(-amount, "USD"), type="test_debit", floor=Floor.ZERO))
-    return uow.commit(claim(account_id, "debit", key, {"amount": amount}), lambda p: {"seq": p.entries[0].seq})
+    return commit(uow, claim(account_id, "debit", key, {"amount": amount}), lambda p: {"seq": p.entries[0].seq})
 
 
 def test_random_operations_under_faults_keep_the_ledger_exact(table_name: str, dynamo_client: Any) -> None:

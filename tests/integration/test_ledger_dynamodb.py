@@ -14,6 +14,7 @@ from account_credit.kernel.auth import Principal, Role
 from account_credit.kernel.domain import Floor, Movement
 from account_credit.kernel.errors import ConcurrentUpdate, IdempotencyKeyReused, InsufficientFunds
 from account_credit.kernel.money import Money
+from account_credit.platform.commit import commit
 from account_credit.platform.idempotency import claim
 from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.helpers import CallCounter, containers
@@ -41,7 +42,7 @@ def debit(store: DynamoStore, account_id: str, amount: int, key: str, floor: Flo
     uow = store.unit_of_work()
     uow.move(Movement(account_id=account_id, amount=Money(-amount, "USD"), type="test_debit", floor=floor))
     body = {"amount": amount}
-    return uow.commit(claim(account_id, "test", key, body), lambda p: {"entry": p.entries[0].as_dict()})
+    return commit(uow, claim(account_id, "test", key, body), lambda p: {"entry": p.entries[0].as_dict()})
 
 
 def all_entries(store: DynamoStore, account_id: str) -> list[Any]:
@@ -237,12 +238,12 @@ def test_a_stale_container_checks_the_floor_before_a_record_that_exists(table_na
         uow.move(Movement(account_id=account_id, amount=Money(-50, "USD"), type="test_debit", floor=Floor.ZERO))
         uow.put(Record(pk=account_pk(account_id), sk="MARK#dup", attrs={"kind": "mark"}))
         with pytest.raises(InsufficientFunds):
-            uow.commit(claim(account_id, "test", f"both-{id(store)}", {"amount": 50}), lambda p: {})
+            commit(uow, claim(account_id, "test", f"both-{id(store)}", {"amount": 50}), lambda p: {})
     uow = stale.unit_of_work()  # with the funds there, the record decides
     uow.move(Movement(account_id=account_id, amount=Money(10, "USD"), type="test_credit"))
     uow.put(Record(pk=account_pk(account_id), sk="MARK#dup", attrs={"kind": "mark"}))
     with pytest.raises(Conflict):
-        uow.commit(claim(account_id, "test", "record", {"amount": 10}), lambda p: {})
+        commit(uow, claim(account_id, "test", "record", {"amount": 10}), lambda p: {})
     assert_ledger_consistent(warm, account_id)
 
 

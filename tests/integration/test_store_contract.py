@@ -27,6 +27,7 @@ from account_credit.kernel.errors import (
 )
 from account_credit.kernel.ids import iso, utc_now
 from account_credit.kernel.money import Money
+from account_credit.platform.commit import commit as commit_unit
 from account_credit.platform.idempotency import claim
 from account_credit.platform.store import CommitResult, Posting, Record, RecordUpdate, Store
 from account_credit.platform.store.cache import AccountCache
@@ -135,7 +136,7 @@ def commit(
         idem = claim(
             owner, scope, key, body if body is not None else [(m.account_id, m.amount.amount) for m in movements]
         )
-    return uow.commit(idem, answer)
+    return commit_unit(uow, idem, answer)
 
 
 def entries(store: Store, account_id: str, **filters: Any) -> list[LedgerEntry]:
@@ -411,10 +412,10 @@ def test_the_answer_is_stored_as_json_and_replayed_exactly(store: Store) -> None
     uow = store.unit_of_work()
     uow.move(debit(account_id, 1))
     body = {"b": [1, 2], "a": {"z": None, "y": True}, "t": ("x", "y")}
-    first = uow.commit(claim(account_id, "contract", "json", {"n": 1}), lambda _p: body)
+    first = commit_unit(uow, claim(account_id, "contract", "json", {"n": 1}), lambda _p: body)
     uow = store.unit_of_work()
     uow.move(debit(account_id, 1))
-    again = uow.commit(claim(account_id, "contract", "json", {"n": 1}), lambda _p: {"other": 1})
+    again = commit_unit(uow, claim(account_id, "contract", "json", {"n": 1}), lambda _p: {"other": 1})
     expected = {"a": {"y": True, "z": None}, "b": [1, 2], "t": ["x", "y"]}
     assert first.body == again.body == expected and again.replayed and not first.replayed
 

@@ -14,6 +14,7 @@ from account_credit.kernel.auth import Principal, Role
 from account_credit.kernel.domain import Floor, Movement
 from account_credit.kernel.errors import IdempotencyKeyReused, InsufficientFunds
 from account_credit.kernel.money import Money
+from account_credit.platform.commit import commit
 from account_credit.platform.idempotency import claim
 from account_credit.platform.store.memory import MemoryStore
 
@@ -71,7 +72,7 @@ class LedgerMachine(RuleBasedStateMachine):
         uow = self.store.unit_of_work()
         uow.move(Movement(account_id=self.account_id, amount=Money(-amount, "EUR"), type="t", floor=Floor.ZERO))
         try:
-            uow.commit(claim(self.account_id, "t", key, {"a": amount}), lambda p: {})
+            commit(uow, claim(self.account_id, "t", key, {"a": amount}), lambda p: {})
         except InsufficientFunds:
             assert self.balance < amount
             return

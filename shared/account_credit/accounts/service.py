@@ -20,6 +20,7 @@ from account_credit.kernel.errors import CurrencyMismatchError, InvalidInput, No
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
 from account_credit.platform import idempotency
+from account_credit.platform.commit import commit
 from account_credit.platform.config import settings
 from account_credit.platform.store import CommitResult, Page, Posting, Store
 
@@ -134,7 +135,7 @@ def adjust(store: Store, cmd: Adjust) -> CommitResult:
         }
 
     claim = idempotency.claim(cmd.account_id, ADJUSTMENT_SCOPE, cmd.idempotency_key, cmd.fingerprint())
-    return uow.commit(claim, respond)
+    return commit(uow, claim, respond)
 
 
 def _adjust(

@@ -21,6 +21,7 @@ from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import ConcurrentUpdate, DomainError, NotConfigured
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
+from account_credit.platform.commit import commit
 from account_credit.platform.config import settings
 from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.retry import retry
@@ -141,7 +142,7 @@ def issue_proforma(
         def respond(_posting: Posting) -> dict[str, Any]:
             return {**view(deposit), "checkout": None}
 
-        return uow.commit(claim, respond)
+        return commit(uow, claim, respond)
 
     # Another proforma took the number (_CounterMoved): try the next one. A burst of proformas
     # all contend for one counter, so they get four times the store's budget.

@@ -29,6 +29,7 @@ from account_credit.kernel.errors import ConcurrentUpdate, Conflict, Idempotency
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
 from account_credit.platform import idempotency
+from account_credit.platform.commit import commit
 from account_credit.platform.config import settings
 from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.payments import stripe_format
@@ -167,7 +168,7 @@ def _to_suspense(store: Store, t: ds.IncomingTransfer, reason: str, actor: str) 
             on_exists=lambda old: AlreadyRecorded(old),
         )
     )
-    uow.commit(None, lambda _p: {})
+    commit(uow, None, lambda _p: {})
     return _result(record, "suspense")
 
 
@@ -280,7 +281,7 @@ def credit_transfer(
         def respond(_posting: Posting, rec: dict[str, Any] = record) -> dict[str, Any]:
             return _result(rec, "credited")
 
-        return uow.commit(claim, respond)
+        return commit(uow, claim, respond)
 
     # The proforma changed between our read and our write (StaleDeposit): read them again.
     return retry(

@@ -13,6 +13,7 @@ from account_credit.deposits import schemas as ds
 from account_credit.kernel.errors import Conflict, CurrencyMismatchError, NotFound
 from account_credit.kernel.ids import iso, utc_now
 from account_credit.platform import idempotency
+from account_credit.platform.commit import commit
 from account_credit.platform.store import CommitResult, RecordUpdate, Store, keys
 from account_credit.platform.store.base import stored_response
 
@@ -109,5 +110,5 @@ def mark_returned(store: Store, cmd: ReturnSuspense) -> dict[str, Any]:
             on_mismatch=lambda _old: Conflict(f"transfer {transfer_id} was resolved meanwhile"),
         )
     )
-    uow.commit(None, lambda _p: {})
+    commit(uow, None, lambda _p: {})
     return _suspense_view({**item, **changes})

@@ -54,6 +54,7 @@ from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
 from account_credit.payment_methods import service as payment_methods
 from account_credit.platform import idempotency, payments
+from account_credit.platform.commit import commit
 from account_credit.platform.config import settings
 from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.payments.port import InvalidSignature, WebhookEvent
@@ -166,7 +167,7 @@ def _card_checkout(
         ).model_dump(mode="json")
         return body
 
-    return uow.commit(claim, respond)
+    return commit(uow, claim, respond)
 
 
 # --------------------------------------------------------------------------- webhooks
@@ -372,7 +373,7 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
             body["entries"] = [e.entry_id for e in posting.entries]
         return body
 
-    result = uow.commit(claim, respond)
+    result = commit(uow, claim, respond)
     if result.replayed:
         return {"outcome": "duplicate"}
     if t.outcome == "currency_mismatch":

@@ -28,6 +28,7 @@ from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import Conflict, DomainError
 from account_credit.notifications import messages, rules
 from account_credit.notifications.mailer import Mailer
+from account_credit.platform.commit import commit
 from account_credit.platform.store import Record, RecordUpdate, Store, keys, stream_images
 from account_credit.platform.store.items import account_from_item
 
@@ -127,7 +128,7 @@ def notify_once(
         uow.put(guard)
     uow.put(_claim_record(account.account_id, notification_id, kind))
     try:
-        uow.commit(None, lambda _p: {})
+        commit(uow, None, lambda _p: {})
     except AlreadyClaimed as exc:
         if exc.old.get("kind") == "alert" and exc.old.get("notification_id") != notification_id:
             # This crossing was claimed under an earlier id. If that send died, finish it under

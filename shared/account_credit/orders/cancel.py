@@ -17,6 +17,7 @@ from account_credit.orders.commands import CancelOrder
 from account_credit.orders.records import CANCEL_SCOPE, Providers, late_event, refund_key, view_of
 from account_credit.orders.state import Order, OrderNotCancellable, OrderState, PaidBy
 from account_credit.platform import idempotency
+from account_credit.platform.commit import commit
 from account_credit.platform.events import EventType
 from account_credit.platform.payments import provider as default_provider
 from account_credit.platform.store import (
@@ -142,4 +143,4 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
         )
         return {**view_of(item), "state": str(OrderState.CANCELLED), "cancellation": cancellation}
 
-    return uow.commit(claim, respond)
+    return commit(uow, claim, respond)

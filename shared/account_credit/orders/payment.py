@@ -23,6 +23,7 @@ from account_credit.orders.decision import PaymentContext, PayMethod, attempts, 
 from account_credit.orders.pricing import Priced, _describe
 from account_credit.orders.records import Providers, charge_key, late_event, view_of
 from account_credit.payment_methods import service as payment_methods
+from account_credit.platform.commit import commit
 from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.payments import PaymentProvider
 from account_credit.platform.payments.port import Charge
@@ -197,7 +198,7 @@ class _Payment:
             return self._finish(attrs, payloads, payment)
 
         started = time.perf_counter()
-        result = uow.commit(self.claim, respond)
+        result = commit(uow, self.claim, respond)
         if not result.replayed:
             order_metrics.debit_latency(str(method), (time.perf_counter() - started) * 1000)
             order_metrics.order_paid(str(method))
@@ -301,7 +302,7 @@ class _Payment:
             }
             return self._finish(attrs, payloads, payment)
 
-        result = uow.commit(self.claim, respond)
+        result = commit(uow, self.claim, respond)
         if not result.replayed:
             order_metrics.order_paid("card")
         return result

@@ -1,9 +1,10 @@
 """Ports of the data-access layer and the planning shared by every store.
 
 A ``UnitOfWork`` collects balance movements, extra records (an order, a deposit, a
-webhook dedup marker) and record updates, then commits them all at once with the
-idempotency record. ``DynamoUnitOfWork`` turns that into ONE TransactWriteItems;
-``MemoryUnitOfWork`` applies the same rules under a lock for fast service tests.
+webhook dedup marker) and record updates, and offers the primitives of one attempt to write
+them all at once with the idempotency record: ``DynamoUnitOfWork.write`` is ONE
+TransactWriteItems, ``MemoryUnitOfWork.write`` applies the same rules under a lock. The loop
+that plans, asks the caller for its answer and retries is ``account_credit.platform.commit``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 
 from account_credit.kernel import ledger
 from account_credit.kernel.domain import Account, LedgerEntry, Movement
-from account_credit.kernel.errors import Conflict, DomainError, NotFound
+from account_credit.kernel.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 from account_credit.kernel.ids import iso, new_id, utc_now
+from account_credit.platform.config import settings
+from account_credit.platform.retry import retry
 from account_credit.platform.store import items, keys
 
 
@@ -66,11 +69,31 @@ class RecordUpdate:
 
 @dataclass(frozen=True)
 class Posting:
-    """What a commit will write: handed to the response builder before the write."""
+    """What a commit will write: planned before the write, handed to the caller's ``respond``."""
 
     entries: list[LedgerEntry]
     accounts: dict[str, Account]  # account_id -> account after the movements
     accounts_before: dict[str, Account]
+
+
+States = dict[str, "tuple[Account, int] | None"]  # account_id -> (last known state, its version); None: read it
+
+
+class Stale(Exception):
+    """The accounts moved since the states an attempt was planned on; ``states`` is what the store knows now."""
+
+    def __init__(self, states: States) -> None:
+        super().__init__("accounts changed since they were read")
+        self.states = states
+
+
+class Transient(Exception):
+    """A failure worth another attempt (throttling, a timeout, a transaction conflict); nothing was written."""
+
+    def __init__(self, cause: Exception, throttled: bool) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.throttled = throttled
 
 
 @dataclass(frozen=True)
@@ -160,9 +183,42 @@ class UnitOfWork(ABC):
     def entry_items(posting: Posting) -> list[dict[str, Any]]:
         return [items.entry_to_item(e) for e in posting.entries]
 
+    # The primitives of one attempt; the loop that plans, asks for the answer and retries is
+    # account_credit.platform.commit (the store never calls back into a service).
+
     @abstractmethod
-    def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
-        """Write everything collected, atomically, or nothing."""
+    def known_states(self, account_ids: list[str]) -> tuple[States, bool]:
+        """The last known state and version of each account (None: unknown, read it), and whether they were read
+        consistently just now (a decline is decided on confirmed states only)."""
+
+    @abstractmethod
+    def read_states(self, account_ids: list[str]) -> States:
+        """Consistent reads of these accounts (NotFound for a missing one)."""
+
+    @abstractmethod
+    def fresh_look(self, claim: IdempotencyClaim | None, account_ids: list[str], states: States) -> CommitResult | None:
+        """One consistent look at the accounts and the idempotency record: the stored answer of a replay, else
+        ``states`` refreshed in place and None."""
+
+    @abstractmethod
+    def write(
+        self, claim: IdempotencyClaim | None, posting: Posting, states: States, answer: dict[str, Any]
+    ) -> CommitResult:
+        """One atomic attempt to write everything collected, planned on ``states``, with ``answer`` as the stored
+        first answer. Returns the result (or the stored answer of a replay); raises ``Stale`` when an account
+        moved since ``states`` (with what the store knows now), ``Transient`` for a retryable failure, or the
+        domain error of a record that exists / an update that no longer matches. Nothing is written unless it
+        returns a result that is not a replay."""
+
+
+def write_alone(uow: UnitOfWork) -> None:
+    """Write records / record updates / events that move no money: no plan to redo, only transient retries."""
+    retry(
+        lambda: uow.write(None, uow.plan({}, None), {}, {}),
+        on=(Transient,),
+        attempts=settings().max_write_attempts,
+        exhausted=ServiceUnavailable("the database is throttling; nothing was written, retry"),
+    )
 
 
 class Store(ABC):
@@ -181,7 +237,7 @@ class Store(ABC):
         """The account for checks on immutable fields (owner, partner, currency).
 
         May come from a per-process cache, so its balance can be stale: never decide
-        money from it. Money decisions happen inside ``UnitOfWork.commit``.
+        money from it. Money decisions happen in ``platform.commit`` on versioned states.
         """
         return self.get_account(account_id)
 
@@ -218,7 +274,7 @@ class Store(ABC):
         """Write one new item outside a money movement (raises ``record.on_exists`` if it exists)."""
         uow = self.unit_of_work()
         uow.put(record)
-        uow.commit(None, lambda _posting: {})
+        write_alone(uow)
 
     @abstractmethod
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
@@ -232,10 +288,10 @@ class Store(ABC):
         """Conditionally update one item outside a money movement."""
         uow = self.unit_of_work()
         uow.update(update)
-        uow.commit(None, lambda _posting: {})
+        write_alone(uow)
 
     def publish(self, event: Any) -> None:
         """Write one DomainEvent on its own (e.g. a decline, which writes nothing else)."""
         uow = self.unit_of_work()
         uow.emit(event)
-        uow.commit(None, lambda _posting: {})
+        write_alone(uow)

@@ -1,6 +1,6 @@
 """DynamoDB implementation of the store (with ``codec.py`` and ``transaction.py``, the only boto3 code).
 
-Money movements: ``DynamoUnitOfWork.commit`` sends ONE ``TransactWriteItems`` (built and,
+Money movements: ``DynamoUnitOfWork.write`` sends ONE ``TransactWriteItems`` (built and,
 when it fails, classified by ``transaction.py``): the account updates conditioned on their
 version and floor, the ledger entries, the records and record updates the service added
 (order, deposit, webhook marker) and the idempotency record.
@@ -17,19 +17,21 @@ from __future__ import annotations
 from typing import Any
 
 from account_credit.kernel.domain import Account
-from account_credit.kernel.errors import ConcurrentUpdate, InsufficientFunds, NotFound, ServiceUnavailable
+from account_credit.kernel.errors import NotFound, ServiceUnavailable
 from account_credit.kernel.ids import iso, utc_now
 from account_credit.platform.config import settings
-from account_credit.platform.retry import backoff, retry
+from account_credit.platform.retry import retry
 from account_credit.platform.store import items, keys, transaction
 from account_credit.platform.store.base import (
     CommitResult,
     IdempotencyClaim,
     Page,
-    Responder,
+    Posting,
+    Stale,
+    States,
     Store,
+    Transient,
     UnitOfWork,
-    canonical,
     stored_response,
 )
 from account_credit.platform.store.cache import AccountCache
@@ -54,63 +56,35 @@ class DynamoUnitOfWork(UnitOfWork):
         super().__init__()
         self.store = store
 
-    def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
+    def known_states(self, account_ids: list[str]) -> tuple[States, bool]:
+        """This container's cache (no read when warm); unknown accounts come back as None."""
+        return {a: self.store.cache.get(self.store.table, a) for a in account_ids}, False
+
+    def read_states(self, account_ids: list[str]) -> States:
+        return dict(self.store._read_accounts(account_ids))
+
+    def write(
+        self, claim: IdempotencyClaim | None, posting: Posting, states: States, answer: dict[str, Any]
+    ) -> CommitResult:
         store = self.store
         account_ids = sorted({m.account_id for m in self.movements})
-        max_attempts = settings().max_write_attempts
-        states: transaction.States = {a: store.cache.get(store.table, a) for a in account_ids}
-        confirmed = False  # states were read consistently during this commit
-        last_error: Exception | None = None
-        # Two budgets: transient failures (throttling, timeouts, transaction conflicts) get
-        # ``max_attempts`` with jittered backoff; refreshes after a failed version condition
-        # mean another writer committed (global progress), so they get a larger budget.
-        transient = refreshes = 0
-        while transient < max_attempts and refreshes < 8 * max_attempts:
-            missing = [a for a, s in states.items() if s is None]
-            if missing:
-                states.update(store._read_accounts(missing))
-                confirmed = True
-            accounts = {a: s[0] for a, s in states.items() if s is not None}
-            try:
-                posting = self.plan(accounts, claim)
-            except InsufficientFunds:
-                # Decide a decline on confirmed data only, and never decline a replay.
-                replay = self._fresh_look(claim, account_ids, states)
-                if replay is not None:
-                    return replay
-                if confirmed:
-                    raise
-                confirmed = True
-                continue
-            body = respond(posting)
-            body = canonical(body)
-            transact = transaction.build(store.table, self, posting, states, claim, body)
-            try:
-                store.client.transact_write_items(TransactItems=transact)
-            except Exception as exc:  # noqa: BLE001 - classified, re-raised if unknown
-                last_error = exc
-                outcome = transaction.classify(exc, transact, self, claim, account_ids, store.get_item)
-                if isinstance(outcome, CommitResult):
-                    return outcome
-                if isinstance(outcome, transaction.Refreshed):
-                    self._refresh(states, outcome.accounts)
-                    confirmed = True
-                    refreshes += 1
-                    if refreshes > 2:
-                        backoff(min(refreshes - 2, 5), base=0.002)  # a herd on one account: spread it
-                else:
-                    confirmed = False
-                    backoff(transient)
-                    transient += 1
-                continue
-            for a, acct in posting.accounts.items():
-                store.cache.put(store.table, acct, states[a][1] + 1)  # type: ignore[index]
-            return CommitResult(body=body, replayed=False, posting=posting)
-        if last_error is not None and error_code(last_error) in RETRYABLE_CODES:
-            raise ServiceUnavailable("the database is throttling; nothing was written, retry with the same key")
-        raise ConcurrentUpdate("too much contention on this account; nothing was written, retry with the same key")
+        transact = transaction.build(store.table, self, posting, states, claim, answer)
+        try:
+            store.client.transact_write_items(TransactItems=transact)
+        except Exception as exc:
+            outcome = transaction.classify(exc, transact, self, claim, account_ids, store.get_item)
+            if isinstance(outcome, CommitResult):
+                return outcome
+            if isinstance(outcome, transaction.Refreshed):
+                fresh: States = {}
+                self._refresh(fresh, outcome.accounts)
+                raise Stale(fresh) from exc
+            raise Transient(exc, throttled=error_code(exc) in RETRYABLE_CODES) from exc
+        for a, acct in posting.accounts.items():
+            store.cache.put(store.table, acct, states[a][1] + 1)  # type: ignore[index]
+        return CommitResult(body=answer, replayed=False, posting=posting)
 
-    def _refresh(self, states: transaction.States, current: dict[str, dict[str, Any] | None]) -> None:
+    def _refresh(self, states: States, current: dict[str, dict[str, Any] | None]) -> None:
         """Take the current account items a cancellation returned (None: read it again before planning)."""
         for a, item in current.items():
             if item is None:
@@ -120,9 +94,7 @@ class DynamoUnitOfWork(UnitOfWork):
                 states[a] = (items.account_from_item(item), int(item["version"]))
                 self.store.cache.put(self.store.table, states[a][0], states[a][1])  # type: ignore[index]
 
-    def _fresh_look(
-        self, claim: IdempotencyClaim | None, account_ids: list[str], states: transaction.States
-    ) -> CommitResult | None:
+    def fresh_look(self, claim: IdempotencyClaim | None, account_ids: list[str], states: States) -> CommitResult | None:
         """One consistent BatchGetItem of the accounts and the idempotency record."""
         wanted = [keys.account(a) for a in account_ids]
         if claim is not None:

@@ -20,10 +20,11 @@ from account_credit.platform.store.base import (
     CommitResult,
     IdempotencyClaim,
     Page,
-    Responder,
+    Posting,
+    Stale,
+    States,
     Store,
     UnitOfWork,
-    canonical,
     stored_response,
 )
 from account_credit.platform.store.codec import decode_cursor, encode_cursor, from_item, to_attr, to_item
@@ -50,30 +51,52 @@ class MemoryUnitOfWork(UnitOfWork):
         item.pop("gsi1sk", None)
         item.update(items.low_balance_keys(items.account_from_item(item)) or {})
 
-    def commit(self, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
+    def _current(self, account_id: str) -> tuple[Account, int] | None:
+        item = self.store.items.get(keys.account(account_id))
+        return None if item is None else (items.account_from_item(item), int(item["version"]))
+
+    def known_states(self, account_ids: list[str]) -> tuple[States, bool]:
+        """Exact: the fake reads the current items (a missing account stays None, and plan() answers 404)."""
+        with self.store.lock:
+            return {a: self._current(a) for a in account_ids}, True
+
+    def read_states(self, account_ids: list[str]) -> States:
+        with self.store.lock:
+            found = {a: self._current(a) for a in account_ids}
+        for a, state in found.items():
+            if state is None:
+                raise NotFound(f"account {a} not found")
+        return found
+
+    def fresh_look(self, claim: IdempotencyClaim | None, account_ids: list[str], states: States) -> CommitResult | None:
+        with self.store.lock:
+            if claim is not None and (claim.pk, claim.sk) in self.store.items:
+                return stored_response(self.store.items[(claim.pk, claim.sk)], claim)
+            states.update(self.read_states(account_ids))
+        return None
+
+    def write(
+        self, claim: IdempotencyClaim | None, posting: Posting, states: States, answer: dict[str, Any]
+    ) -> CommitResult:
         s = self.store
         with s.lock:
             s.commits += 1
-            # The order DynamoStore decides in: a replay first, then the ledger rules (an
-            # unknown account, the floor), then the transaction (one operation per item, records
-            # that must not exist, updates that must match), all before anything is written.
+            # The order DynamoStore decides in: a replay first, then the account versions the plan was made on
+            # (stale: plan again), then the transaction (one operation per item, records that must not exist,
+            # updates that must match), all before anything is written.
             if claim is not None and (claim.pk, claim.sk) in s.items:
                 return stored_response(s.items[(claim.pk, claim.sk)], claim)
-            accounts: dict[str, Account] = {}
-            for m in self.movements:
-                item = s.items.get(keys.account(m.account_id))
-                if item is None:
-                    raise NotFound(f"account {m.account_id} not found")
-                accounts[m.account_id] = items.account_from_item(item)
-            posting = self.plan(accounts, claim)  # raises InsufficientFunds: nothing written
+            now_known = {a: self._current(a) for a in posting.accounts}
+            planned_on = {a: state[1] if state else None for a, state in states.items()}
+            if any((now_known[a] or (None, None))[1] != planned_on.get(a) for a in now_known):
+                raise Stale(now_known)
             for a, before in posting.accounts_before.items():
                 # Same floor the DynamoDB condition states; plan() already enforced it.
                 floors = [ledger.minimum_balance(before, m.floor) for m in self.movements if m.account_id == a]
                 assert all(f is None or posting.accounts[a].balance >= f for f in floors) or (
                     posting.accounts[a].balance >= before.balance
                 )
-            body = respond(posting)
-            body = canonical(body)
+            body = answer
             entries = [stored(e) for e in self.entry_items(posting)]
             records = [stored(rec.item()) for rec in self.records]  # TypeError for a float: nothing written
             changes = [stored(upd.changes) for upd in self.updates]

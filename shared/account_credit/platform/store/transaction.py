@@ -28,6 +28,7 @@ from account_credit.platform.store.base import (
     IdempotencyClaim,
     Posting,
     RecordUpdate,
+    States,
     UnitOfWork,
     stored_response,
 )
@@ -40,8 +41,6 @@ from account_credit.platform.store.codec import (
     to_attr,
     to_item,
 )
-
-States = dict[str, tuple[Account, int] | None]  # account_id -> (last known state, its version), None: read it
 
 # --------------------------------------------------------------------------- building
 

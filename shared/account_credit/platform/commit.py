@@ -1,0 +1,71 @@
+"""Committing a unit of work: plan on the known state, ask the caller for its answer, write once, retry.
+
+The store only offers the primitives of one attempt (``UnitOfWork.known_states / write / fresh_look``); this loop,
+which a service calls, runs them, so the store never calls back into a service. ``respond(posting)`` is the
+caller's: it turns the planned posting into the answer stored with the write (and completes whatever records
+depend on the posting) before anything is written.
+
+One attempt: plan the movements on the last known account states (a warm container's cache: no read), build the
+answer, send ONE write conditioned on those versions. When an account moved meanwhile the store hands back its
+current state (``Stale``) and the next attempt re-plans at once; transient failures back off with jitter. A
+decline (insufficient funds) is only given on states read consistently, and never to a replay.
+"""
+
+from __future__ import annotations
+
+from account_credit.kernel.errors import ConcurrentUpdate, InsufficientFunds, ServiceUnavailable
+from account_credit.platform.config import settings
+from account_credit.platform.retry import backoff
+from account_credit.platform.store.base import (
+    CommitResult,
+    IdempotencyClaim,
+    Responder,
+    Stale,
+    Transient,
+    UnitOfWork,
+    canonical,
+)
+
+
+def commit(uow: UnitOfWork, claim: IdempotencyClaim | None, respond: Responder) -> CommitResult:
+    """Write everything ``uow`` collected, atomically, once per ``claim``; the stored answer on a replay."""
+    account_ids = sorted({m.account_id for m in uow.movements})
+    max_attempts = settings().max_write_attempts
+    states, confirmed = uow.known_states(account_ids)
+    throttled = False
+    # Two budgets: transient failures (throttling, timeouts, transaction conflicts) get ``max_attempts`` with
+    # jittered backoff; a stale state means another writer committed (progress), so it gets a larger budget.
+    transient = refreshes = 0
+    while transient < max_attempts and refreshes < 8 * max_attempts:
+        missing = [a for a, state in states.items() if state is None]
+        if missing:
+            states.update(uow.read_states(missing))
+            confirmed = True
+        accounts = {a: state[0] for a, state in states.items() if state is not None}
+        try:
+            posting = uow.plan(accounts, claim)
+        except InsufficientFunds:
+            # Decide a decline on confirmed data only, and never decline a replay.
+            replay = uow.fresh_look(claim, account_ids, states)
+            if replay is not None:
+                return replay
+            if confirmed:
+                raise
+            confirmed = True
+            continue
+        answer = canonical(respond(posting))
+        try:
+            return uow.write(claim, posting, states, answer)
+        except Stale as stale:
+            states.update(stale.states)
+            confirmed, throttled = True, False
+            refreshes += 1
+            if refreshes > 2:
+                backoff(min(refreshes - 2, 5), base=0.002)  # a herd on one account: spread it
+        except Transient as failure:
+            confirmed, throttled = False, failure.throttled
+            backoff(transient)
+            transient += 1
+    if throttled:
+        raise ServiceUnavailable("the database is throttling; nothing was written, retry with the same key")
+    raise ConcurrentUpdate("too much contention on this account; nothing was written, retry with the same key")
