@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools import Logger
 
 from account_credit.kernel.domain import EntryType, Movement
@@ -14,11 +12,11 @@ from account_credit.kernel.errors import (
 )
 from account_credit.kernel.money import Money
 from account_credit.orders.commands import CancelOrder
-from account_credit.orders.records import CANCEL_SCOPE, Providers, late_event, refund_key, view_of
+from account_credit.orders.records import CANCEL_SCOPE, Providers, refund_key, view_of
 from account_credit.orders.state import Order, OrderNotCancellable, OrderState, PaidBy
 from account_credit.platform import idempotency
 from account_credit.platform.commit import commit
-from account_credit.platform.events import EventType
+from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.payments import provider as default_provider
 from account_credit.platform.store import (
     CommitResult,
@@ -27,7 +25,7 @@ from account_credit.platform.store import (
     Store,
     keys,
 )
-from account_credit.platform.store.base import stored_response
+from account_credit.platform.store.base import Answer, stored_response
 
 logger = Logger(child=True)
 
@@ -108,19 +106,9 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
             reference=reference,
         )
     uow.move(movement)
-    changes: dict[str, Any] = {"state": str(OrderState.CANCELLED)}
-    uow.update(
-        RecordUpdate(
-            pk=pk,
-            sk=sk,
-            changes=changes,
-            expect={"state": str(OrderState.PAID)},
-            on_mismatch=lambda _old: OrderNotCancellable(f"order {order_id} was cancelled meanwhile"),
-        )
-    )
-    payload = late_event(uow, account_id, EventType.ORDER_CANCELLED)
 
-    def respond(posting: Posting) -> dict[str, Any]:
+    def respond(posting: Posting) -> Answer:
+        """The order's paid -> cancelled update and the event, with this attempt's posting."""
         before = posting.accounts_before[account_id].balance
         after = posting.accounts[account_id].balance
         cancellation = {
@@ -130,17 +118,28 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
             "refund_id": refund_id,
             "balance_after": after,
         }
-        changes["cancellation"] = cancellation
-        payload.update(
-            order_id=order_id,
-            method=method,
-            amount=total.amount,
-            currency=total.currency,
-            balance_before=before,
-            balance_after=after,
-            entry_id=posting.entries[0].entry_id,
-            refund_id=refund_id,
+        update = RecordUpdate(
+            pk=pk,
+            sk=sk,
+            changes={"state": str(OrderState.CANCELLED), "cancellation": cancellation},
+            expect={"state": str(OrderState.PAID)},
+            on_mismatch=lambda _old: OrderNotCancellable(f"order {order_id} was cancelled meanwhile"),
         )
-        return {**view_of(item), "state": str(OrderState.CANCELLED), "cancellation": cancellation}
+        event = DomainEvent(
+            account_id=account_id,
+            type=EventType.ORDER_CANCELLED,
+            payload={
+                "order_id": order_id,
+                "method": method,
+                "amount": total.amount,
+                "currency": total.currency,
+                "balance_before": before,
+                "balance_after": after,
+                "entry_id": posting.entries[0].entry_id,
+                "refund_id": refund_id,
+            },
+        )
+        body = {**view_of(item), "state": str(OrderState.CANCELLED), "cancellation": cancellation}
+        return Answer(body, records=(event.record(),), updates=(update,))
 
     return commit(uow, claim, respond)

@@ -21,7 +21,7 @@ from account_credit.orders.commands import PayOrder
 from account_credit.orders.config import order_settings
 from account_credit.orders.decision import PaymentContext, PayMethod, attempts, split
 from account_credit.orders.pricing import Priced, _describe
-from account_credit.orders.records import Providers, charge_key, late_event, view_of
+from account_credit.orders.records import Providers, charge_key, view_of
 from account_credit.payment_methods import service as payment_methods
 from account_credit.platform.commit import commit
 from account_credit.platform.events import DomainEvent, EventType
@@ -33,10 +33,9 @@ from account_credit.platform.store import (
     Posting,
     Record,
     Store,
-    UnitOfWork,
     keys,
 )
-from account_credit.platform.store.base import stored_response
+from account_credit.platform.store.base import Answer, stored_response
 
 logger = Logger(child=True)
 
@@ -121,31 +120,20 @@ class _Payment:
             "lines": self.priced.lines,
             "total": self.priced.total.amount,
             "may_use_credit": self.req.may_use_credit,
-            "payment": None,  # completed in respond(), from the posting
             "cancellation": None,
             "actor": self.req.actor,
             "created_at": iso(utc_now()),
         }
 
-    def _stage(
-        self, uow: UnitOfWork, movement: Movement, events: list[EventType]
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Queue the movement, the order record and events; returns the mutable parts respond() completes."""
-        uow.move(movement)
-        attrs = {"kind": "order", **self._order()}
-        uow.put(
-            Record(
-                *keys.order(self.account_id, self.req.order_id),
-                attrs=attrs,
-                on_exists=lambda _old: Conflict(f"order {self.req.order_id} already exists", field="order_id"),
-            )
+    def _finish(self, payment: dict[str, Any], events: list[EventType]) -> Answer:
+        """The order with its payment and the events with the balance before/after, from this attempt's posting:
+        built fresh on every attempt, written with the movement."""
+        attrs = {"kind": "order", **self._order(), "payment": payment}
+        order = Record(
+            *keys.order(self.account_id, self.req.order_id),
+            attrs=attrs,
+            on_exists=lambda _old: Conflict(f"order {self.req.order_id} already exists", field="order_id"),
         )
-        payloads = [late_event(uow, self.account_id, t) for t in events]
-        return attrs, payloads
-
-    def _finish(self, attrs: dict[str, Any], payloads: list[dict[str, Any]], payment: dict[str, Any]) -> dict[str, Any]:
-        attrs["payment"] = payment
-        view = view_of(attrs)
         common = {
             "order_id": self.req.order_id,
             "channel": self.req.channel,
@@ -156,17 +144,15 @@ class _Payment:
             "balance_after": payment["balance_after"],
             "entry_id": payment["entry_id"],
         }
-        for payload in payloads:
-            payload.update(common)
-        return view
+        records = [DomainEvent(account_id=self.account_id, type=t, payload=dict(common)).record() for t in events]
+        return Answer(view_of(attrs), records=(order, *records))
 
     # -- balance and credit: one conditional debit
 
     def _debit(self, method: PayMethod) -> CommitResult:
         total = self.priced.total
         uow = self.store.unit_of_work()
-        attrs, payloads = self._stage(
-            uow,
+        uow.move(
             Movement(
                 account_id=self.account_id,
                 amount=-total,
@@ -175,11 +161,10 @@ class _Payment:
                 description=_describe(self.req, self.priced),
                 actor=self.req.actor,
                 reference={"order_id": self.req.order_id, "channel": self.req.channel},
-            ),
-            [EventType.ORDER_PAID, EventType.BALANCE_DEBITED],
+            )
         )
 
-        def respond(posting: Posting) -> dict[str, Any]:
+        def respond(posting: Posting) -> Answer:
             before = posting.accounts_before[self.account_id]
             if _relevant(before) != _relevant(self.account):
                 raise _SettingsChanged(before)  # the version this transaction is pinned to says otherwise
@@ -195,7 +180,7 @@ class _Payment:
                 "entry_id": posting.entries[0].entry_id,
                 "card": None,
             }
-            return self._finish(attrs, payloads, payment)
+            return self._finish(payment, [EventType.ORDER_PAID, EventType.BALANCE_DEBITED])
 
         started = time.perf_counter()
         result = commit(uow, self.claim, respond)
@@ -261,8 +246,7 @@ class _Payment:
         card = method.card
         total = self.priced.total
         uow = self.store.unit_of_work()
-        attrs, payloads = self._stage(
-            uow,
+        uow.move(
             Movement(
                 account_id=self.account_id,
                 amount=Money.zero(self.priced.currency),
@@ -278,11 +262,10 @@ class _Payment:
                     "payment_id": charge.payment_id or "",
                     "last4": card.last4,
                 },
-            ),
-            [EventType.ORDER_PAID],
+            )
         )
 
-        def respond(posting: Posting) -> dict[str, Any]:
+        def respond(posting: Posting) -> Answer:
             before = posting.accounts_before[self.account_id]
             payment = {
                 "method": "card",
@@ -300,7 +283,7 @@ class _Payment:
                     "payment_id": charge.payment_id,
                 },
             }
-            return self._finish(attrs, payloads, payment)
+            return self._finish(payment, [EventType.ORDER_PAID])
 
         result = commit(uow, self.claim, respond)
         if not result.replayed:

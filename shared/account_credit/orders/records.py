@@ -1,4 +1,4 @@
-"""What paying and cancelling share: the order's record and view, and events completed from the posting."""
+"""What paying and cancelling share: scopes, provider idempotency keys and the order's API view."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from account_credit.orders.schemas import OrderView
-from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.payments import PaymentProvider
-from account_credit.platform.store import (
-    UnitOfWork,
-)
 
 SCOPE = "order"
 CANCEL_SCOPE = "order-cancel"
@@ -25,19 +21,6 @@ def charge_key(account_id: str, order_id: str) -> str:
 
 def refund_key(account_id: str, order_id: str) -> str:
     return f"order-refund-{account_id}-{order_id}"
-
-
-def late_event(uow: UnitOfWork, account_id: str, event_type: EventType) -> dict[str, Any]:
-    """Queue an event now; returns its payload, completed by ``respond`` once the posting is known.
-
-    ``respond`` runs before the transaction is built (and again on every retry with a
-    refreshed account), so the item written carries the final balance before/after.
-    """
-    record = DomainEvent(account_id=account_id, type=event_type).record()
-    payload: dict[str, Any] = {}
-    record.attrs["payload"] = payload
-    uow.put(record)
-    return payload
 
 
 def view_of(item: dict[str, Any]) -> dict[str, Any]:

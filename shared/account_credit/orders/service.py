@@ -19,8 +19,10 @@ Paying executes the decision of ``orders.decision.attempts`` without reading the
 
 The settings that pick the methods come from ``store.known_account`` (a warm function's
 cache). The balance and credit transactions are conditioned on the account's version, so
-the ``respond`` callback checks the settings of exactly that version and starts over if
-they changed; a card is charged, and a decline given, only after a consistent read.
+the payment's ``respond`` (run by ``platform.commit`` on each attempt's posting) checks the settings of
+exactly that version and starts over if they changed; it builds the order record and its events from
+that posting, so nothing is patched after the fact. A card is charged, and a decline given, only after
+a consistent read.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from account_credit.kernel.errors import ConcurrentUpdate, InsufficientFunds, Se
 from account_credit.platform.config import settings
 from account_credit.platform.retry import backoff
 from account_credit.platform.store.base import (
+    Answer,
     CommitResult,
     IdempotencyClaim,
     Responder,
@@ -53,9 +54,11 @@ def commit(uow: UnitOfWork, claim: IdempotencyClaim | None, respond: Responder) 
                 raise
             confirmed = True
             continue
-        answer = canonical(respond(posting))
+        out = respond(posting)
+        answer = out if isinstance(out, Answer) else Answer(out)
+        uow.late_records, uow.late_updates = answer.records, answer.updates
         try:
-            return uow.write(claim, posting, states, answer)
+            return uow.write(claim, posting, states, canonical(answer.body))
         except Stale as stale:
             states.update(stale.states)
             confirmed, throttled = True, False

@@ -112,7 +112,18 @@ class Page:
     next_cursor: str | None
 
 
-Responder = Callable[[Posting], dict[str, Any]]  # the answer to store with the commit (opaque here)
+@dataclass(frozen=True)
+class Answer:
+    """What ``respond(posting)`` gives back when the write also carries items that depend on the posting (an order
+    with its payment, events with the balance before/after): built fresh for every attempt, never patched."""
+
+    body: dict[str, Any]
+    records: tuple[Record, ...] = ()
+    updates: tuple[RecordUpdate, ...] = ()
+
+
+# The answer to store with the commit (opaque here), or an Answer with posting-dependent items.
+Responder = Callable[[Posting], "dict[str, Any] | Answer"]
 
 
 def canonical(body: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +148,15 @@ class UnitOfWork(ABC):
         self.movements: list[Movement] = []
         self.records: list[Record] = []
         self.updates: list[RecordUpdate] = []
+        # Items of the current attempt that depend on its posting (replaced, not appended, on every attempt).
+        self.late_records: tuple[Record, ...] = ()
+        self.late_updates: tuple[RecordUpdate, ...] = ()
+
+    def all_records(self) -> list[Record]:
+        return [*self.records, *self.late_records]
+
+    def all_updates(self) -> list[RecordUpdate]:
+        return [*self.updates, *self.late_updates]
 
     def move(self, movement: Movement) -> None:
         self.movements.append(movement)

@@ -98,18 +98,18 @@ class MemoryUnitOfWork(UnitOfWork):
                 )
             body = answer
             entries = [stored(e) for e in self.entry_items(posting)]
-            records = [stored(rec.item()) for rec in self.records]  # TypeError for a float: nothing written
-            changes = [stored(upd.changes) for upd in self.updates]
+            records = [stored(rec.item()) for rec in self.all_records()]  # TypeError for a float: nothing written
+            changes = [stored(upd.changes) for upd in self.all_updates()]
             touched = [keys.account(a) for a in posting.accounts]
             touched += [(e["pk"], e["sk"]) for e in entries] + [(r["pk"], r["sk"]) for r in records]
-            touched += [(u.pk, u.sk) for u in self.updates] + ([(claim.pk, claim.sk)] if claim else [])
+            touched += [(u.pk, u.sk) for u in self.all_updates()] + ([(claim.pk, claim.sk)] if claim else [])
             if len(set(touched)) != len(touched):
                 # DynamoDB refuses the whole transaction (ValidationException).
                 raise ValueError(f"a transaction may touch each item once: {sorted(touched)}")
-            for rec in self.records:
+            for rec in self.all_records():
                 if (rec.pk, rec.sk) in s.items:
                     raise rec.on_exists(stored(s.items[(rec.pk, rec.sk)]))
-            for upd in self.updates:
+            for upd in self.all_updates():
                 old = s.items.get((upd.pk, upd.sk))
                 if old is None or any(k not in old or not same_value(old[k], v) for k, v in upd.expect.items()):
                     raise upd.on_mismatch(stored(old) if old else None)
@@ -122,7 +122,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 s.items[(e["pk"], e["sk"])] = e
             for r in records:
                 s.items[(r["pk"], r["sk"])] = r
-            for upd, change in zip(self.updates, changes, strict=True):
+            for upd, change in zip(self.all_updates(), changes, strict=True):
                 s.items[(upd.pk, upd.sk)].update(change)
             if claim is not None:
                 s.items[(claim.pk, claim.sk)] = self.idempotency_item(claim, body)

@@ -148,8 +148,8 @@ def build(
         need = floor_need(before, [m for m in uow.movements if m.account_id == a])
         transact.append(account_update(table, before, version, after, need))
     transact.extend(put(table, i) for i in uow.entry_items(posting))
-    transact.extend(put(table, r.item()) for r in uow.records)
-    transact.extend(record_update(table, u) for u in uow.updates)
+    transact.extend(put(table, r.item()) for r in uow.all_records())
+    transact.extend(record_update(table, u) for u in uow.all_updates())
     if claim is not None:
         transact.append(put(table, uow.idempotency_item(claim, body)))
     return transact
@@ -197,13 +197,14 @@ def classify(
             # Plan again on the fresh state before judging records and updates, so the
             # floor is checked before them whether this container was warm or stale.
             return Refreshed(refreshed)
-        offset = len(transact) - len(uow.records) - len(uow.updates) - (1 if claim else 0)
-        for j, rec in enumerate(uow.records):
+        records, updates = uow.all_records(), uow.all_updates()
+        offset = len(transact) - len(records) - len(updates) - (1 if claim else 0)
+        for j, rec in enumerate(records):
             r = reasons[offset + j] if offset + j < len(reasons) else {}
             if r.get("Code") == "ConditionalCheckFailed":
                 raise rec.on_exists(from_item(r["Item"]) if "Item" in r else {})
-        base = offset + len(uow.records)
-        for j, upd in enumerate(uow.updates):
+        base = offset + len(records)
+        for j, upd in enumerate(updates):
             r = reasons[base + j] if base + j < len(reasons) else {}
             if r.get("Code") == "ConditionalCheckFailed":
                 raise upd.on_mismatch(from_item(r["Item"]) if "Item" in r else None)
