@@ -150,17 +150,21 @@ class HttpResult:
         return json.loads(self.raw_body)
 
 
-def load_accounts_app() -> ModuleType:
-    """functions/accounts/app.py by file path (several functions are named app.py)."""
-    name = "accounts_app"
+def load_function(function: str) -> ModuleType:
+    """functions/<function>/app.py by file path, once per test session (several functions are named app.py)."""
+    name = f"{function}_app"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / "accounts" / "app.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_accounts_app() -> ModuleType:
+    return load_function("accounts")
 
 
 class Api:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import base64
 import copy
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import _deposit_support as sup
 import pytest
-from _support import ROOT, Api, HttpResult, api_event, customer_claims, partner_claims
+from _support import Api, HttpResult, api_event, customer_claims, load_function, partner_claims
 
 from account_credit import openapi
 from account_credit.platform.store.memory import MemoryStore
@@ -22,17 +19,6 @@ from tools import template
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
 PROBLEM = "application/problem+json"
-
-
-def load(function: str) -> ModuleType:
-    name = f"{function}_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @dataclass
@@ -51,7 +37,7 @@ def apps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Apps]:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AccountCreditUnitTests")
     resolver.store.cache_clear()
-    yield Apps(Api(load("accounts")), Api(load("deposit")), Api(load("webhooks")))
+    yield Apps(Api(load_function("accounts")), Api(load_function("deposit")), Api(load_function("webhooks")))
     resolver.store.cache_clear()
     sup.reset()
 

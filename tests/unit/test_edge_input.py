@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import base64
 import copy
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import _deposit_support as sup
 import pytest
-from _support import ROOT, Api, HttpResult, api_event, customer_claims
+from _support import Api, HttpResult, api_event, customer_claims, load_function
 
 from account_credit import openapi
 from account_credit.orders.config import order_settings
@@ -29,17 +26,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 PROBLEM = "application/problem+json"
 MISSING = "acc_00000000000000000000000000"
 PRODUCT = {"name": "OV SSL", "term_months": 12, "prices": {"USD": 10_000}}
-
-
-def _load(name: str) -> ModuleType:
-    key = f"{name}_app"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, ROOT / "functions" / name / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
 
 
 @dataclass
@@ -70,7 +56,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     order_settings.cache_clear()
     store = resolver.store()
     assert isinstance(store, MemoryStore)
-    apis = {name: Api(_load(name)) for name in ("accounts", "catalog", "order", "deposit")}
+    apis = {name: Api(load_function(name)) for name in ("accounts", "catalog", "order", "deposit")}
     opened = apis["accounts"].request(
         "POST", "/accounts", body={"currency": "USD", "company": {"name": "Acme"}, "billing_emails": ["b@a.test"]}
     )

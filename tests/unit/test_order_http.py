@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import pytest
-from _support import ROOT, Api, customer_claims, partner_claims
+from _support import Api, customer_claims, load_function, partner_claims
 
 from account_credit import openapi
 from account_credit.orders.config import order_settings
 from account_credit.platform.store.memory import MemoryStore
 
 PRODUCT = {"name": "OV SSL", "term_months": 12, "prices": {"USD": 10_000, "EUR": 9_000}}
-
-
-def load_function(name: str) -> ModuleType:
-    key = f"{name}_app"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, ROOT / "functions" / name / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
 
 
 @pytest.fixture
