@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -57,7 +58,7 @@ def test_open_adjust_read_balance_and_transactions(api: Api, operator: str) -> N
         headers={"Idempotency-Key": "e2e-credit-1"},
     )
     assert credit.status_code == 201, credit.text
-    assert credit.json()["balance"] == 12_345
+    assert credit.json()["entry"]["amount"] == 12_345
     debit = api.call(
         "POST",
         f"/accounts/{acc}/adjustments",
@@ -65,7 +66,7 @@ def test_open_adjust_read_balance_and_transactions(api: Api, operator: str) -> N
         json={"type": "debit", "amount": 345, "reason": "manual correction"},
         headers={"Idempotency-Key": "e2e-debit-1"},
     )
-    assert debit.status_code == 201 and debit.json()["entry"]["balance_after"] == 12_000
+    assert debit.status_code == 201 and debit.json()["entry"]["amount"] == -345
 
     customer = localauth.mint("customer", account_id=acc)
     got = api.call("GET", f"/accounts/{acc}", customer)
@@ -81,6 +82,17 @@ def test_open_adjust_read_balance_and_transactions(api: Api, operator: str) -> N
     assert [e["amount"] for e in rest["items"]] == [12_345] and rest["next_cursor"] is None
     typed = api.call("GET", f"/accounts/{acc}/transactions", customer, params={"type": "adjustment_credit"}).json()
     assert [e["type"] for e in typed["items"]] == ["adjustment_credit"]
+
+    # The server's stream poller runs the ledger sequencer, which places each entry in the account's commit order
+    # with the exact balance after it, shortly after the commit.
+    deadline = time.monotonic() + 30
+    while True:
+        listed = api.call("GET", f"/accounts/{acc}/transactions", customer).json()["items"]
+        placed = [(e["seq"], e["balance_after"]) for e in listed]
+        if all(b is not None for _, b in placed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert placed == [(2, 12_000), (1, 12_345)]
 
 
 def test_replay_returns_first_answer_and_reuse_is_refused(api: Api, operator: str) -> None:

@@ -141,6 +141,7 @@ def open_account(server: Server, token: str, company: str = "Certs & Co s.r.o.")
 
 
 def adjust(server: Server, token: str, account_id: str, kind: str, amount: int) -> dict[str, Any]:
+    """Post an adjustment; returns the account as it is right after it."""
     r = server.call(
         "POST",
         f"/accounts/{account_id}/adjustments",
@@ -149,7 +150,9 @@ def adjust(server: Server, token: str, account_id: str, kind: str, amount: int) 
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
     assert r.status_code == 201, r.text
-    return dict(r.json())
+    account = server.call("GET", f"/accounts/{account_id}", token)
+    assert account.status_code == 200, account.text
+    return dict(account.json())
 
 
 def set_threshold(server: Server, token: str, account_id: str, threshold: int) -> None:

@@ -20,7 +20,7 @@ from account_credit.deposits import service as svc
 from account_credit.kernel.auth import Principal, Role
 from account_credit.kernel.errors import Conflict
 from account_credit.platform.store.dynamo import DynamoStore
-from tests.integration.helpers import containers
+from tests.integration.helpers import containers, sequence
 from tests.integration.test_ledger_dynamodb import all_entries, assert_ledger_consistent
 from tests.unit import _deposit_support as sup
 
@@ -256,6 +256,7 @@ def test_a_partial_refund_before_the_success_is_netted_in_one_transaction(store:
     ev = sup.card_events(dep)
     assert deliver(store, sup.signed_card_event(ev["refunded"](1_200))) == "reversal_noted"
     assert deliver(store, sup.signed_card_event(ev["succeeded"]())) == "credited"
+    sequence(store)
     entries = all_entries(store, account_id)
     assert sorted((e.seq, e.type, e.amount) for e in entries) == [
         (1, "deposit_card", 5_000),

@@ -22,6 +22,7 @@ from account_credit.platform.idempotency import claim
 from account_credit.platform.store.cache import AccountCache
 from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.faults import FaultInjector
+from tests.integration.helpers import sequence
 
 pytestmark = pytest.mark.integration
 
@@ -93,6 +94,7 @@ def test_random_operations_under_faults_keep_the_ledger_exact(table_name: str, d
         a for a in answers if a[1] not in {"ok", "insufficient"}
     ][:5]
 
+    sequence(stores[0])
     for account_id in accounts:
         account = stores[0].get_account(account_id)
         assert account is not None

@@ -17,7 +17,7 @@ from account_credit.kernel.money import Money
 from account_credit.platform.commit import commit
 from account_credit.platform.idempotency import claim
 from account_credit.platform.store.dynamo import DynamoStore
-from tests.integration.helpers import CallCounter, containers
+from tests.integration.helpers import CallCounter, containers, sequence
 
 pytestmark = pytest.mark.integration
 
@@ -56,8 +56,11 @@ def all_entries(store: DynamoStore, account_id: str) -> list[Any]:
 
 
 def assert_ledger_consistent(store: DynamoStore, account_id: str) -> None:
+    """Balance = the sum of the entries, and — once the sequencer has read the stream — entries numbered 1..n in
+    commit order, each with the exact running balance."""
     account = store.get_account(account_id)
     assert account is not None
+    sequence(store)
     entries = sorted(all_entries(store, account_id), key=lambda e: e.seq)
     assert account.balance == sum(e.amount for e in entries)
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
@@ -206,17 +209,37 @@ def test_warm_movement_is_one_write_call_and_no_read(store: DynamoStore, counter
     assert dict(counter.calls) == {"TransactWriteItems": 1}
 
 
-def test_stale_state_is_refreshed_from_the_failed_condition_without_a_read(
+def test_a_stale_container_writes_once_when_its_plan_still_holds(
+    table_name: str, dynamo_client: Any, counter: CallCounter
+) -> None:
+    """Movements commute: a container whose cached balance is out of date needs no fresh state while the floor
+    still holds; the sequencer places its entry after the one it did not see."""
+    a, b = containers(table_name, dynamo_client, 2)
+    account_id = open_funded(a, 1_000)
+    b.get_account(account_id)  # b caches the balance 1000
+    debit(a, account_id, 10, "moves-it")  # a moves the account on
+    counter.reset()
+    result = debit(b, account_id, 10, "from-stale")
+    assert dict(counter.calls) == {"TransactWriteItems": 1}, "stale but still covered: one write, no read"
+    sequence(a)
+    [placed] = [e for e in all_entries(a, account_id) if e.entry_id == result.body["entry"]["entry_id"]]
+    assert (placed.seq, placed.balance_after) == (3, 980)
+    assert_ledger_consistent(a, account_id)
+
+
+def test_a_stale_plan_that_no_longer_holds_is_made_again_from_the_failed_condition_without_a_read(
     table_name: str, dynamo_client: Any, counter: CallCounter
 ) -> None:
     a, b = containers(table_name, dynamo_client, 2)
     account_id = open_funded(a, 1_000)
-    b.get_account(account_id)  # b caches version 1
-    debit(a, account_id, 10, "moves-it")  # a moves the account on
+    b.get_account(account_id)  # b caches the balance 1000
+    debit(a, account_id, 995, "moves-it")  # 5 left
     counter.reset()
-    result = debit(b, account_id, 10, "from-stale")
-    assert result.body["entry"]["balance_after"] == 980
-    assert dict(counter.calls) == {"TransactWriteItems": 2}, "stale: one failed write returns the fresh item"
+    with pytest.raises(InsufficientFunds) as info:
+        debit(b, account_id, 10, "from-stale")
+    assert info.value.extra["shortfall"] == 5
+    # The failed floor returned the fresh state (no read to re-plan); a decline also looks once at the key.
+    assert dict(counter.calls) == {"TransactWriteItems": 1, "BatchGetItem": 1}
     assert_ledger_consistent(a, account_id)
 
 
@@ -252,6 +275,7 @@ def test_transactions_page_and_filter_by_type_through_the_index(store: DynamoSto
     for i in range(7):
         debit(store, account_id, 1, f"page-{i}")
     svc.adjust(store, Adjustment(type="debit", amount=5, reason="fee").command(account_id, "fee-1", OPERATOR.actor))
+    sequence(store)
     seen, cursor = [], None
     while True:
         page = store.list_entries(account_id, since=None, until=None, entry_type=None, cursor=cursor, limit=3)

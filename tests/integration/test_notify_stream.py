@@ -149,7 +149,8 @@ class Tap:
         self.poller = StreamPoller(fns.endpoint, fns.table, self._invoke, checkpoint)
 
     def _invoke(self, fn: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
-        assert fn["function"] == "NotifyFunction"
+        if fn["function"] != "NotifyFunction":
+            return {}  # the ledger sequencer reads the same stream; these tests are about emails
         self.collected.extend(event["Records"])
         if not self.invoke_handler:
             return {}

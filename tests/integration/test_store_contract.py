@@ -34,6 +34,7 @@ from account_credit.platform.store.cache import AccountCache
 from account_credit.platform.store.dynamo import DynamoStore
 from account_credit.platform.store.keys import account_pk
 from account_credit.platform.store.memory import MemoryStore
+from tests.integration.helpers import sequence
 
 pytestmark = pytest.mark.integration
 
@@ -139,8 +140,16 @@ def commit(
     return commit_unit(uow, idem, answer)
 
 
+def settle(store: Store) -> None:
+    """Let the ledger sequencer catch up: on DynamoDB it reads the table's stream (the fake places entries as it
+    writes them). Entries get their ``seq`` and ``balance_after`` from it."""
+    if isinstance(store, DynamoStore):
+        sequence(store)
+
+
 def entries(store: Store, account_id: str, **filters: Any) -> list[LedgerEntry]:
-    """Every page, newest first."""
+    """Every page, newest first, after the sequencer caught up."""
+    settle(store)
     out: list[LedgerEntry] = []
     cursor = None
     while True:
@@ -213,11 +222,11 @@ def test_every_commit_keeps_balance_equal_to_the_sum_of_entries_with_exact_balan
     for i, m in enumerate(steps):
         result = commit(store, [m], key=f"step-{i}")
         expected += m.amount.amount
-        assert not result.replayed
-        assert result.posting is not None and result.posting.entries[0].balance_after == expected
+        assert not result.replayed and result.posting is not None
         assert result.body["balances"] == {account_id: expected}
         posted = assert_consistent(store, account_id)
         assert posted[-1].entry_id == result.posting.entries[0].entry_id
+        assert posted[-1].balance_after == expected
         assert posted[-1].idempotency_key == f"step-{i}"
     assert balance(store, account_id) == 5
 
@@ -225,9 +234,10 @@ def test_every_commit_keeps_balance_equal_to_the_sum_of_entries_with_exact_balan
 def test_several_movements_of_one_account_in_one_commit_post_in_order(store: Store) -> None:
     account_id = open_account(store, balance=60)
     result = commit(store, [credit(account_id, 100), debit(account_id, 150)], key="two")
-    assert [e.balance_after for e in result.posting.entries] == [160, 10]  # type: ignore[union-attr]
     posted = assert_consistent(store, account_id)
     assert [e.seq for e in posted] == [1, 2, 3] and {e.idempotency_key for e in posted[1:]} == {"two"}
+    assert [e.entry_id for e in posted[1:]] == [e.entry_id for e in result.posting.entries]  # type: ignore[union-attr]
+    assert [e.balance_after for e in posted] == [60, 160, 10]
     # Applied in order: the same two the other way round go below zero on the first.
     before = snapshot(store, account_id)
     with pytest.raises(InsufficientFunds):
@@ -620,7 +630,8 @@ def test_entries_page_newest_first_with_a_cursor_and_a_limit(store: Store) -> No
     account_id = open_account(store)
     for i in range(7):
         commit(store, [credit(account_id, i + 1)], key=f"p{i}")
-    pages: list[list[int]] = []
+    settle(store)
+    pages: list[list[int | None]] = []
     cursor = None
     while True:
         page = store.list_entries(account_id, since=None, until=None, entry_type=None, cursor=cursor, limit=3)
@@ -640,6 +651,7 @@ def test_a_full_last_page_still_has_a_cursor_and_the_next_page_is_empty(store: S
     account_id = open_account(store)
     for i in range(4):
         commit(store, [credit(account_id, 1)], key=f"f{i}")
+    settle(store)
     first = store.list_entries(account_id, since=None, until=None, entry_type=None, cursor=None, limit=2)
     second = store.list_entries(account_id, since=None, until=None, entry_type=None, cursor=first.next_cursor, limit=2)
     assert [e.seq for e in second.items] == [2, 1] and second.next_cursor is not None
@@ -729,7 +741,7 @@ def test_delete_record_honours_older_than_and_never_deletes_money(store: Store) 
     assert store.delete_record(pk, "NOTE") is True
     assert store.delete_record(pk, "NOTE") is False
     entry = entries(store, account_id)[0]
-    for sk in ("ACCOUNT", f"ENTRY#{entry.created_at}#{entry.seq:012d}", "IDEM#contract#x"):
+    for sk in ("ACCOUNT", f"ENTRY#{entry.created_at}#{entry.entry_id}", "IDEM#contract#x"):
         with pytest.raises(ValueError):
             store.delete_record(pk, sk)
     assert balance(store, account_id) == 5 and len(entries(store, account_id)) == 1
@@ -805,3 +817,128 @@ def test_low_balance_accounts_follow_movements_and_settings(own_table_store: Sto
     for acc, version in found:
         item = store.get_item(account_pk(acc.account_id), "ACCOUNT")
         assert item is not None and item["version"] == version
+
+
+# --------------------------------------------------------------------------- commuting writes (hot accounts)
+
+
+def planned(store: Store, movements: list[Movement]) -> tuple[Any, Posting, Any]:
+    """A unit of work planned on the account states as they are now, not yet written: (uow, posting, states)."""
+    uow = store.unit_of_work()
+    for m in movements:
+        uow.move(m)
+    account_ids = sorted({m.account_id for m in movements})
+    states = uow.read_states(account_ids)
+    posting = uow.plan({a: s[0] for a, s in states.items() if s is not None}, None)
+    return uow, posting, states
+
+
+def test_writes_planned_on_the_same_state_commute_while_their_floors_hold(store: Store) -> None:
+    """Two containers plan on the same balance; both write without seeing each other, because each relies only
+    on its floor. The sequencer still numbers them in the order the store applied them."""
+    account_id = open_account(store, balance=100)
+    first = planned(store, [debit(account_id, 30)])
+    second = planned(store, [debit(account_id, 50)])
+    for uow, posting, states in (first, second):
+        uow.write(None, posting, states, {})
+    assert balance(store, account_id) == 20
+    posted = assert_consistent(store, account_id)
+    assert [(e.amount, e.balance_after) for e in posted] == [(100, 100), (-30, 70), (-50, 20)]
+
+
+def test_a_write_whose_floor_no_longer_holds_is_stale_with_the_current_state_and_writes_nothing(
+    store: Store,
+) -> None:
+    from account_credit.platform.store.base import Stale
+
+    account_id = open_account(store, balance=100)
+    first = planned(store, [debit(account_id, 60)])
+    second = planned(store, [debit(account_id, 60)])
+    first[0].write(None, first[1], first[2], {})
+    before = snapshot(store, account_id)
+    with pytest.raises(Stale) as info:
+        second[0].write(None, second[1], second[2], {})
+    now = info.value.states[account_id]
+    assert now is not None and now[0].balance == 40, "the failed condition hands back the current account"
+    assert snapshot(store, account_id) == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"credit_limit": 100},
+        {
+            "settings": {
+                "bill_to_balance": True,
+                "cards_enabled": True,
+                "default_method": "balance",
+                "low_balance_threshold": 500,
+            }
+        },
+    ],
+    ids=["credit-limit", "threshold"],
+)
+def test_a_write_relying_on_the_credit_limit_or_threshold_is_stale_when_they_changed(
+    store: Store, change: dict[str, Any]
+) -> None:
+    from account_credit.platform.store.base import Stale
+
+    account_id = open_account(store, balance=100, credit_limit=1_000)
+    uow, posting, states = planned(store, [debit(account_id, 200, Floor.CREDIT_LIMIT)])
+    store.update_account(account_id, change)
+    before = snapshot(store, account_id)
+    with pytest.raises(Stale):
+        uow.write(None, posting, states, {})
+    assert snapshot(store, account_id) == before
+
+
+def test_an_answer_relying_on_a_balance_range_or_a_setting_is_stale_outside_it(store: Store) -> None:
+    from account_credit.platform.store.base import Stale
+
+    account_id = open_account(store, balance=100)
+    uow, posting, states = planned(store, [debit(account_id, 10)])
+    uow.late_ranges = {account_id: (100, 100)}  # e.g. an order's exact split between balance and credit
+    other = planned(store, [credit(account_id, 1)])
+    other[0].write(None, other[1], other[2], {})
+    with pytest.raises(Stale):
+        uow.write(None, posting, states, {})
+
+    uow, posting, states = planned(store, [debit(account_id, 10)])
+    uow.late_settings = {account_id: ("bill_to_balance",)}
+    store.update_account(account_id, {"settings": {"bill_to_balance": False, "cards_enabled": True}})
+    with pytest.raises(Stale):
+        uow.write(None, posting, states, {})
+    assert balance(store, account_id) == 101
+
+
+def test_the_low_balance_index_follows_the_real_balance_when_writes_commute(own_table_store: Store) -> None:
+    """Each write sets or removes the sparse-index keys for the side of the threshold it ends on; it relies on
+    the starting balance staying on that side, so commuting writes never leave the index wrong."""
+    from account_credit.platform.store.base import Stale
+
+    store = own_table_store
+    account_id = open_account(store, balance=1_000, threshold=500)
+    above = planned(store, [debit(account_id, 400)])  # 1000 -> 600: stays above
+    crossing = planned(store, [debit(account_id, 300)])  # 1000 -> 700 planned; after the first it would cross
+    above[0].write(None, above[1], above[2], {})
+    with pytest.raises(Stale):
+        crossing[0].write(None, crossing[1], crossing[2], {})
+    assert [a.account_id for a, _ in store.low_balance_accounts(None, 10)[0]] == []
+    again = planned(store, [debit(account_id, 300)])
+    again[0].write(None, again[1], again[2], {})
+    assert balance(store, account_id) == 300
+    assert [a.account_id for a, _ in store.low_balance_accounts(None, 10)[0]] == [account_id]
+
+
+def test_placing_entries_is_idempotent_and_a_different_placement_is_a_mismatch(store: Store) -> None:
+    from account_credit.platform.store.sequencing import LedgerMismatch, Placement
+
+    account_id = open_account(store, balance=10)
+    [entry] = assert_consistent(store, account_id)
+    sk = f"ENTRY#{entry.created_at}#{entry.entry_id}"
+    store.place_entries(account_pk(account_id), [Placement(sk=sk, seq=1, balance_after=10)])  # again: no-op
+    with pytest.raises(LedgerMismatch):
+        store.place_entries(account_pk(account_id), [Placement(sk=sk, seq=1, balance_after=11)])
+    with pytest.raises(LedgerMismatch):
+        store.place_entries(account_pk(account_id), [Placement(sk="ENTRY#missing", seq=2, balance_after=10)])
+    assert assert_consistent(store, account_id)[0].balance_after == 10

@@ -226,14 +226,20 @@ class AccountView(BaseModel):
     language: str
 
 
+_PLACED = (
+    "Filled in by the ledger sequencer from the table's stream, normally within a second of the commit; null until "
+    "then (movements on one account commute, so an entry's place is the order the database applied them in)."
+)
+
+
 class Entry(BaseModel):
     entry_id: str
     account_id: str
-    seq: int
+    seq: int | None = Field(description="The entry's place in the account's commit order (1, 2, ...). " + _PLACED)
     type: str
     amount: int = Field(description="Signed minor units: positive credits, negative debits")
     currency: str
-    balance_after: int
+    balance_after: int | None = Field(description="The exact balance right after this entry. " + _PLACED)
     created_at: str
     description: str
     actor: str
@@ -241,9 +247,7 @@ class Entry(BaseModel):
 
 
 class AdjustmentResult(BaseModel):
-    entry: Entry
-    balance: int
-    available: int
+    entry: Entry = Field(description="The entry as written (seq and balance_after are placed right after)")
 
 
 class EntryPage(BaseModel):

@@ -127,12 +127,9 @@ def adjust(store: Store, cmd: Adjust) -> CommitResult:
     )
 
     def respond(posting: Posting) -> dict[str, Any]:
-        after = posting.accounts[cmd.account_id]
-        return {
-            "entry": posting.entries[0].as_dict(),
-            "balance": after.balance,
-            "available": after.available,
-        }
+        # The entry as written: its seq and balance_after are placed by the ledger sequencer right after the
+        # commit (movements commute, so the balance this one met is known only then).
+        return {"entry": posting.entries[0].as_dict()}
 
     claim = idempotency.claim(cmd.account_id, ADJUSTMENT_SCOPE, cmd.idempotency_key, cmd.fingerprint())
     return commit(uow, claim, respond)

@@ -369,7 +369,6 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
     def respond(posting: Posting) -> dict[str, Any]:
         body: dict[str, Any] = {"outcome": t.outcome}
         if posting.entries:
-            body["balance"] = posting.accounts[account_id].balance
             body["entries"] = [e.entry_id for e in posting.entries]
         return body
 

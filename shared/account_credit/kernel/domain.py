@@ -65,7 +65,7 @@ class Account:
     settings: PaymentSettings
     credit_limit: int  # minor units, >= 0
     balance: int = 0  # minor units, may be negative down to -credit_limit
-    seq: int = 0  # number of ledger entries posted; the optimistic version of the balance
+    seq: int = 0  # number of ledger entries posted (entries are numbered 1..seq in commit order)
     created_at: str = ""
     updated_at: str = ""
     language: str = "en"  # language of emails (ISO 639-1); English by default
@@ -101,20 +101,25 @@ class Movement:
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One immutable line of the ledger. ``balance_after`` is exact: entries are posted in ``seq`` order."""
+    """One immutable line of the ledger.
+
+    ``seq`` (its place in the account's commit order) and ``balance_after`` (the exact balance right after it) are
+    not known when the entry is written: movements commute, so the order is the one the database applied them in.
+    The ledger sequencer fills both in from the account item's stream (``account_credit.sequencing``); until then
+    they are None (docs/DATA_MODEL.md, "Hot accounts")."""
 
     entry_id: str
     account_id: str
-    seq: int
     type: str
     amount: int  # signed minor units
     currency: str
-    balance_after: int
     created_at: str
     description: str = ""
     actor: str = ""
     reference: dict[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
+    seq: int | None = None
+    balance_after: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {

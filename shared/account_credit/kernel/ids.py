@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -17,10 +18,22 @@ def _b32(value: int, length: int) -> str:
     return "".join(reversed(out))
 
 
+_last = [0, 0]  # (millis, random part) of the last id made by this process
+_lock = threading.Lock()
+
+
 def new_id(prefix: str) -> str:
-    """``prefix_`` + a ULID-style id: 48-bit millisecond time then 80 random bits, sortable by time."""
+    """``prefix_`` + a ULID-style id: 48-bit millisecond time then 80 random bits, sortable by time.
+
+    Monotonic within a process (ULID's rule): ids made in the same millisecond increment the random part, so
+    entries a process writes with the same timestamp still list in the order it made them."""
     millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    with _lock:
+        if millis <= _last[0]:
+            millis, rand = _last[0], (_last[1] + 1) % (1 << 80)
+        else:
+            rand = int.from_bytes(os.urandom(10), "big") >> 1  # room to increment within the millisecond
+        _last[0], _last[1] = millis, rand
     return f"{prefix}_{_b32(millis, 10)}{_b32(rand, 16)}"
 
 

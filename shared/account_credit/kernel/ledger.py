@@ -57,21 +57,21 @@ def check(account: Account, movement: Movement) -> int:
 def post(
     account: Account, movement: Movement, *, entry_id: str, now: str, idempotency_key: str | None
 ) -> tuple[Account, LedgerEntry]:
-    """Apply a movement: the account after it and the entry that records it."""
+    """Apply a movement to a known state: the account after it (as planned) and the entry that records it.
+
+    The entry carries no ``seq``/``balance_after``: the store applies movements as commutative increments, so
+    where an entry falls in the account's order is decided by the database (see LedgerEntry)."""
     after = check(account, movement)
-    seq = account.seq + 1
     entry = LedgerEntry(
         entry_id=entry_id,
         account_id=account.account_id,
-        seq=seq,
         type=movement.type,
         amount=movement.amount.amount,
         currency=account.currency,
-        balance_after=after,
         created_at=now,
         description=movement.description,
         actor=movement.actor,
         reference=dict(movement.reference),
         idempotency_key=idempotency_key,
     )
-    return account.with_balance(after, seq), entry
+    return account.with_balance(after, account.seq + 1), entry

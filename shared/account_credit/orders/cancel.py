@@ -109,14 +109,11 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
 
     def respond(posting: Posting) -> Answer:
         """The order's paid -> cancelled update and the event, with this attempt's posting."""
-        before = posting.accounts_before[account_id].balance
-        after = posting.accounts[account_id].balance
         cancellation = {
             "cancelled_at": posting.entries[0].created_at,
             "reason": cmd.reason,
             "entry_id": posting.entries[0].entry_id,
             "refund_id": refund_id,
-            "balance_after": after,
         }
         update = RecordUpdate(
             pk=pk,
@@ -133,8 +130,6 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
                 "method": method,
                 "amount": total.amount,
                 "currency": total.currency,
-                "balance_before": before,
-                "balance_after": after,
                 "entry_id": posting.entries[0].entry_id,
                 "refund_id": refund_id,
             },

@@ -80,3 +80,13 @@ def split(balance_before: int, total: int) -> tuple[int, int]:
     """How much of a debit of ``total`` came from a positive balance and how much from credit."""
     from_balance = max(0, min(total, balance_before))
     return from_balance, total - from_balance
+
+
+def split_range(balance_before: int, total: int) -> tuple[int | None, int | None]:
+    """The starting balances that give the same ``split`` as ``balance_before`` (inclusive; None: unbounded):
+    all of it from the balance, all of it on credit, or — when the order crosses zero — exactly this balance."""
+    if balance_before >= total:
+        return total, None
+    if balance_before <= 0:
+        return None, 0
+    return balance_before, balance_before

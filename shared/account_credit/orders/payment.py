@@ -19,7 +19,7 @@ from account_credit.kernel.money import Money
 from account_credit.orders import metrics as order_metrics
 from account_credit.orders.commands import PayOrder
 from account_credit.orders.config import order_settings
-from account_credit.orders.decision import PaymentContext, PayMethod, attempts, split
+from account_credit.orders.decision import PaymentContext, PayMethod, attempts, split, split_range
 from account_credit.orders.pricing import Priced, _describe
 from account_credit.orders.records import Providers, charge_key, view_of
 from account_credit.payment_methods import service as payment_methods
@@ -46,6 +46,9 @@ class _SettingsChanged(Exception):
     def __init__(self, account: Account) -> None:
         super().__init__("payment settings changed")
         self.account = account
+
+
+_RELEVANT = ("bill_to_balance", "cards_enabled")  # the payment settings the decision depends on
 
 
 def _relevant(account: Account) -> tuple[bool, bool]:
@@ -125,9 +128,11 @@ class _Payment:
             "created_at": iso(utc_now()),
         }
 
-    def _finish(self, payment: dict[str, Any], events: list[EventType]) -> Answer:
-        """The order with its payment and the events with the balance before/after, from this attempt's posting:
-        built fresh on every attempt, written with the movement."""
+    def _finish(
+        self, payment: dict[str, Any], events: list[EventType], balance_range: tuple[int | None, int | None]
+    ) -> Answer:
+        """The order with its payment and its events, from this attempt's posting: built fresh on every attempt,
+        written with the movement, valid for starting balances in ``balance_range``."""
         attrs = {"kind": "order", **self._order(), "payment": payment}
         order = Record(
             *keys.order(self.account_id, self.req.order_id),
@@ -140,12 +145,17 @@ class _Payment:
             "method": payment["method"],
             "amount": self.priced.total.amount,
             "currency": self.priced.currency,
-            "balance_before": payment["balance_before"],
-            "balance_after": payment["balance_after"],
+            "from_balance": payment["from_balance"],
+            "from_credit": payment["from_credit"],
             "entry_id": payment["entry_id"],
         }
         records = [DomainEvent(account_id=self.account_id, type=t, payload=dict(common)).record() for t in events]
-        return Answer(view_of(attrs), records=(order, *records))
+        return Answer(
+            view_of(attrs),
+            records=(order, *records),
+            balance_range={self.account_id: balance_range},
+            settings={self.account_id: _RELEVANT},  # the decision was made on them
+        )
 
     # -- balance and credit: one conditional debit
 
@@ -167,20 +177,20 @@ class _Payment:
         def respond(posting: Posting) -> Answer:
             before = posting.accounts_before[self.account_id]
             if _relevant(before) != _relevant(self.account):
-                raise _SettingsChanged(before)  # the version this transaction is pinned to says otherwise
-            after = posting.accounts[self.account_id]
+                raise _SettingsChanged(before)  # the state this attempt is planned on says otherwise
             from_balance, from_credit = split(before.balance, total.amount)
             payment = {
                 "method": str(method),
                 "amount": total.amount,
                 "from_balance": from_balance,
                 "from_credit": from_credit,
-                "balance_before": before.balance,
-                "balance_after": after.balance,
                 "entry_id": posting.entries[0].entry_id,
                 "card": None,
             }
-            return self._finish(payment, [EventType.ORDER_PAID, EventType.BALANCE_DEBITED])
+            # The split holds for every starting balance that gives the same split: the write relies on no more.
+            return self._finish(
+                payment, [EventType.ORDER_PAID, EventType.BALANCE_DEBITED], split_range(before.balance, total.amount)
+            )
 
         started = time.perf_counter()
         result = commit(uow, self.claim, respond)
@@ -266,14 +276,11 @@ class _Payment:
         )
 
         def respond(posting: Posting) -> Answer:
-            before = posting.accounts_before[self.account_id]
             payment = {
                 "method": "card",
                 "amount": total.amount,
                 "from_balance": 0,
                 "from_credit": 0,
-                "balance_before": before.balance,
-                "balance_after": posting.accounts[self.account_id].balance,
                 "entry_id": posting.entries[0].entry_id,
                 "card": {
                     "payment_method_id": method.payment_method_id,
@@ -283,7 +290,7 @@ class _Payment:
                     "payment_id": charge.payment_id,
                 },
             }
-            return self._finish(payment, [EventType.ORDER_PAID])
+            return self._finish(payment, [EventType.ORDER_PAID], (None, None))
 
         result = commit(uow, self.claim, respond)
         if not result.replayed:

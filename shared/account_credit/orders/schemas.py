@@ -130,8 +130,6 @@ class PaymentView(BaseModel):
     amount: int
     from_balance: int = Field(description="Part of the amount covered by a positive balance")
     from_credit: int = Field(description="Part of the amount drawn on the credit line (invoiced later)")
-    balance_before: int
-    balance_after: int
     entry_id: str = Field(description="The ledger entry of the payment (record-only for card payments)")
     card: CardPaymentView | None = None
 
@@ -141,7 +139,6 @@ class CancellationView(BaseModel):
     reason: str | None
     entry_id: str
     refund_id: str | None = None
-    balance_after: int
 
 
 class OrderView(BaseModel):

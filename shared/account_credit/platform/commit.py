@@ -6,9 +6,11 @@ caller's: it turns the planned posting into the answer stored with the write (an
 depend on the posting) before anything is written.
 
 One attempt: plan the movements on the last known account states (a warm container's cache: no read), build the
-answer, send ONE write conditioned on those versions. When an account moved meanwhile the store hands back its
-current state (``Stale``) and the next attempt re-plans at once; transient failures back off with jitter. A
-decline (insufficient funds) is only given on states read consistently, and never to a replay.
+answer, send ONE write conditioned on what the plan and the answer rely on (``platform/store/reliance.py``: the
+floor, the credit limit, the low-balance side, the answer's balance range), never on a version, so writes to one
+account commute. When what it relied on no longer holds the store hands back the current state (``Stale``) and
+the next attempt re-plans at once; transient failures (throttling, timeouts, transaction conflicts) back off with
+jitter. A decline (insufficient funds) is only given on states read consistently, and never to a replay.
 """
 
 from __future__ import annotations
@@ -57,17 +59,18 @@ def commit(uow: UnitOfWork, claim: IdempotencyClaim | None, respond: Responder) 
         out = respond(posting)
         answer = out if isinstance(out, Answer) else Answer(out)
         uow.late_records, uow.late_updates = answer.records, answer.updates
+        uow.late_ranges, uow.late_settings = answer.balance_range, answer.settings
         try:
             return uow.write(claim, posting, states, canonical(answer.body))
         except Stale as stale:
+            # What the plan relied on no longer holds; the failed condition returned the current item: plan
+            # again on it at once (no sleep: nothing is gained by waiting, the state is already fresh).
             states.update(stale.states)
             confirmed, throttled = True, False
             refreshes += 1
-            if refreshes > 2:
-                backoff(min(refreshes - 2, 5), base=0.002)  # a herd on one account: spread it
         except Transient as failure:
             confirmed, throttled = False, failure.throttled
-            backoff(transient)
+            backoff(transient, base=0.002 if failure.conflict else 0.01)
             transient += 1
     if throttled:
         raise ServiceUnavailable("the database is throttling; nothing was written, retry with the same key")

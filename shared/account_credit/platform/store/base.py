@@ -22,6 +22,7 @@ from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.platform.config import settings
 from account_credit.platform.retry import retry
 from account_credit.platform.store import items, keys
+from account_credit.platform.store.reliance import BalanceRange, Reliance, reliance
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ States = dict[str, "tuple[Account, int] | None"]  # account_id -> (last known st
 
 
 class Stale(Exception):
-    """The accounts moved since the states an attempt was planned on; ``states`` is what the store knows now."""
+    """What an attempt relied on no longer holds (the balance left the planned range, the credit limit or the
+    threshold changed); ``states`` is what the store knows now."""
 
     def __init__(self, states: States) -> None:
         super().__init__("accounts changed since they were read")
@@ -90,10 +92,11 @@ class Stale(Exception):
 class Transient(Exception):
     """A failure worth another attempt (throttling, a timeout, a transaction conflict); nothing was written."""
 
-    def __init__(self, cause: Exception, throttled: bool) -> None:
+    def __init__(self, cause: Exception, throttled: bool, conflict: bool = False) -> None:
         super().__init__(str(cause))
         self.cause = cause
         self.throttled = throttled
+        self.conflict = conflict  # another transaction held one of the items: retry almost at once
 
 
 @dataclass(frozen=True)
@@ -115,11 +118,16 @@ class Page:
 @dataclass(frozen=True)
 class Answer:
     """What ``respond(posting)`` gives back when the write also carries items that depend on the posting (an order
-    with its payment, events with the balance before/after): built fresh for every attempt, never patched."""
+    with its payment and events): built fresh for every attempt, never patched. Per account, what this answer relies
+    on besides the plan: ``balance_range``, the starting balances for which it holds (an order's split between
+    balance and credit), and ``settings``, the payment settings it was decided on. The write is conditioned on
+    them (``platform/store/reliance.py``)."""
 
     body: dict[str, Any]
     records: tuple[Record, ...] = ()
     updates: tuple[RecordUpdate, ...] = ()
+    balance_range: dict[str, BalanceRange] = field(default_factory=dict)
+    settings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # The answer to store with the commit (opaque here), or an Answer with posting-dependent items.
@@ -151,6 +159,8 @@ class UnitOfWork(ABC):
         # Items of the current attempt that depend on its posting (replaced, not appended, on every attempt).
         self.late_records: tuple[Record, ...] = ()
         self.late_updates: tuple[RecordUpdate, ...] = ()
+        self.late_ranges: dict[str, BalanceRange] = {}
+        self.late_settings: dict[str, tuple[str, ...]] = {}
 
     def all_records(self) -> list[Record]:
         return [*self.records, *self.late_records]
@@ -188,6 +198,28 @@ class UnitOfWork(ABC):
             )
             entries.append(entry)
         return Posting(entries=entries, accounts=after, accounts_before=dict(accounts))
+
+    def reliances(self, posting: Posting) -> dict[str, Reliance]:
+        """Per account of ``posting``: what its write is conditioned on (``platform/store/reliance.py``)."""
+        return {
+            a: reliance(
+                posting.accounts_before[a],
+                [m for m in self.movements if m.account_id == a],
+                after,
+                self.late_ranges.get(a, (None, None)),
+                self.late_settings.get(a, ()),
+            )
+            for a, after in posting.accounts.items()
+        }
+
+    @staticmethod
+    def last_commit(posting: Posting, account_id: str) -> list[dict[str, Any]]:
+        """What the account item records of this write for the ledger sequencer: its entries, in order."""
+        return [
+            {"sk": keys.entry_sk(e.created_at, e.entry_id), "amount": e.amount}
+            for e in posting.entries
+            if e.account_id == account_id
+        ]
 
     def idempotency_item(self, claim: IdempotencyClaim, body: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -295,6 +327,11 @@ class Store(ABC):
         uow = self.unit_of_work()
         uow.put(record)
         write_alone(uow)
+
+    @abstractmethod
+    def place_entries(self, pk: str, placements: list[Any]) -> None:
+        """Write the ledger sequencer's ``seq``/``balance_after`` onto the entries of partition ``pk`` (idempotent:
+        the same placement again is a no-op; a different one raises ``sequencing.LedgerMismatch``)."""
 
     @abstractmethod
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:

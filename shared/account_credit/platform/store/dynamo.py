@@ -1,15 +1,17 @@
 """DynamoDB implementation of the store (with ``codec.py`` and ``transaction.py``, the only boto3 code).
 
 Money movements: ``DynamoUnitOfWork.write`` sends ONE ``TransactWriteItems`` (built and,
-when it fails, classified by ``transaction.py``): the account updates conditioned on their
-version and floor, the ledger entries, the records and record updates the service added
-(order, deposit, webhook marker) and the idempotency record.
+when it fails, classified by ``transaction.py``): the account updates (commutative increments,
+conditioned on what the plan relies on: floor, credit limit, threshold side), the ledger
+entries, the records and record updates the service added (order, deposit, webhook marker)
+and the idempotency record.
 
-The account state used to build the condition comes from a per-process cache; when it
-is stale the condition fails and DynamoDB returns the current item
-(``ReturnValuesOnConditionCheckFailure=ALL_OLD``), so a warm function spends exactly one
-write call per movement and a stale one two, without a separate read. A replay fails on
-the idempotency record and its stored answer comes back in the same cancellation.
+The account state a plan is made on comes from a per-process cache; it only has to be
+close enough for the plan's conditions to hold. When they do not, the condition fails and
+DynamoDB returns the current item (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), so a
+warm function spends one write call per movement even when other containers wrote
+meanwhile, without a separate read. A replay fails on the idempotency record and its
+stored answer comes back in the same cancellation.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from account_credit.platform.store.codec import (
     to_attr,
     to_item,
 )
+from account_credit.platform.store.sequencing import LedgerMismatch, Placement
 
 # --------------------------------------------------------------------------- unit of work
 
@@ -68,7 +71,7 @@ class DynamoUnitOfWork(UnitOfWork):
     ) -> CommitResult:
         store = self.store
         account_ids = sorted({m.account_id for m in self.movements})
-        transact = transaction.build(store.table, self, posting, states, claim, answer)
+        transact = transaction.build(store.table, self, posting, claim, answer)
         try:
             store.client.transact_write_items(TransactItems=transact)
         except Exception as exc:
@@ -79,8 +82,12 @@ class DynamoUnitOfWork(UnitOfWork):
                 fresh: States = {}
                 self._refresh(fresh, outcome.accounts)
                 raise Stale(fresh) from exc
-            raise Transient(exc, throttled=error_code(exc) in RETRYABLE_CODES) from exc
+            raise Transient(
+                exc, throttled=error_code(exc) in RETRYABLE_CODES, conflict=transaction.is_conflict(exc)
+            ) from exc
         for a, acct in posting.accounts.items():
+            # What this container knows now: its own write on the state it planned on. Other containers' writes
+            # since are not in it; the next write's condition finds out if that matters.
             store.cache.put(store.table, acct, states[a][1] + 1)  # type: ignore[index]
         return CommitResult(body=answer, replayed=False, posting=posting)
 
@@ -267,6 +274,26 @@ class DynamoStore(Store):
             self._call("update_item", **kwargs)
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def place_entries(self, pk: str, placements: list[Placement]) -> None:
+        for placed in placements:
+            try:
+                self._call(
+                    "update_item",
+                    TableName=self.table,
+                    Key=key(pk, placed.sk),
+                    UpdateExpression="SET #s = :s, #b = :b",
+                    ConditionExpression=(
+                        "attribute_exists(pk) AND ((attribute_not_exists(#s) AND attribute_not_exists(#b))"
+                        " OR (#s = :s AND #b = :b))"
+                    ),
+                    ExpressionAttributeNames={"#s": "seq", "#b": "balance_after"},
+                    ExpressionAttributeValues={":s": to_attr(placed.seq), ":b": to_attr(placed.balance_after)},
+                )
+            except Exception as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    raise LedgerMismatch(f"entry {pk}/{placed.sk} is missing or was placed otherwise") from exc
                 raise
 
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:

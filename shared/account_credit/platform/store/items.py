@@ -65,11 +65,12 @@ def account_from_item(item: dict[str, Any]) -> Account:
 def entry_to_item(e: LedgerEntry) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": keys.account_pk(e.account_id),
-        "sk": keys.entry_sk(e.created_at, e.seq),
+        "sk": keys.entry_sk(e.created_at, e.entry_id),
         "gsi1pk": keys.entry_type_pk(e.account_id, e.type),
-        "gsi1sk": keys.entry_type_sk(e.created_at, e.seq),
+        "gsi1sk": keys.entry_type_sk(e.created_at, e.entry_id),
         "kind": "entry",
-        **e.as_dict(),
+        # seq and balance_after are absent until the ledger sequencer places the entry
+        **{k: v for k, v in e.as_dict().items() if v is not None},
     }
     if e.idempotency_key is not None:
         item["idempotency_key"] = e.idempotency_key
@@ -80,11 +81,11 @@ def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
     return LedgerEntry(
         entry_id=item["entry_id"],
         account_id=item["account_id"],
-        seq=int(item["seq"]),
+        seq=int(item["seq"]) if "seq" in item else None,
         type=item["type"],
         amount=int(item["amount"]),
         currency=item["currency"],
-        balance_after=int(item["balance_after"]),
+        balance_after=int(item["balance_after"]) if "balance_after" in item else None,
         created_at=item["created_at"],
         description=item.get("description", ""),
         actor=item.get("actor", ""),

@@ -25,8 +25,9 @@ def account(account_id: str) -> Key:
     return account_pk(account_id), ACCOUNT_SK
 
 
-def entry_sk(created_at: str, seq: int) -> str:
-    return f"{ENTRY_PREFIX}{created_at}#{seq:012d}"
+def entry_sk(created_at: str, entry_id: str) -> str:
+    """Entries sort by the time they were made; their place in the commit order is their ``seq``."""
+    return f"{ENTRY_PREFIX}{created_at}#{entry_id}"
 
 
 def entries_between(low: str, high: str) -> tuple[str, str]:
@@ -38,8 +39,8 @@ def entry_type_pk(account_id: str, entry_type: str) -> str:
     return f"ACCOUNT#{account_id}#TYPE#{entry_type}"
 
 
-def entry_type_sk(created_at: str, seq: int) -> str:
-    return f"{created_at}#{seq:012d}"
+def entry_type_sk(created_at: str, entry_id: str) -> str:
+    return f"{created_at}#{entry_id}"
 
 
 def idempotency_sk(scope: str, key: str) -> str:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from account_credit.kernel import ledger
 from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import NotFound
 from account_credit.kernel.ids import iso, utc_now
-from account_credit.platform.store import items, keys
+from account_credit.platform.store import items, keys, sequencing
 from account_credit.platform.store.base import (
     CommitResult,
     IdempotencyClaim,
@@ -87,15 +86,9 @@ class MemoryUnitOfWork(UnitOfWork):
             if claim is not None and (claim.pk, claim.sk) in s.items:
                 return stored_response(s.items[(claim.pk, claim.sk)], claim)
             now_known = {a: self._current(a) for a in posting.accounts}
-            planned_on = {a: state[1] if state else None for a, state in states.items()}
-            if any((now_known[a] or (None, None))[1] != planned_on.get(a) for a in now_known):
+            relied = self.reliances(posting)
+            if any(now_known[a] is None or not relied[a].holds(now_known[a][0]) for a in now_known):  # type: ignore[index]
                 raise Stale(now_known)
-            for a, before in posting.accounts_before.items():
-                # Same floor the DynamoDB condition states; plan() already enforced it.
-                floors = [ledger.minimum_balance(before, m.floor) for m in self.movements if m.account_id == a]
-                assert all(f is None or posting.accounts[a].balance >= f for f in floors) or (
-                    posting.accounts[a].balance >= before.balance
-                )
             body = answer
             entries = [stored(e) for e in self.entry_items(posting)]
             records = [stored(rec.item()) for rec in self.all_records()]  # TypeError for a float: nothing written
@@ -114,12 +107,24 @@ class MemoryUnitOfWork(UnitOfWork):
                 if old is None or any(k not in old or not same_value(old[k], v) for k, v in upd.expect.items()):
                     raise upd.on_mismatch(stored(old) if old else None)
             now = iso(utc_now())
-            for a, after in posting.accounts.items():
-                item = s.items[keys.account(a)]
-                item.update(balance=after.balance, seq=after.seq, version=item["version"] + 1, updated_at=now)
-                self._index_low_balance(item)
             for e in entries:
                 s.items[(e["pk"], e["sk"])] = e
+            for a, before in posting.accounts_before.items():
+                item = s.items[keys.account(a)]
+                last = self.last_commit(posting, a)
+                # The stream is delivered at once here: the sequencer's placements, on the state this write met.
+                for placed in sequencing.placements(item, last):
+                    s.items[(item["pk"], placed.sk)].update(seq=placed.seq, balance_after=placed.balance_after)
+                delta = posting.accounts[a].balance - before.balance
+                item.update(
+                    balance=item["balance"] + delta,
+                    seq=item["seq"] + len(last),
+                    version=item["version"] + 1,
+                    updated_at=now,
+                    last_commit=stored({"x": last})["x"],
+                )
+                self._index_low_balance(item)
+                assert ("gsi1pk" in item) == relied[a].below, "the planned threshold side is the real one"
             for r in records:
                 s.items[(r["pk"], r["sk"])] = r
             for upd, change in zip(self.all_updates(), changes, strict=True):
@@ -162,6 +167,15 @@ class MemoryStore(Store):
             item.update(stored(changes), version=item["version"] + 1, updated_at=iso(utc_now()))
             MemoryUnitOfWork._index_low_balance(item)
             return items.account_from_item(item)
+
+    def place_entries(self, pk: str, placements: list[sequencing.Placement]) -> None:
+        with self.lock:
+            for placed in placements:
+                entry = self.items.get((pk, placed.sk))
+                now = (entry or {}).get("seq"), (entry or {}).get("balance_after")
+                if entry is None or now not in ((None, None), (placed.seq, placed.balance_after)):
+                    raise sequencing.LedgerMismatch(f"entry {pk}/{placed.sk} is missing or was placed otherwise")
+                entry.update(seq=placed.seq, balance_after=placed.balance_after)
 
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
         if keys.is_money_sk(sk):

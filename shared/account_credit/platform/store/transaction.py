@@ -2,9 +2,10 @@
 
 Layout of the transaction (the cancellation reasons come back in the same order):
 
-1. one ``Update`` per account: ``SET balance = balance + :delta, seq = seq + :n, version = version + 1``
-   conditioned on ``version = :v`` (so ``balance_after`` on every entry is exact) **and** on the
-   floor (``balance >= :need``, i.e. ``balance - amount >= floor``);
+1. one ``Update`` per account: ``ADD balance :delta, seq :n, version :one`` and ``SET last_commit = :entries``
+   (the ledger sequencer reads it from the stream), with the sparse low-balance keys set or removed; conditioned
+   on what the plan relies on (``reliance.py``): the balance range that keeps every floor and the planned answer,
+   the credit limit when a floor uses it, the low-balance threshold. Never on a version: movements commute;
 2. one ``Put`` per ledger entry with ``attribute_not_exists``;
 3. the records (``attribute_not_exists``) and record updates (expected values) the service added;
 4. the idempotency record with ``attribute_not_exists`` (permanent, no TTL), last.
@@ -19,16 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from account_credit.kernel import ledger
-from account_credit.kernel.domain import Account, Movement
 from account_credit.kernel.ids import iso, utc_now
-from account_credit.platform.store import items, keys
+from account_credit.platform.store import keys
 from account_credit.platform.store.base import (
     CommitResult,
     IdempotencyClaim,
     Posting,
     RecordUpdate,
-    States,
     UnitOfWork,
     stored_response,
 )
@@ -41,54 +39,57 @@ from account_credit.platform.store.codec import (
     to_attr,
     to_item,
 )
+from account_credit.platform.store.reliance import Reliance
 
 # --------------------------------------------------------------------------- building
 
 
-def floor_need(before: Account, movements: list[Movement]) -> int | None:
-    """The lowest starting balance for which every debit in ``movements`` (applied in order) keeps
-    its floor: ``balance + cumulative_delta_i >= floor_i``  <=>  ``balance >= floor_i - cumulative_delta_i``.
-    None when no movement has a floor to keep."""
-    need: int | None = None
-    cumulative = 0
-    for m in movements:
-        cumulative += m.amount.amount
-        if m.amount.amount < 0:
-            floor = ledger.minimum_balance(before, m.floor)
-            if floor is not None:
-                need = floor - cumulative if need is None else max(need, floor - cumulative)
-    return need
-
-
-def account_update(table: str, before: Account, version: int, after: Account, need: int | None) -> dict[str, Any]:
-    delta = after.balance - before.balance
-    names = {"#b": "balance", "#s": "seq", "#v": "version", "#u": "updated_at"}
+def account_update(
+    table: str, account_id: str, delta: int, count: int, last_commit: list[dict[str, Any]], rely: Reliance
+) -> dict[str, Any]:
+    names = {"#b": "balance", "#s": "seq", "#v": "version", "#u": "updated_at", "#lc": "last_commit"}
     values: dict[str, Any] = {
         ":d": to_attr(delta),
-        ":n": to_attr(after.seq - before.seq),
+        ":n": to_attr(count),
         ":one": to_attr(1),
-        ":v": to_attr(version),
         ":now": to_attr(iso(utc_now())),
+        ":lc": to_attr(last_commit),
     }
-    condition = "#v = :v"
-    # The floor, stated in the database too (see floor_need).
-    if need is not None:
-        values[":need"] = to_attr(need)
-        condition += " AND #b >= :need"
-    expression = "SET #b = #b + :d, #s = #s + :n, #v = #v + :one, #u = :now"
-    low = items.low_balance_keys(after)  # settings are exact: the version condition covers them
-    if low is None:
-        expression += " REMOVE gsi1pk, gsi1sk"
+    sets = ["#u = :now", "#lc = :lc"]
+    remove = ""
+    if rely.below:
+        sets += ["gsi1pk = :lowpk", "gsi1sk = :lowsk"]
+        values[":lowpk"] = to_attr(keys.LOW_BALANCE_PK)
+        values[":lowsk"] = to_attr(account_id)
     else:
-        expression += ", gsi1pk = :lowpk, gsi1sk = :lowsk"
-        values[":lowpk"] = to_attr(low["gsi1pk"])
-        values[":lowsk"] = to_attr(low["gsi1sk"])
+        remove = " REMOVE gsi1pk, gsi1sk"
+    conditions = ["attribute_exists(pk)"]
+    if rely.low is not None:
+        values[":lo"] = to_attr(rely.low)
+        conditions.append("#b >= :lo")
+    if rely.high is not None:
+        values[":hi"] = to_attr(rely.high)
+        conditions.append("#b <= :hi")
+    if rely.credit_limit is not None:
+        names["#cl"] = "credit_limit"
+        values[":cl"] = to_attr(rely.credit_limit)
+        conditions.append("#cl = :cl")
+    names["#st"], names["#th"] = "settings", "low_balance_threshold"
+    if rely.threshold is None:
+        conditions.append("attribute_not_exists(#st.#th)")
+    else:
+        values[":th"] = to_attr(rely.threshold)
+        conditions.append("#st.#th = :th")
+    for i, (name, value) in enumerate(rely.settings):
+        names[f"#sv{i}"] = name
+        values[f":sv{i}"] = to_attr(value)
+        conditions.append(f"#st.#sv{i} = :sv{i}")
     return {
         "Update": {
             "TableName": table,
-            "Key": key(*keys.account(before.account_id)),
-            "UpdateExpression": expression,
-            "ConditionExpression": condition,
+            "Key": key(*keys.account(account_id)),
+            "UpdateExpression": "SET " + ", ".join(sets) + " ADD #b :d, #s :n, #v :one" + remove,
+            "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -137,16 +138,15 @@ def build(
     table: str,
     uow: UnitOfWork,
     posting: Posting,
-    states: States,
     claim: IdempotencyClaim | None,
     body: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """Everything ``uow`` collected, planned as ``posting`` on ``states``, in the layout above."""
+    """Everything ``uow`` collected, planned as ``posting``, in the layout above."""
     transact: list[dict[str, Any]] = []
-    for a, after in posting.accounts.items():
-        before, version = states[a]  # type: ignore[misc]
-        need = floor_need(before, [m for m in uow.movements if m.account_id == a])
-        transact.append(account_update(table, before, version, after, need))
+    for a, rely in uow.reliances(posting).items():
+        before, after = posting.accounts_before[a], posting.accounts[a]
+        last = uow.last_commit(posting, a)
+        transact.append(account_update(table, a, after.balance - before.balance, len(last), last, rely))
     transact.extend(put(table, i) for i in uow.entry_items(posting))
     transact.extend(put(table, r.item()) for r in uow.all_records())
     transact.extend(record_update(table, u) for u in uow.all_updates())
@@ -158,9 +158,17 @@ def build(
 # --------------------------------------------------------------------------- a failed transaction
 
 
+def is_conflict(exc: Exception) -> bool:
+    """Another transaction was working on one of the items (real DynamoDB cancels overlapping transactions)."""
+    if error_code(exc) == "TransactionConflictException":
+        return True
+    reasons = getattr(exc, "response", {}).get("CancellationReasons", []) if error_code(exc) else []
+    return any(r.get("Code") == "TransactionConflict" for r in reasons)
+
+
 @dataclass(frozen=True)
 class Refreshed:
-    """Accounts whose version condition failed: the current item (ALL_OLD), or None where it must be read."""
+    """Accounts whose condition failed: the current item (ALL_OLD), or None where it must be read."""
 
     accounts: dict[str, dict[str, Any] | None]
 
@@ -211,7 +219,7 @@ def classify(
         if any(r.get("Code") in RETRYABLE_REASONS for r in reasons):
             return "retry"
         if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-            # An entry key collided (same timestamp and seq): plan again.
+            # An entry key collided (it would take the same time and id twice): plan again.
             return "retry"
         raise exc
     # Throttling or a timeout: a timeout may hide a committed write; the retry meets our own
