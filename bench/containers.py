@@ -208,12 +208,12 @@ def _invoke(state: _State, op: str, account_id: str, key: str, ticket: Any = Non
     return {"status": got["statusCode"], "body": got["body"], "calls": dict(counted)}
 
 
-def _setup(state: _State, product: bool = True, accounts: list[dict[str, Any]] | None = None) -> list[str]:
-    """A product (if asked) and accounts: ``{"balance": minor units, "credit_limit": minor units or None}``."""
+def _setup(state: _State, price: int | None = None, accounts: list[dict[str, Any]] | None = None) -> list[str]:
+    """The product at ``price`` (if given) and accounts: ``{"balance": minor units, "credit_limit": minor units}``."""
     from bench import measures
 
-    if product:
-        measures.ensure_product()
+    if price is not None:
+        measures.ensure_product(price)
     made = []
     for spec in accounts or []:
         account_id = measures.open_account(spec.get("balance", 0))
@@ -226,7 +226,8 @@ def _setup(state: _State, product: bool = True, accounts: list[dict[str, Any]] |
 def _orders(
     state: _State, account_id: str, count: int, start_at: float, may_use_credit: bool = False
 ) -> list[dict[str, Any]]:
-    """``count`` orders one after another (each its own order id), starting at ``start_at``."""
+    """``count`` orders one after another (each its own order id), starting at ``start_at``; ``count=0`` only
+    imports the order function."""
     from bench import measures
 
     measures.load_order_function()

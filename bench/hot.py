@@ -24,6 +24,7 @@ from bench.measures import (
     Broken,
     Report,
     Table,
+    _table,
     capture_transaction,
     function_timeout,
     ledger_check,
@@ -147,7 +148,7 @@ def run_scenario(
     problems = []
     client = _reader()
     for name, acc, expected in (("handler", account, handler.ok + warm_ok), ("bare", bare_account, None)):
-        _balance, entries, wrong = ledger_check(client, acc)
+        _balance, entries, wrong = ledger_check(client, _table(), acc)
         problems += [f"{name} account {acc}: {p}" for p in wrong]
         if expected is not None:
             debits = sum(1 for e in entries if int(e["amount"]) < 0)

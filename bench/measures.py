@@ -712,12 +712,11 @@ def _write(client: Any, table: str, batch: list[dict[str, Any]]) -> None:
 # --------------------------------------------------------------------------- the ledger, read back
 
 
-def ledger_check(client: Any, account_id: str) -> tuple[int, list[dict[str, Any]], list[str]]:
+def ledger_check(client: Any, table: str, account_id: str) -> tuple[int, list[dict[str, Any]], list[str]]:
     """The account's balance, its ledger entries (raw items) and what is wrong with them: an overdraft
     (balance or any recorded ``balance_after`` below the floor) or balance != sum of entries."""
     from account_credit.platform.store.codec import from_item
 
-    table = _table()
     pk = {"S": f"ACCOUNT#{account_id}"}
     got = client.get_item(TableName=table, Key={"pk": pk, "sk": {"S": "ACCOUNT"}}, ConsistentRead=True)
     account = from_item(got["Item"])
@@ -774,4 +773,33 @@ def document(text: str, machine: str, command: str) -> str:
 
 NOTES = """
 ## What each measurement means
+
+1. **Calls per operation**, counted with botocore's `before-call` hook on the store's own client in agent
+   processes (`bench/containers.py`): *cold* is a fresh process's first invocation (every call it makes),
+   *warm* the next one, *stale* one after another process moved the account, *under 8* the calls per paid
+   order of the hot-account run at N = 8. A *balance read* is a `GetItem`/`BatchGetItem` of an account item.
+   Replays: the same key again, warm, stale, and as a fresh process's first invocation.
+2. **Cold start**: `bench/cold.py` when present (fresh interpreter, import + first invocation), else the
+   import time alone.
+3. **Handler ÷ bare, one request at a time**: the order handler against the identical transaction
+   (captured from it, re-keyed, floor condition only) sent by a boto3 client built from the store client's
+   configuration (parameter validation read from its serializer: botocore keeps it out of `meta.config`);
+   interleaved pairs, median ratio, and `time.process_time` per order for each side.
+4. **Scan cost**: the ThresholdScanFunction as its schedule fires it, every DynamoDB call of a whole run
+   (index pages and the claim/guard writes and reads per low account), a first run and a rerun. Emails go
+   to a temporary outbox; the mailer's line per email is swallowed.
+5. **Hot account across containers**: N agent processes (spawned interpreters, the order function imported)
+   send single orders on one account through the handler, then the same N processes send the handler's
+   transaction bare (fresh keys per request, floor condition only, a transaction conflict retried at once),
+   in alternating windows starting together. With faults, each process cancels 10 % of its
+   `TransactWriteItems` calls on both sides with `TransactionConflict` before they are sent (DynamoDB
+   Local never does; real DynamoDB does to overlapping transactions on one item). Afterwards the account's
+   entries are read back: no overdraft, balance = Σ entries, one debit per order answered as paid.
+6. **WCU by design**: the items of each operation's captured transaction, sized by DynamoDB's rules,
+   2 WCU per KB per item (transactional) plus index writes, and the ceilings of 1,000 WCU/s per item and
+   per partition key.
+
+`make test` checks the correctness side of 5 with 4 processes on an account funded for fewer orders than
+are sent (`tests/integration/test_hot_account_processes.py`), and runs the fault harness
+(`tests/integration/test_faults.py`) and the ledger state machine (`tests/unit/test_ledger_stateful.py`).
 """
