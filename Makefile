@@ -95,8 +95,9 @@ test-e2e: install
 test: install lint typecheck template
 	$(PY) -m pytest tests -q
 
+# Prints the results only; to regenerate the tracked page: .venv/bin/python -m bench --write docs/PERFORMANCE.md
 bench: install
-	$(PY) -m bench --write docs/PERFORMANCE.md
+	$(PY) -m bench
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
