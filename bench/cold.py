@@ -24,6 +24,7 @@ import argparse
 import functools
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -362,10 +363,15 @@ def functions(only: list[str] | None = None) -> list[Function]:
     return out
 
 
-def child_environment(fn: Function) -> dict[str, str]:
+def child_environment(fn: Function, pycache: Path) -> dict[str, str]:
     """This process's environment (the local server's, after ``prepare``) without the benchmark's own
-    switches, plus the function's template variables that concern the runtime and what Lambda sets."""
-    env = {k: v for k, v in os.environ.items() if k not in _OWN_SWITCHES}
+    switches, plus the function's template variables that concern the runtime and what Lambda sets.
+
+    Bytecode is cached (in ``pycache``, not next to the sources): on Lambda the layer and the runtime's
+    boto3 ship compiled (pip compiles what it installs), and without it every cold process here would
+    spend most of its time compiling source, on both sides."""
+    env = {k: v for k, v in os.environ.items() if k not in (*_OWN_SWITCHES, "PYTHONDONTWRITEBYTECODE")}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
     for key in _OWN_SWITCHES:
         if key in fn.environment:
             env[key] = fn.environment[key]
@@ -383,15 +389,21 @@ def child_environment(fn: Function) -> dict[str, str]:
     return env
 
 
-def _run(code: str, args: list[str], env: dict[str, str]) -> tuple[float, str]:
-    t0 = time.perf_counter()
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(code: str, args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall and CPU seconds of one fresh interpreter running ``code``, and its stderr."""
+    c0, t0 = _cpu(), time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir()
     )
-    took = time.perf_counter() - t0
+    took, cpu = time.perf_counter() - t0, _cpu() - c0
     if done.returncode != 0:
         raise RuntimeError(f"cold process failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return took, done.stderr
+    return took, cpu, done.stderr
 
 
 def _succeeded(stderr: str) -> bool:
@@ -411,17 +423,18 @@ def _succeeded(stderr: str) -> bool:
 @dataclass
 class Measured:
     function: Function
-    ratios: list[float]
+    ratios: list[float]  # wall time, handler ÷ floor, per pair
     handler_s: list[float]
     bare_s: list[float]
+    cpu_ratios: list[float]  # CPU time (user + system), handler ÷ floor, per pair: steadier on a busy machine
     first_call: str
     failures: int
 
 
 def measure(fn: Function, repeats: int, work: Path) -> Measured:
-    """``repeats`` interleaved pairs after one untimed run of each (which records the first DynamoDB call)."""
+    """``repeats`` interleaved pairs after one untimed run of each (A's records its first DynamoDB call)."""
     assert fn.event is not None
-    env = child_environment(fn)
+    env = child_environment(fn, work / "pycache")
     event_file, record_file, params_file = work / "event.json", work / "first-call.json", work / "params.json"
     record_file.unlink(missing_ok=True)
 
@@ -429,7 +442,7 @@ def measure(fn: Function, repeats: int, work: Path) -> Measured:
         event_file.write_text(json.dumps(fn.event()))  # type: ignore[misc]
         return [str(ROOT / "shared"), str(fn.folder), fn.module, fn.attr, str(event_file), record]
 
-    _, out = _run(_HANDLER, handler_args(str(record_file)), env)
+    _, _, out = _run(_HANDLER, handler_args(str(record_file)), env)
     failures = 0 if _succeeded(out) else 1
     method, first_call = "", "no DynamoDB call"
     if record_file.exists():
@@ -439,18 +452,19 @@ def measure(fn: Function, repeats: int, work: Path) -> Measured:
         method, first_call = xform_name(first["operation"]), first["operation"]
         params_file.write_text(json.dumps(first["params"]))
     bare_args = [method, str(params_file)]
-    _run(_BARE, bare_args, env)
+    _run(_BARE, bare_args, env)  # untimed: fills the bytecode cache and the OS's file cache, as for A
 
-    ratios, handler_s, bare_s = [], [], []
+    m = Measured(fn, [], [], [], [], first_call, failures)
     for _ in range(repeats):
         args = handler_args()
-        a, out = _run(_HANDLER, args, env)
-        failures += 0 if _succeeded(out) else 1
-        b, _ = _run(_BARE, bare_args, env)
-        handler_s.append(a)
-        bare_s.append(b)
-        ratios.append(a / b)
-    return Measured(fn, ratios, handler_s, bare_s, first_call, failures)
+        a, a_cpu, out = _run(_HANDLER, args, env)
+        m.failures += 0 if _succeeded(out) else 1
+        b, b_cpu, _ = _run(_BARE, bare_args, env)
+        m.handler_s.append(a)
+        m.bare_s.append(b)
+        m.ratios.append(a / b)
+        m.cpu_ratios.append(a_cpu / b_cpu)
+    return m
 
 
 def cold_start_rows(repeats: int, only: list[str] | None = None) -> list[Row]:
@@ -467,7 +481,7 @@ def cold_start_rows(repeats: int, only: list[str] | None = None) -> list[Row]:
             measured = (
                 f"{ratio:.2f} ({min(m.ratios):.2f}-{max(m.ratios):.2f}; "
                 f"{statistics.median(m.handler_s) * 1000:.0f} ms ÷ {statistics.median(m.bare_s) * 1000:.0f} ms, "
-                f"floor: boto3 + client + {m.first_call})"
+                f"floor: boto3 + client + {m.first_call}; CPU {statistics.median(m.cpu_ratios):.2f})"
             )
             if m.failures:
                 measured += f"; {m.failures} invocation(s) FAILED"
