@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -19,6 +18,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from account_credit.accounts.commands import Adjust
 from account_credit.kernel.money import currencies, is_currency
+from account_credit.platform.http.model import Model
 
 Language = Literal["en", "sk"]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
@@ -87,7 +87,7 @@ def _integral(value: Any) -> Any:
     return value
 
 
-class Strict(BaseModel):
+class Strict(Model):
     """A request body: unknown fields are refused and nothing is coerced. Money and counts must be JSON
     integers (not "10", not true, not 10.5), flags JSON booleans (not "yes", not 0), text JSON strings."""
 
@@ -208,7 +208,7 @@ class Adjustment(Strict):
         )
 
 
-class AccountView(BaseModel):
+class AccountView(Model):
     account_id: str
     currency: str
     company: Company
@@ -232,7 +232,7 @@ _PLACED = (
 )
 
 
-class Entry(BaseModel):
+class Entry(Model):
     entry_id: str
     account_id: str
     seq: int | None = Field(description="The entry's place in the account's commit order (1, 2, ...). " + _PLACED)
@@ -246,10 +246,10 @@ class Entry(BaseModel):
     reference: dict[str, str]
 
 
-class AdjustmentResult(BaseModel):
+class AdjustmentResult(Model):
     entry: Entry = Field(description="The entry as written (seq and balance_after are placed right after)")
 
 
-class EntryPage(BaseModel):
+class EntryPage(Model):
     items: list[Entry]
     next_cursor: str | None

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from account_credit.accounts.schemas import CurrencyCode, Reason, Strict
 from account_credit.bank.commands import AssignSuspense, ReturnSuspense
 from account_credit.deposits.commands import CreateDeposit
 from account_credit.deposits.state import DepositState
+from account_credit.platform.http.model import Model
 
 TransferId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -49,14 +50,14 @@ class DepositCreate(Strict):
         )
 
 
-class Checkout(BaseModel):
+class Checkout(Model):
     provider: str
     payment_id: str = Field(description="The provider's payment id (Stripe: PaymentIntent id)")
     client_secret: str | None = Field(description="Confirm the payment client-side with it (Stripe.js)")
     checkout_url: str | None = None
 
 
-class Seller(BaseModel):
+class Seller(Model):
     name: str
     address: str
     iban: str
@@ -64,7 +65,7 @@ class Seller(BaseModel):
     bank_name: str
 
 
-class Proforma(BaseModel):
+class Proforma(Model):
     """Advance (proforma) invoice issued for a bank-transfer top-up. Its numbers form their own gap-free series."""
 
     number: str = Field(examples=["PF-2026-000001"])
@@ -79,7 +80,7 @@ class Proforma(BaseModel):
     paid_amount: int
 
 
-class Transfer(BaseModel):
+class Transfer(Model):
     transfer_id: str
     amount: int
     currency: str
@@ -90,7 +91,7 @@ class Transfer(BaseModel):
     received_at: str
 
 
-class DepositView(BaseModel):
+class DepositView(Model):
     deposit_id: str
     account_id: str
     method: Literal["card", "bank_transfer"]
@@ -113,7 +114,7 @@ class DepositCreated(DepositView):
     checkout: Checkout | None = Field(default=None, description="card: what the client needs to pay")
 
 
-class Flag(BaseModel):
+class Flag(Model):
     reason: str
     deposit_id: str
     amount: int
@@ -122,7 +123,7 @@ class Flag(BaseModel):
     created_at: str
 
 
-class DepositList(BaseModel):
+class DepositList(Model):
     items: list[DepositView]
     flags: list[Flag] = Field(description="Account flags raised by deposits (e.g. a top-up taken back)")
 
@@ -160,7 +161,7 @@ class IncomingTransfer(Strict):
         raise ValueError("must be an ISO date string (YYYY-MM-DD)")
 
 
-class TransferResult(BaseModel):
+class TransferResult(Model):
     transfer_id: str
     outcome: Literal["credited", "suspense", "duplicate"]
     status: Literal["credited", "suspense", "returned"]
@@ -170,7 +171,7 @@ class TransferResult(BaseModel):
     proforma_number: str | None = None
 
 
-class SuspenseItem(BaseModel):
+class SuspenseItem(Model):
     transfer_id: str
     state: Literal["open", "assigned", "returned"]
     reason: Literal["no_reference", "invalid_reference", "unknown_reference", "currency_mismatch"]
@@ -184,7 +185,7 @@ class SuspenseItem(BaseModel):
     return_reason: str | None = None
 
 
-class SuspenseList(BaseModel):
+class SuspenseList(Model):
     items: list[SuspenseItem]
 
 
@@ -205,7 +206,7 @@ class ReturnTransfer(Strict):
 # --------------------------------------------------------------------------- webhooks
 
 
-class WebhookAck(BaseModel):
+class WebhookAck(Model):
     received: bool = True
     provider: str
     event_id: str | None = None
@@ -220,7 +221,7 @@ class WebhookAck(BaseModel):
     reason: str | None = None
 
 
-class ProviderEvent(BaseModel):
+class ProviderEvent(Model):
     """A signed provider event (Stripe's format; the sandbox sends the same), or a bank transfer for /webhooks/bank."""
 
     model_config = ConfigDict(extra="allow")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from account_credit.accounts.schemas import CurrencyCode, Strict, Text, trimmed_text
 from account_credit.orders.commands import CancelOrder, PayOrder
 from account_credit.orders.commands import OrderLine as CommandLine
+from account_credit.platform.http.model import Model
 
 OrderId = Annotated[
     str,
@@ -48,7 +49,7 @@ class ProductPut(Strict):
     active: bool = Field(default=True, description="Inactive products are listed but cannot be ordered")
 
 
-class ProductView(BaseModel):
+class ProductView(Model):
     code: str
     name: str
     term_months: int
@@ -58,7 +59,7 @@ class ProductView(BaseModel):
     updated_at: str
 
 
-class ProductList(BaseModel):
+class ProductList(Model):
     items: list[ProductView]
 
 
@@ -108,7 +109,7 @@ class OrderCancel(Strict):
         return CancelOrder(account_id, order_id, idempotency_key, actor, self.reason)
 
 
-class OrderLineView(BaseModel):
+class OrderLineView(Model):
     product_code: str
     name: str
     term_months: int
@@ -117,7 +118,7 @@ class OrderLineView(BaseModel):
     amount: int = Field(description="unit_price x quantity")
 
 
-class CardPaymentView(BaseModel):
+class CardPaymentView(Model):
     payment_method_id: str
     provider: str
     brand: str
@@ -125,7 +126,7 @@ class CardPaymentView(BaseModel):
     payment_id: str | None
 
 
-class PaymentView(BaseModel):
+class PaymentView(Model):
     method: PaidBy = Field(description="balance, card, or credit (debited into the credit line)")
     amount: int
     from_balance: int = Field(description="Part of the amount covered by a positive balance")
@@ -134,14 +135,14 @@ class PaymentView(BaseModel):
     card: CardPaymentView | None = None
 
 
-class CancellationView(BaseModel):
+class CancellationView(Model):
     cancelled_at: str
     reason: str | None
     entry_id: str
     refund_id: str | None = None
 
 
-class OrderView(BaseModel):
+class OrderView(Model):
     order_id: str
     account_id: str
     channel: str
@@ -180,7 +181,7 @@ class CardRegistration(Strict):
         return v
 
 
-class PaymentMethodView(BaseModel):
+class PaymentMethodView(Model):
     payment_method_id: str
     type: str
     provider: str
@@ -192,5 +193,5 @@ class PaymentMethodView(BaseModel):
     created_at: str
 
 
-class PaymentMethodList(BaseModel):
+class PaymentMethodList(Model):
     items: list[PaymentMethodView]

@@ -12,20 +12,20 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from pydantic import BaseModel
 
 from account_credit.kernel.errors import DomainError, NotFound, Unauthorized
+from account_credit.platform.http.model import Model
 
 PROBLEM_JSON = "application/problem+json"
 
 
-class GatewayMessage(BaseModel):
+class GatewayMessage(Model):
     """API Gateway's own answer, before any function runs: 401 without a valid token, 404 for an unknown route."""
 
     message: str
 
 
-class Problem(BaseModel):
+class Problem(Model):
     """RFC 9457 problem details."""
 
     type: str
