@@ -19,7 +19,7 @@ def dynamo_client(ddb_endpoint: str) -> Any:
         "dynamodb",
         endpoint_url=ddb_endpoint,
         region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1}, max_pool_connections=64, read_timeout=20),
+        config=Config(retries={"total_max_attempts": 1}, max_pool_connections=64, read_timeout=20),
     )
 
 

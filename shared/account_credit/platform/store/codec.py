@@ -126,7 +126,9 @@ def client(endpoint: str | None = None, region: str | None = None) -> Any:
             endpoint_url=endpoint or None,
             region_name=region,
             config=Config(
-                retries={"max_attempts": 1, "mode": "standard"},
+                # One attempt per call: the store retries itself (platform/retry.py, platform/commit.py), so botocore
+                # must not retry underneath it ({"max_attempts": 1} would still allow botocore one retry).
+                retries={"total_max_attempts": 1, "mode": "standard"},
                 connect_timeout=2,
                 read_timeout=5,
                 max_pool_connections=64,
