@@ -285,6 +285,46 @@ def _stream_event() -> dict[str, Any]:
     return {"Records": records}
 
 
+def _sequencer_event() -> dict[str, Any]:
+    """The stream record of the account item a card deposit's webhook credit just wrote, with both images (the
+    account before it and after, carrying the write's ``last_commit``): the sequencer places its entry."""
+    from account_credit.platform.config import settings
+    from account_credit.platform.store.codec import client, from_item, to_attr
+
+    webhook = _webhook_event()
+    _call(webhook)
+    account_id = json.loads(webhook["body"])["data"]["object"]["metadata"]["account_id"]
+    table = settings().table_name
+    new = client().get_item(
+        TableName=table, Key={"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}, ConsistentRead=True
+    )["Item"]
+    after = from_item(new)
+    last = after["last_commit"]
+    old = {
+        **new,
+        "balance": to_attr(after["balance"] - sum(e["amount"] for e in last)),
+        "seq": to_attr(after["seq"] - len(last)),
+    }
+    record = {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "MODIFY",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": int(time.time()),
+            "Keys": {"pk": new["pk"], "sk": new["sk"]},
+            "OldImage": old,
+            "NewImage": new,
+            "SequenceNumber": "1".zfill(21),
+            "SizeBytes": len(json.dumps(new)),
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/{table}/stream/bench",
+    }
+    return {"Records": [record]}
+
+
 def _openapi_event() -> dict[str, Any]:
     return api_event("GET", "/openapi.json")
 
@@ -311,6 +351,7 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "NotifyFunction": _stream_event,
     "OpenApiFunction": _openapi_event,
     "OrderFunction": _order_event,
+    "SequencerFunction": _sequencer_event,
     "ThresholdScanFunction": _schedule_event,
     "WebhooksFunction": _webhook_event,
 }

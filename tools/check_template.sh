@@ -76,11 +76,11 @@ PY
 step "sam validate --lint"
 "$SAM" validate --lint --template-file "$TEMPLATE"
 
-# 4. Build without containers; the layer's Metadata pins $RUNTIME/arm64, so
-#    pip fetches manylinux aarch64 wheels from PyPI. Without a container, sam
-#    build runs pip with the first working `python3.13` (etc.) on PATH; a pyenv
-#    shim for a version that is not selected does not run, so the folder of
-#    BUILD_PYTHON goes first on PATH for this step. That Python needs pip.
+# 4. Build without containers. The functions use SAM's Python builder, the layer
+#    shared/Makefile (arm64 wheels from PyPI + hash-based bytecode); both run
+#    pip with the first working `python3.13` (etc.) on PATH; a pyenv shim for a
+#    version that is not selected does not run, so the folder of BUILD_PYTHON
+#    goes first on PATH for this step. That Python needs pip.
 BUILD_PYTHON=$(bash tools/find_python.sh "$PY_VERSION" "${BUILD_PYTHON:-}") || exit 1
 build_bin=$(dirname "$BUILD_PYTHON")
 if ! "$build_bin/python$PY_VERSION" -m pip --version >/dev/null 2>&1; then
@@ -130,6 +130,14 @@ for so in site.rglob("*.so*"):
         problems.append(f"{so.relative_to(build)} is built for {tag.group(1)}, not {cpython_tag}")
 if native == 0:
     problems.append("no native extensions found in the layer (pydantic_core expected)")
+
+# Hash-based bytecode for every module (shared/Makefile): SAM's zip keeps no file times, so without it
+# every cold start would compile the layer from source.
+sys.path.insert(0, ".")
+from tools.layer import without_bytecode
+uncompiled = without_bytecode(layers[0])
+if uncompiled:
+    problems.append(f"{len(uncompiled)} modules of the layer have no hash-based bytecode, e.g. {uncompiled[:3]}")
 
 # Every function's handler module must be in its build dir.
 from cfnlint.decode import decode

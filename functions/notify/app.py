@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_credit.notifications import service as notifications
 from account_credit.notifications.mailer import from_env
-from account_credit.platform.http.resolver import store
 from account_credit.platform.observability import capture_lambda_handler, logger, metrics
+from account_credit.platform.store.process import store
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 mailer = from_env()

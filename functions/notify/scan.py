@@ -5,8 +5,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_credit.notifications import service as notifications
 from account_credit.notifications.mailer import from_env
-from account_credit.platform.http.resolver import store
 from account_credit.platform.observability import capture_lambda_handler, logger, metrics
+from account_credit.platform.store.process import store
 
 mailer = from_env()
 

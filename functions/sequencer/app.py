@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_credit.platform.http.resolver import store
 from account_credit.platform.observability import capture_lambda_handler, logger, metrics
+from account_credit.platform.store.process import store
 from account_credit.platform.store.sequencing import from_stream_record
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -12,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from account_credit.kernel.auth import Principal, visible
 from account_credit.platform.http import edge, problems
-from account_credit.platform.store import Store
+from account_credit.platform.store.process import store
 
 TITLE = "Account Credit API"
 VERSION = "1.0.0"
@@ -88,17 +87,3 @@ def operator(router: Router | APIGatewayHttpResolver, what: str, account_id: str
     caller = authorized(router, account_id) if account_id is not None else principal(router)
     caller.require_operator(what)
     return caller
-
-
-@lru_cache(maxsize=1)
-def store() -> Store:
-    """The process-wide store: DynamoDB, or the in-memory fake when STORE=memory (local only)."""
-    import os
-
-    if os.environ.get("STORE") == "memory":
-        from account_credit.platform.store.memory import MemoryStore
-
-        return MemoryStore()
-    from account_credit.platform.store.dynamo import DynamoStore
-
-    return DynamoStore()
