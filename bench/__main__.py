@@ -107,6 +107,8 @@ def run(env: dict[str, str], outbox: Path, quick: bool) -> Any:
     report += hot_report
     phase("6. WCU by design")
     report += wcu.wcu_by_design()
+    phase("7. layer (built as sam build builds it)")
+    report += measures.Report(rows=layer_rows())
     phase("done")
     return report
 
@@ -118,6 +120,33 @@ def phase(name: str) -> None:
     """Progress on stderr (the results go to stdout): what starts now, and how long the last step took."""
     now = time.perf_counter()
     print(f"[{now - _phase[0]:5.0f} s] {name}", file=sys.stderr, flush=True)
+
+
+def layer_rows() -> list[tuple[str, str, str, bool]]:
+    """The layer's size and contents, built by shared/Makefile exactly as ``sam build`` runs it (tools/layer.py)."""
+    from tools import layer
+
+    label = "7. Layer: shared/Makefile's build (python -m tools.layer), zipped"
+    target = (
+        f"<= {layer.mb(layer.BUDGET_BYTES)} zipped besides dependencies justified by name; "
+        "no boto3/botocore/s3transfer/aws_xray_sdk; bytecode for every module"
+    )
+    python_version, arch = layer.layer_spec()
+    with tempfile.TemporaryDirectory(prefix="bench-layer-") as tmp:
+        root = Path(tmp) / "layer"
+        root.mkdir()
+        try:
+            built = layer.build(root, python_version, arch)
+        except (OSError, subprocess.CalledProcessError) as exc:  # no package index, no Python 3.13 with pip
+            return [(label, f"not measured: {exc}", target, False)]
+    justified = ", ".join(f"{name} {layer.mb(built.packages.get(name, (0, 0))[0])}" for name in layer.JUSTIFIED)
+    measured = (
+        f"{layer.mb(built.zipped)} ({layer.mb(built.budgeted_bytes)} without the justified: {justified}); "
+        f"{layer.mb(built.unpacked)} unpacked; runtime SDK inside: {', '.join(built.forbidden) or 'none'}; "
+        f"modules without bytecode: {len(built.uncompiled)}"
+    )
+    ok = not built.forbidden and not built.uncompiled and built.budgeted_bytes <= layer.BUDGET_BYTES
+    return [(label, measured, target, ok)]
 
 
 def cold_rows(repeats: int) -> list[tuple[str, str, str, bool]]:

@@ -46,6 +46,11 @@ class Layer:
     forbidden: list[str]
     uncompiled: list[str] = field(default_factory=list)
 
+    @property
+    def budgeted_bytes(self) -> int:
+        """Zipped bytes that count against the budget: all but the justified dependencies."""
+        return self.zipped - sum(z for name, (z, _u) in self.packages.items() if name in JUSTIFIED)
+
 
 def layer_spec() -> tuple[str, str]:
     """(python version, architecture) of template.yaml's SharedLayer."""
@@ -69,10 +74,10 @@ def build_python(python_version: str) -> str:
 def build(root: Path, python_version: str, arch: str) -> Layer:
     """``shared/Makefile``'s build-SharedLayer into ``root``, exactly what ``sam build`` runs."""
     python = build_python(python_version)
-    subprocess.run(
+    done = subprocess.run(
         [
             "make",
-            "--no-print-directory",
+            "--silent",
             "-f",
             str(ROOT / "shared" / "Makefile"),
             "build-SharedLayer",
@@ -80,8 +85,12 @@ def build(root: Path, python_version: str, arch: str) -> Layer:
             f"LAYER_PYTHON={python}",
             f"LAYER_PLATFORM={PIP_PLATFORMS[arch]}",
         ],
-        check=True,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        print(done.stdout + done.stderr, file=sys.stderr)
+        done.check_returncode()
     return measure(root)
 
 
@@ -128,15 +137,10 @@ def mb(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
-def budgeted(layer: Layer) -> int:
-    """Zipped bytes that count against the budget: all but the justified dependencies."""
-    return layer.zipped - sum(z for name, (z, _u) in layer.packages.items() if name in JUSTIFIED)
-
-
 def report(layer: Layer, top: int = 12) -> str:
     lines = [
         f"layer: {mb(layer.zipped)} zipped, {mb(layer.unpacked)} unpacked; "
-        f"{mb(budgeted(layer))} zipped without {', '.join(sorted(JUSTIFIED))} (budget {mb(BUDGET_BYTES)})"
+        f"{mb(layer.budgeted_bytes)} zipped without {', '.join(sorted(JUSTIFIED))} (budget {mb(BUDGET_BYTES)})"
     ]
     for name, (z, u) in sorted(layer.packages.items(), key=lambda kv: -kv[1][0])[:top]:
         lines.append(f"  {mb(z):>9} zipped {mb(u):>9} unpacked  {name}")
@@ -167,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report(layer))
     for name, why in JUSTIFIED.items():
         print(f"outside the budget: {name} ({mb(layer.packages.get(name, (0, 0))[0])} zipped): {why}")
-    return 1 if layer.forbidden or layer.uncompiled or budgeted(layer) > BUDGET_BYTES else 0
+    return 1 if layer.forbidden or layer.uncompiled or layer.budgeted_bytes > BUDGET_BYTES else 0
 
 
 if __name__ == "__main__":
