@@ -842,10 +842,10 @@ CPU (0.39 s wall in the issue's measurement); by default nothing imports it (tes
 
 **Cold first invocation** (row 2): the stream and schedule functions import neither the HTTP edge nor
 pydantic (settings are a dataclass; the process's store lives in `platform/store/process.py`) and meet the
-1.3 target or come close. **The API functions do not (1.6–1.9).** Measured after `import boto3` + client,
-each on its own (CPU, whole process, 8 runs): importing pydantic's `BaseModel` adds 0.21× the floor,
+1.3 target or come close. **The API functions do not (1.6-1.9).** Measured after `import boto3` + client,
+each on its own (CPU, whole process, 8 runs): importing pydantic's `BaseModel` adds 0.21x the floor,
 Powertools' `event_handler` package (its `__init__` imports every resolver, the AppSync one `asyncio`) about
-0.12×, `utilities.data_classes` 0.11×, Logger + Metrics 0.06×, then the routes' own modules; a cold order
+0.12x, `utilities.data_classes` 0.11x, Logger + Metrics 0.06x, then the routes' own modules; a cold order
 also makes three DynamoDB calls (the account, whose currency, settings and limits the plan needs; the
 catalog; the write) where the floor makes one. Reaching 1.3 would mean not importing Powertools' resolver
 and pydantic on the way to the first request — replacing the validated request models and the resolver the
