@@ -10,8 +10,6 @@ from one run on one machine; absolute times on a shared machine are noise.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import os
 import platform
 import shutil
@@ -150,13 +148,10 @@ def layer_rows() -> list[tuple[str, str, str, bool]]:
 
 
 def cold_rows(repeats: int) -> list[tuple[str, str, str, bool]]:
-    """The cold-start rows: ``bench/cold.py`` (import + first invocation) when it exists, else import only."""
-    if importlib.util.find_spec("bench.cold") is not None:
-        cold = importlib.import_module("bench.cold")
-        return list(cold.cold_start_rows(repeats))
-    from bench import measures
+    """The cold-start rows (``bench/cold.py``: import + first invocation, per function)."""
+    from bench import cold
 
-    return measures.cold_start(repeats)
+    return cold.cold_start_rows(repeats)
 
 
 if __name__ == "__main__":

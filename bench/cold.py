@@ -241,6 +241,29 @@ def _webhook_event() -> dict[str, Any]:
     return api_event("POST", "/webhooks/{provider}", {"provider": "sandbox"}, headers=headers, raw=payload)
 
 
+def _stream_record(
+    table: str, new: dict[str, Any], old: dict[str, Any] | None, number: int, name: str
+) -> dict[str, Any]:
+    """One record as the event source mapping delivers it (images in DynamoDB JSON)."""
+    images = {"NewImage": new, **({"OldImage": old} if old is not None else {})}
+    return {
+        "eventID": uuid.uuid4().hex,
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": int(time.time()),
+            "Keys": {"pk": new["pk"], "sk": new["sk"]},
+            **images,
+            "SequenceNumber": str(number).zfill(21),
+            "SizeBytes": len(json.dumps(new)),
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/{table}/stream/bench",
+    }
+
+
 def _stream_event() -> dict[str, Any]:
     """A DynamoDB stream batch as the event source mapping delivers it: the items a card deposit credited
     by its webhook just wrote (the account and its ``deposit.received`` event), with their new images."""
@@ -262,24 +285,7 @@ def _stream_event() -> dict[str, Any]:
         kind = item.get("kind", {}).get("S")
         if kind not in ("event", "account"):
             continue  # the template's FilterCriteria
-        records.append(
-            {
-                "eventID": uuid.uuid4().hex,
-                "eventName": "MODIFY" if kind == "account" else "INSERT",
-                "eventVersion": "1.1",
-                "eventSource": "aws:dynamodb",
-                "awsRegion": "us-east-1",
-                "dynamodb": {
-                    "ApproximateCreationDateTime": int(time.time()),
-                    "Keys": {"pk": item["pk"], "sk": item["sk"]},
-                    "NewImage": item,
-                    "SequenceNumber": str(len(records) + 1).zfill(21),
-                    "SizeBytes": len(json.dumps(item)),
-                    "StreamViewType": "NEW_AND_OLD_IMAGES",
-                },
-                "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/{table}/stream/bench",
-            }
-        )
+        records.append(_stream_record(table, item, None, len(records) + 1, "MODIFY" if kind == "account" else "INSERT"))
     if not any(r["eventName"] == "INSERT" for r in records):
         raise RuntimeError(f"a credited deposit wrote no domain event item: {items}")
     return {"Records": records}
@@ -305,24 +311,7 @@ def _sequencer_event() -> dict[str, Any]:
         "balance": to_attr(after["balance"] - sum(e["amount"] for e in last)),
         "seq": to_attr(after["seq"] - len(last)),
     }
-    record = {
-        "eventID": uuid.uuid4().hex,
-        "eventName": "MODIFY",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": int(time.time()),
-            "Keys": {"pk": new["pk"], "sk": new["sk"]},
-            "OldImage": old,
-            "NewImage": new,
-            "SequenceNumber": "1".zfill(21),
-            "SizeBytes": len(json.dumps(new)),
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-        "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/{table}/stream/bench",
-    }
-    return {"Records": [record]}
+    return {"Records": [_stream_record(table, new, old, 1, "MODIFY")]}
 
 
 def _openapi_event() -> dict[str, Any]:

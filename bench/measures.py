@@ -12,8 +12,6 @@ import io
 import json
 import math
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,7 +23,6 @@ from typing import Any
 
 from tools import template
 from tools.local_server import LambdaContext, build_event, load_function
-from tools.template import ROOT
 
 Row = tuple[str, str, str, bool]
 OPERATOR = {"sub": "bench", "custom:role": "operator"}
@@ -567,60 +564,6 @@ def handler_vs_bare(samples: int) -> Report:
     )
 
 
-# --------------------------------------------------------------------------- 2. cold start (fallback)
-
-
-def handler_modules() -> list[tuple[str, str]]:
-    seen = {}
-    for name, props in template.functions().items():
-        module = props["Handler"].rsplit(".", 1)[0]
-        seen[f"{props['CodeUri']}{module}.py"] = name
-    return sorted(seen.items())
-
-
-def _fresh(code: str, pythonpath: str) -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": pythonpath,
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-            "POWERTOOLS_SERVICE_NAME": "bench",
-            "TABLE_NAME": "bench",
-        },
-    )
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def cold_start(repeats: int) -> list[Row]:
-    """Import time only (used while ``bench/cold.py``, the first-invocation measurement, does not exist)."""
-    baseline = statistics.median(
-        _fresh(
-            "import time; t=time.perf_counter(); import boto3; boto3.client('dynamodb'); print(time.perf_counter()-t)",
-            "",
-        )
-        for _ in range(repeats)
-    )
-    rows: list[Row] = []
-    for path, function in handler_modules():
-        folder, module = path.rsplit("/", 1)
-        code = (
-            f"import sys, time; sys.path[:0]=[{str(ROOT / 'shared')!r}, {str(ROOT / folder)!r}]; "
-            f"t=time.perf_counter(); import {module[:-3]}; print(time.perf_counter()-t)"
-        )
-        t = statistics.median(_fresh(code, "") for _ in range(repeats))
-        ratio = t / baseline
-        rows.append(
-            (f"2. Cold import only: {function} ({path}) ÷ boto3 client", f"{ratio:.2f}", "<= 1.3", ratio <= 1.3)
-        )
-    return rows
-
-
 # --------------------------------------------------------------------------- 4. scan cost
 
 
@@ -779,8 +722,8 @@ NOTES = """
    *warm* the next one, *stale* one after another process moved the account, *under 8* the calls per paid
    order of the hot-account run at N = 8. A *balance read* is a `GetItem`/`BatchGetItem` of an account item.
    Replays: the same key again, warm, stale, and as a fresh process's first invocation.
-2. **Cold start**: `bench/cold.py` when present (fresh interpreter, import + first invocation), else the
-   import time alone.
+2. **Cold start**: `bench/cold.py` (fresh interpreters, import + first invocation with a real event, against
+   `import boto3` + client + the same first call).
 3. **Handler ÷ bare, one request at a time**: the order handler against the identical transaction
    (captured from it, re-keyed, floor condition only) sent by a boto3 client built from the store client's
    configuration (parameter validation read from its serializer: botocore keeps it out of `meta.config`);

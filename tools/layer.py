@@ -32,7 +32,6 @@ JUSTIFIED = {
     "stripe": "the payment provider's official SDK the project uses instead of hand-written API calls; 22 MB "
     "unpacked with its bytecode, imported only on the Stripe paths (card webhooks, card charges and refunds)",
 }
-PLATFORMS = {"arm64": "aarch64-manylinux2014", "x86_64": "x86_64-manylinux2014"}
 PIP_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 PYTHON_TAG = "313"  # cpython-313: the runtime's bytecode tag
 
@@ -157,7 +156,7 @@ def report(layer: Layer, top: int = 12) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", type=Path, help="build into this folder (kept) instead of a temporary one")
-    parser.add_argument("--arch", choices=sorted(PLATFORMS), help="default: the SharedLayer's BuildArchitecture")
+    parser.add_argument("--arch", choices=sorted(PIP_PLATFORMS), help="default: the SharedLayer's BuildArchitecture")
     args = parser.parse_args(argv)
     python_version, arch = layer_spec()
     arch = args.arch or arch

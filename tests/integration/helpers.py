@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from account_credit.platform.store.cache import AccountCache
@@ -36,41 +38,30 @@ def containers(table_name: str, dynamo_client: Any, n: int) -> list[DynamoStore]
     return [DynamoStore(table_name, dynamo_client=dynamo_client, cache=AccountCache()) for _ in range(n)]
 
 
-_checkpoints: dict[str, dict[str, str]] = {}  # stream arn -> shard id -> last sequence number handled
+_checkpoints = Path(tempfile.mkdtemp(prefix="sequencer-checkpoints-"))
 _sequence_lock = threading.Lock()
 
 
 def sequence(store: DynamoStore) -> int:
-    """Run the ledger sequencer over everything new on the table's stream, as its function does on AWS: the
-    real stream of DynamoDB Local, the real placement rule and store write. Returns how many entries it placed."""
-    import boto3
-
+    """Run the ledger sequencer over everything new on the table's stream, as its function does on AWS: DynamoDB
+    Local's real stream delivered as the local server delivers it (tools.streams: the template's FilterCriteria,
+    a checkpoint per table), the real placement rule and store write. Returns how many entries it placed."""
     from account_credit.platform.store.sequencing import from_stream_record
+    from tools.streams import StreamPoller
 
-    client = store.client
-    streams = boto3.client(
-        "dynamodbstreams", endpoint_url=client.meta.endpoint_url, region_name=client.meta.region_name
-    )
     placed = 0
+
+    def invoke(fn: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+        nonlocal placed
+        if fn["function"] == "SequencerFunction":
+            for record in event["Records"]:
+                pk, placements = from_stream_record(record)
+                if pk is not None:
+                    store.place_entries(pk, placements)
+                    placed += len(placements)
+        return {}
+
     with _sequence_lock:
-        arn = client.describe_table(TableName=store.table)["Table"]["LatestStreamArn"]
-        done = _checkpoints.setdefault(arn, {})
-        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            sid = shard["ShardId"]
-            kwargs: dict[str, Any] = {"StreamArn": arn, "ShardId": sid, "ShardIteratorType": "TRIM_HORIZON"}
-            if sid in done:
-                kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=done[sid])
-            iterator = streams.get_shard_iterator(**kwargs)["ShardIterator"]
-            while iterator:
-                got = streams.get_records(ShardIterator=iterator, Limit=1000)
-                if not got.get("Records"):
-                    break
-                for record in got["Records"]:
-                    if record["eventName"] == "MODIFY":
-                        pk, placements = from_stream_record(record)
-                        if pk is not None:
-                            store.place_entries(pk, placements)
-                            placed += len(placements)
-                    done[sid] = record["dynamodb"]["SequenceNumber"]
-                iterator = got.get("NextShardIterator")
+        endpoint = store.client.meta.endpoint_url
+        StreamPoller(endpoint, store.table, invoke, _checkpoints / f"{store.table}.json").poll_once()
     return placed

@@ -105,7 +105,7 @@ class LedgerEntry:
 
     ``seq`` (its place in the account's commit order) and ``balance_after`` (the exact balance right after it) are
     not known when the entry is written: movements commute, so the order is the one the database applied them in.
-    The ledger sequencer fills both in from the account item's stream (``account_credit.sequencing``); until then
+    The ledger sequencer fills both in from the account item's stream (``platform/store/sequencing.py``); until then
     they are None (docs/DATA_MODEL.md, "Hot accounts")."""
 
     entry_id: str

@@ -51,8 +51,8 @@ class _SettingsChanged(Exception):
 _RELEVANT = ("bill_to_balance", "cards_enabled")  # the payment settings the decision depends on
 
 
-def _relevant(account: Account) -> tuple[bool, bool]:
-    return account.settings.bill_to_balance, account.settings.cards_enabled
+def _relevant(account: Account) -> tuple[bool, ...]:
+    return tuple(getattr(account.settings, name) for name in _RELEVANT)
 
 
 class _Payment:

@@ -23,6 +23,7 @@ from account_credit.platform.config import settings
 from account_credit.platform.retry import retry
 from account_credit.platform.store import items, keys
 from account_credit.platform.store.reliance import BalanceRange, Reliance, reliance
+from account_credit.platform.store.sequencing import Placement
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ class Store(ABC):
         write_alone(uow)
 
     @abstractmethod
-    def place_entries(self, pk: str, placements: list[Any]) -> None:
+    def place_entries(self, pk: str, placements: list[Placement]) -> None:
         """Write the ledger sequencer's ``seq``/``balance_after`` onto the entries of partition ``pk`` (idempotent:
         the same placement again is a no-op; a different one raises ``sequencing.LedgerMismatch``)."""
 
