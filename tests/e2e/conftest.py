@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,14 +168,29 @@ def _no_inherited_state_dir() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def local_server(ddb_endpoint: str, table_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+def local_server(ddb_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """The server gets a table of its own: its stream poller runs the ledger sequencer (and every stream function)
+    on whatever it writes, and must not reach into the table the integration tests read and compare."""
     state = tmp_path_factory.mktemp("local-state")
-    env = server_env(state, DYNAMODB_ENDPOINT=ddb_endpoint, TABLE_NAME=table_name)
+    table = f"e2e-{uuid.uuid4().hex[:12]}"
+    ddb_local.ensure_table(ddb_endpoint, table)
+    env = server_env(state, DYNAMODB_ENDPOINT=ddb_endpoint, TABLE_NAME=table)
     server = start_server(state, state / "server.log", env)
     try:
         yield server
     finally:
         server.stop()
+
+
+def placed_transactions(api: Api, token: str, account_id: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The account's first page of transactions once the server's sequencer placed every entry on it (``seq`` and
+    ``balance_after`` set), so two reads compare what the ledger holds, not how far the stream got."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page: dict[str, Any] = api.call("GET", f"/accounts/{account_id}/transactions", token).json()
+        if all(e["balance_after"] is not None for e in page["items"]) or time.monotonic() > deadline:
+            return page
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
 from tools import localauth
 
-from .conftest import Api
+from .conftest import Api, placed_transactions
 
 pytestmark = pytest.mark.e2e
 
@@ -85,14 +84,8 @@ def test_open_adjust_read_balance_and_transactions(api: Api, operator: str) -> N
 
     # The server's stream poller runs the ledger sequencer, which places each entry in the account's commit order
     # with the exact balance after it, shortly after the commit.
-    deadline = time.monotonic() + 30
-    while True:
-        listed = api.call("GET", f"/accounts/{acc}/transactions", customer).json()["items"]
-        placed = [(e["seq"], e["balance_after"]) for e in listed]
-        if all(b is not None for _, b in placed) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert placed == [(2, 12_000), (1, 12_345)]
+    listed = placed_transactions(api, customer, acc)["items"]
+    assert [(e["seq"], e["balance_after"]) for e in listed] == [(2, 12_000), (1, 12_345)]
 
 
 def test_replay_returns_first_answer_and_reuse_is_refused(api: Api, operator: str) -> None:

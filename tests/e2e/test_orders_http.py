@@ -8,7 +8,7 @@ import pytest
 
 from tools import localauth
 
-from .conftest import Api
+from .conftest import Api, placed_transactions
 from .test_accounts_http import assert_problem, open_account
 
 pytestmark = pytest.mark.e2e
@@ -165,11 +165,11 @@ def test_emergency_purchase_on_credit(api: Api, operator: str, product: str) -> 
 
 def test_insufficient_funds_leaves_the_balance_untouched(api: Api, operator: str, product: str) -> None:
     acc, customer = funded(api, operator, 4_000)
-    before = api.call("GET", f"/accounts/{acc}/transactions", customer).json()
+    before = placed_transactions(api, customer, acc)
     body = assert_problem(place(api, customer, acc, "short-1", product), 402, slug="insufficient-funds")
     assert (body["shortfall"], body["currency"], body["order_id"]) == (1_000, "EUR", "short-1")
     assert balance(api, customer, acc) == 4_000
-    assert api.call("GET", f"/accounts/{acc}/transactions", customer).json() == before
+    assert placed_transactions(api, customer, acc) == before
     # a decline is not stored: after a top-up the same order id is paid
     api.call(
         "POST",
