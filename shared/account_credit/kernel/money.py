@@ -3,7 +3,7 @@
 Every amount in the system is a ``Money``: an ``int`` count of the currency's minor
 units (cents, pence, yen...) and the three-letter code. Arithmetic between two
 currencies raises ``CurrencyMismatch``; building a ``Money`` from a float raises
-``TypeError``. Rounding (used by proration later) lives in ``prorate`` only.
+``TypeError``. Rounding (proration, VAT) lives in ``scale`` only.
 """
 
 from __future__ import annotations
@@ -137,16 +137,22 @@ class Money:
         return self.format()
 
 
-def prorate(total: Money, numerator: int, denominator: int) -> Money:
-    """``total * numerator / denominator`` rounded half-up to the minor unit.
+def scale(amount: int, numerator: int, denominator: int) -> int:
+    """``amount * numerator / denominator`` in minor units, rounded half away from zero.
 
-    The single rounding rule of the service: exact integer arithmetic, halves round
-    away from zero, so a prorated charge never depends on float representation.
-    """
+    The single rounding rule of the service (proration, VAT): exact integer arithmetic, so a result never depends
+    on float representation."""
     if denominator <= 0 or numerator < 0:
-        raise ValueError("prorate needs 0 <= numerator and 0 < denominator")
-    sign = -1 if total.amount < 0 else 1
-    q, r = divmod(abs(total.amount) * numerator, denominator)
+        raise ValueError("scale needs 0 <= numerator and 0 < denominator")
+    sign = -1 if amount < 0 else 1
+    q, r = divmod(abs(amount) * numerator, denominator)
     if 2 * r >= denominator:
         q += 1
-    return Money(sign * q, total.currency)
+    return sign * q
+
+
+def prorate(total: Money, numerator: int, denominator: int) -> Money:
+    """``total * numerator / denominator`` rounded half-up to the minor unit (``scale``)."""
+    if denominator <= 0 or numerator < 0:
+        raise ValueError("prorate needs 0 <= numerator and 0 < denominator")
+    return Money(scale(total.amount, numerator, denominator), total.currency)
