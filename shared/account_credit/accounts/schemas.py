@@ -128,6 +128,39 @@ class CompanyPatch(Strict):
         return v
 
 
+class TaxDetails(Strict):
+    """The account holder's VAT data: who is the buyer on the account's documents, and how they are taxed."""
+
+    country: Country = Field(description="ISO 3166-1 alpha-2 of the buyer's establishment")
+    vat_id: Annotated[str, StringConstraints(min_length=4, max_length=20)] | None = Field(
+        default=None,
+        description="EU VAT number with its country prefix (SK2020273893; Greece EL...); checked with its check digits "
+        "and against `country`, stored in compact form. With one, a buyer in another EU state is reverse-charged.",
+    )
+    company_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ./-]{1,40}$")] | None = Field(
+        default=None, description="Company registration number (e.g. the Slovak ICO)"
+    )
+    peppol_endpoint: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}:[\x21-\x7e]{1,100}$")] | None = Field(
+        default=None, description="Peppol electronic address, <EAS scheme>:<id>, e.g. 9950:SK2020273893"
+    )
+
+    @field_validator("vat_id")
+    @classmethod
+    def _valid_vat_id(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return None
+        from account_credit.kernel.taxid import check_vat_id
+
+        return check_vat_id(v, info.data.get("country"))
+
+
+class TaxView(Model):
+    country: str | None = None
+    vat_id: str | None = None
+    company_id: str | None = None
+    peppol_endpoint: str | None = None
+
+
 class AccountCreate(Strict):
     currency: CurrencyCode = Field(description="ISO 4217 code, fixed for the life of the account")
     company: Company
@@ -144,11 +177,14 @@ class AccountPatch(Strict):
     company: CompanyPatch | None = None
     billing_emails: list[Email] | None = Field(default=None, min_length=1, max_length=10)
     language: Language | None = None
+    tax: TaxDetails | None = Field(
+        default=None, description="The buyer's VAT data on documents (replaced whole; null removes it)"
+    )
 
     @model_validator(mode="after")
     def _something(self) -> AccountPatch:
         if not self.model_fields_set:
-            raise ValueError("nothing to change: give company, billing_emails and/or language")
+            raise ValueError("nothing to change: give company, billing_emails, language and/or tax")
         return self
 
 
@@ -224,6 +260,7 @@ class AccountView(Model):
     created_at: str
     updated_at: str
     language: str
+    tax: TaxView = Field(description="The buyer's VAT data on documents; all null for a consumer")
 
 
 _PLACED = (

@@ -42,6 +42,7 @@ def view(account: Account) -> dict[str, Any]:
         created_at=account.created_at,
         updated_at=account.updated_at,
         language=account.language,
+        tax=schemas.TaxView(**vars(account.tax)),
     ).model_dump(mode="json")
 
 
@@ -85,6 +86,8 @@ def update_details(store: Store, account_id: str, req: schemas.AccountPatch) -> 
         changes["billing_emails"] = list(req.billing_emails)
     if req.language is not None:
         changes["language"] = req.language
+    if "tax" in req.model_fields_set:
+        changes["tax"] = req.tax.model_dump(exclude_none=True) if req.tax is not None else {}
     return store.update_account(account_id, changes)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from account_credit.kernel.domain import TaxDetails
 from account_credit.kernel.money import scale
 
 # EU member states by ISO 3166 alpha-2 (Greece's VAT numbers start EL, its country code is GR).
@@ -67,14 +68,7 @@ class SellerTax:
     rate_bp: int = 0  # standard rate in basis points: 2300 = 23 %
 
 
-@dataclass(frozen=True)
-class BuyerTax:
-    """What an account says about its holder for VAT: no country means a consumer in the seller's country."""
-
-    country: str | None = None
-    vat_id: str | None = None  # validated (check digits) when it was set
-    company_id: str | None = None
-    peppol_endpoint: str | None = None  # "<EAS scheme>:<id>", e.g. "9950:SK2020273893"
+BuyerTax = TaxDetails  # the account's tax data is the buyer's
 
 
 @dataclass(frozen=True)

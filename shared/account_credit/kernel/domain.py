@@ -48,6 +48,17 @@ class CompanyDetails:
 
 
 @dataclass(frozen=True)
+class TaxDetails:
+    """What an account says about its holder for VAT (the buyer on its documents). No country: a consumer in the
+    seller's country. ``vat_id`` was checked (country prefix and check digits) when it was set."""
+
+    country: str | None = None  # ISO 3166 alpha-2
+    vat_id: str | None = None  # compact form, e.g. "DE136695976"
+    company_id: str | None = None  # registration number (ICO in Slovakia)
+    peppol_endpoint: str | None = None  # "<EAS scheme>:<id>", e.g. "9950:SK2020273893"
+
+
+@dataclass(frozen=True)
 class PaymentSettings:
     bill_to_balance: bool = True
     cards_enabled: bool = True
@@ -70,6 +81,7 @@ class Account:
     updated_at: str = ""
     language: str = "en"  # language of emails (ISO 639-1); English by default
     payment_reference: str | None = None  # bank-transfer reference (variable symbol), see bank/references.py
+    tax: TaxDetails = TaxDetails()  # the buyer's VAT data on documents
 
     @property
     def available(self) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from account_credit.billing.parties import treatment_of
+from account_credit.billing.tax import allocate, vat_on
 from account_credit.catalog import service as catalog
 from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import (
@@ -19,9 +21,15 @@ from account_credit.platform.store import (
 
 @dataclass(frozen=True)
 class Priced:
+    """Catalog prices are net. ``total`` is what the order costs: net + VAT of the account's treatment, the VAT
+    rounded once on the net total (EN 16931: per VAT category); each line shows its share of that VAT."""
+
     currency: str
     lines: list[dict[str, Any]]
-    total: Money
+    total: Money  # gross: what is debited or charged
+    net: int = 0
+    vat: int = 0
+    tax: dict[str, Any] | None = None  # the treatment (billing/tax.py), frozen on the order
 
 
 def price(store: Store, account: Account, req: PayOrder) -> Priced:
@@ -51,7 +59,19 @@ def price(store: Store, account: Account, req: PayOrder) -> Priced:
                 "amount": amount.amount,
             }
         )
-    return Priced(currency=account.currency, lines=lines, total=total)
+    treatment = treatment_of(account)
+    vat = vat_on(total.amount, treatment)
+    for line, share in zip(lines, allocate(vat, [line["amount"] for line in lines]), strict=True):
+        line["vat"] = share
+        line["gross"] = line["amount"] + share
+    return Priced(
+        currency=account.currency,
+        lines=lines,
+        total=Money(total.amount + vat, account.currency),
+        net=total.amount,
+        vat=vat,
+        tax=treatment.as_dict(),
+    )
 
 
 def _describe(req: PayOrder, priced: Priced) -> str:

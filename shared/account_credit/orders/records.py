@@ -25,4 +25,7 @@ def refund_key(account_id: str, order_id: str) -> str:
 
 def view_of(item: dict[str, Any]) -> dict[str, Any]:
     """The API form of a stored order."""
-    return OrderView.model_validate({k: item.get(k) for k in OrderView.model_fields}).model_dump(mode="json")
+    raw = {k: item.get(k) for k in OrderView.model_fields}
+    if raw["net"] is None:  # an order made before orders carried VAT: its total was net, without VAT
+        raw["net"], raw["vat"] = raw["total"], 0
+    return OrderView.model_validate(raw).model_dump(mode="json")

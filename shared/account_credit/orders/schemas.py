@@ -114,8 +114,19 @@ class OrderLineView(Model):
     name: str
     term_months: int
     quantity: int
-    unit_price: int = Field(description="Minor units, frozen at order time")
-    amount: int = Field(description="unit_price x quantity")
+    unit_price: int = Field(description="Net price in minor units, frozen at order time (catalog prices are net)")
+    amount: int = Field(description="Net: unit_price x quantity")
+    vat: int = Field(default=0, description="This line's share of the order's VAT (rounded once on the order's net)")
+    gross: int | None = Field(default=None, description="amount + vat")
+
+
+class TaxTreatmentView(Model):
+    category: Literal["S", "AE", "O"] = Field(
+        description="S standard rate, AE reverse charge (EU business with a VAT id), O not subject to VAT"
+    )
+    rate_bp: int = Field(description="VAT rate in basis points: 2300 = 23 %")
+    exemption_code: str | None = Field(default=None, description="VATEX code for AE and O")
+    exemption_reason: str | None = None
 
 
 class CardPaymentView(Model):
@@ -149,7 +160,10 @@ class OrderView(Model):
     state: Literal["paid", "cancelled"]
     currency: str
     lines: list[OrderLineView]
-    total: int
+    net: int = Field(description="Sum of the lines' net amounts")
+    vat: int = Field(description="VAT of the account's treatment on the net, rounded once (minor units)")
+    total: int = Field(description="Gross: net + vat, what was debited or charged")
+    tax: TaxTreatmentView | None = Field(description="How the order was taxed (null on orders made before VAT)")
     may_use_credit: bool
     payment: PaymentView
     cancellation: CancellationView | None = None

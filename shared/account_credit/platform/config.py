@@ -62,3 +62,105 @@ def from_environment(env: Mapping[str, str]) -> Settings:
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return from_environment(os.environ)
+
+
+@dataclass(frozen=True)
+class Seller:
+    """Who issues the documents, and its tax rules (SELLER_*, VAT_*, DOCUMENT_LANGUAGES, INVOICE_DUE_DAYS).
+
+    Not VAT-registered by default: documents then carry no VAT (category O), as before documents existed.
+    Registered (``VAT_REGISTERED=true``) needs the seller's country and a valid VAT id, and ``VAT_RATE`` is its
+    standard rate as a percent (``23``, ``19.5``)."""
+
+    name: str = ""
+    street: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    vat_id: str | None = None
+    company_id: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    bank_name: str | None = None
+    email: str | None = None
+    peppol_endpoint: str | None = None  # "<EAS scheme>:<id>"
+    vat_registered: bool = False
+    vat_rate_bp: int = 0  # basis points: 2300 = 23 %
+    languages: tuple[str, ...] = ("en", "sk")
+    invoice_due_days: int = 14
+
+
+_LANGUAGES = ("en", "sk")
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    return (env.get(name) or "").strip() or None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "false").strip().lower()
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"{name} must be true or false, not {env.get(name)!r}")
+    return raw == "true"
+
+
+def _percent_bp(env: Mapping[str, str], name: str) -> int:
+    """A percent with at most two decimals (``23``, ``19.5``) as basis points; never through a float."""
+    raw = (env.get(name) or "0").strip()
+    whole, _, frac = raw.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        raise ConfigurationError(f"{name} must be a percent like 23 or 19.5, not {raw!r}")
+    bp = int(whole) * 100 + int(frac.ljust(2, "0") or 0)
+    if bp > 10_000:
+        raise ConfigurationError(f"{name} must be at most 100, not {raw!r}")
+    return bp
+
+
+def seller_from_environment(env: Mapping[str, str]) -> Seller:
+    """The seller ``env`` describes (ConfigurationError naming the variable for a malformed or missing one)."""
+    from account_credit.kernel.taxid import check_vat_id
+
+    registered = _flag(env, "VAT_REGISTERED")
+    country = _optional(env, "SELLER_COUNTRY")
+    if country is not None and not (len(country) == 2 and country.isalpha() and country.isupper()):
+        raise ConfigurationError(f"SELLER_COUNTRY must be an ISO 3166 alpha-2 code like SK, not {country!r}")
+    vat_id = _optional(env, "SELLER_VAT_ID")
+    if vat_id is not None:
+        try:
+            vat_id = check_vat_id(vat_id, country)
+        except ValueError as exc:
+            raise ConfigurationError(f"SELLER_VAT_ID: {exc}") from None
+    rate = _percent_bp(env, "VAT_RATE")
+    if registered and (country is None or vat_id is None or rate == 0):
+        raise ConfigurationError("VAT_REGISTERED=true needs SELLER_COUNTRY, SELLER_VAT_ID and a VAT_RATE above 0")
+    languages = tuple(x.strip() for x in (env.get("DOCUMENT_LANGUAGES") or "en,sk").split(",") if x.strip())
+    if not languages or any(x not in _LANGUAGES for x in languages):
+        raise ConfigurationError(f"DOCUMENT_LANGUAGES must list some of {', '.join(_LANGUAGES)}")
+    endpoint = _optional(env, "SELLER_PEPPOL_ENDPOINT")
+    if endpoint is not None:
+        scheme, _, ident = endpoint.partition(":")
+        if not (len(scheme) == 4 and scheme.isdigit() and ident):
+            raise ConfigurationError("SELLER_PEPPOL_ENDPOINT must be <EAS scheme>:<id> like 9950:SK2020273893")
+    return Seller(
+        name=(env.get("SELLER_NAME") or "").strip(),
+        street=_optional(env, "SELLER_STREET") or _optional(env, "SELLER_ADDRESS"),
+        city=_optional(env, "SELLER_CITY"),
+        postal_code=_optional(env, "SELLER_POSTAL_CODE"),
+        country=country,
+        vat_id=vat_id,
+        company_id=_optional(env, "SELLER_COMPANY_ID"),
+        iban=(_optional(env, "SELLER_IBAN") or "").replace(" ", "") or None,
+        bic=_optional(env, "SELLER_BIC"),
+        bank_name=_optional(env, "SELLER_BANK_NAME"),
+        email=_optional(env, "SELLER_EMAIL"),
+        peppol_endpoint=endpoint,
+        vat_registered=registered,
+        vat_rate_bp=rate if registered else 0,
+        languages=languages,
+        invoice_due_days=_whole(env, "INVOICE_DUE_DAYS", Seller.invoice_due_days, 0),
+    )
+
+
+@lru_cache(maxsize=1)
+def seller() -> Seller:
+    return seller_from_environment(os.environ)

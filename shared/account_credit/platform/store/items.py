@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from account_credit.kernel.domain import Account, CompanyDetails, LedgerEntry, PaymentSettings
+from account_credit.kernel.domain import Account, CompanyDetails, LedgerEntry, PaymentSettings, TaxDetails
 from account_credit.platform.store import keys
 
 
@@ -30,6 +30,7 @@ def account_to_item(a: Account, version: int = 0) -> dict[str, Any]:
         "updated_at": a.updated_at,
         "payment_reference": a.payment_reference,
         "language": a.language,
+        "tax": {k: v for k, v in vars(a.tax).items() if v is not None},
         **(low_balance_keys(a) or {}),
     }
 
@@ -59,6 +60,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
         updated_at=item.get("updated_at", ""),
         language=item.get("language", "en"),
         payment_reference=item.get("payment_reference"),
+        tax=TaxDetails(**item.get("tax", {})),
     )
 
 
