@@ -281,6 +281,9 @@ class Entry(Model):
     description: str
     actor: str
     reference: dict[str, str]
+    documents: list[str] = Field(
+        default_factory=list, description="Numbers of the billing documents this movement appears on"
+    )
 
 
 class AdjustmentResult(Model):

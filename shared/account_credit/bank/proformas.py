@@ -1,6 +1,7 @@
 """Proforma invoices for bank-transfer top-ups, numbered without gaps.
 
-Proforma numbers ``PF-<year>-<n:06d>``: one counter item per year (``keys.proforma_counter``).
+Proforma numbers ``PF-<year>-<n:06d>``: one counter item per year (``keys.proforma_counter``), taken by
+``platform/numbering.py`` like every billing document's.
 The number is taken in the same transaction that writes the proforma (counter ``SET value = n``
 conditioned on ``value = n - 1``, and the number's own must-not-exist item ``keys.proforma_number``),
 so the series has no gaps: a number exists only if its proforma was committed. Contention retries
@@ -9,7 +10,6 @@ with the next number.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -18,14 +18,13 @@ from account_credit.deposits.config import deposit_settings
 from account_credit.deposits.records import plain, view
 from account_credit.deposits.state import Deposit, DepositState, Method
 from account_credit.kernel.domain import Account
-from account_credit.kernel.errors import ConcurrentUpdate, DomainError, NotConfigured
+from account_credit.kernel.errors import NotConfigured
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
+from account_credit.platform import numbering
 from account_credit.platform.commit import commit
-from account_credit.platform.config import settings
 from account_credit.platform.events import DomainEvent, EventType
-from account_credit.platform.retry import retry
-from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, RecordUpdate, Store, keys
+from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, Store, keys
 
 
 def ensure_reference(store: Store, account: Account) -> str:
@@ -35,27 +34,6 @@ def ensure_reference(store: Store, account: Account) -> str:
     reference = allocate_reference(store, account.account_id)
     store.update_account(account.account_id, {"payment_reference": reference})
     return reference
-
-
-class _CounterMoved(DomainError):
-    status = 409
-
-
-class _Exists(DomainError):
-    status = 409
-
-
-def _last_number(store: Store, year: int) -> int:
-    """The last number issued in ``year``. The year's first proforma creates its counter (at 0) and tries again."""
-    counter = keys.proforma_counter(year)
-    current = store.get_item(*counter)
-    if current is None:
-        with contextlib.suppress(_Exists):
-            store.put_record(
-                Record(*counter, attrs={"kind": "counter", "value": 0}, on_exists=lambda _o: _Exists("exists"))
-            )
-        raise _CounterMoved("the proforma counter was just created")
-    return int(current["value"])
 
 
 def issue_proforma(
@@ -71,8 +49,15 @@ def issue_proforma(
 
     def attempt() -> CommitResult:
         issued = utc_now()
-        n = _last_number(store, issued.year) + 1
-        number = f"PF-{issued.year}-{n:06d}"
+        uow = store.unit_of_work()
+        # The number, and the item that reserves it (another proforma taking it first: NumberTaken, try again)
+        _n, number = numbering.take(
+            store,
+            uow,
+            "PROFORMA",
+            issued.year,
+            {"kind": "proforma", "account_id": account.account_id, "deposit_id": deposit_id},
+        )
         now = iso(issued)
         proforma = {
             "number": number,
@@ -101,29 +86,7 @@ def issue_proforma(
             payment_reference=reference,
             proforma=proforma,
         )
-        uow = store.unit_of_work()
-        uow.update(
-            RecordUpdate(
-                *keys.proforma_counter(issued.year),
-                changes={"value": n},
-                expect={"value": n - 1},
-                on_mismatch=lambda _old: _CounterMoved("the proforma counter moved"),
-            )
-        )
         uow.put(Record(*keys.deposit(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
-        uow.put(
-            Record(
-                *keys.proforma_number(number),
-                attrs={
-                    "kind": "proforma",
-                    "number": number,
-                    "account_id": account.account_id,
-                    "deposit_id": deposit_id,
-                },
-                # Another proforma took this number meanwhile (its counter update is then refused too).
-                on_exists=lambda _old: _CounterMoved("the proforma number was taken"),
-            )
-        )
         uow.emit(
             DomainEvent(
                 account_id=account.account_id,
@@ -135,6 +98,11 @@ def issue_proforma(
                     "currency": amount.currency,
                     "payment_reference": reference,
                     "due_date": proforma["due_date"],
+                    # what the email needs to pay it: the seller's bank details
+                    "seller_name": seller["name"],
+                    "iban": seller["iban"],
+                    "bic": seller["bic"],
+                    "bank_name": seller["bank_name"],
                 },
             )
         )
@@ -144,11 +112,5 @@ def issue_proforma(
 
         return commit(uow, claim, respond)
 
-    # Another proforma took the number (_CounterMoved): try the next one. A burst of proformas
-    # all contend for one counter, so they get four times the store's budget.
-    return retry(
-        attempt,
-        on=(_CounterMoved,),
-        attempts=4 * settings().max_write_attempts,
-        exhausted=ConcurrentUpdate("too many proformas issued at once; nothing was written, retry with the same key"),
-    )
+    # Another proforma took the number: try the next one.
+    return numbering.retry_numbered(attempt, "proformas")

@@ -132,6 +132,7 @@ class LedgerEntry:
     idempotency_key: str | None = None
     seq: int | None = None
     balance_after: int | None = None
+    documents: tuple[str, ...] = ()  # numbers of the billing documents it appears on (linked after they issue)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,4 +147,5 @@ class LedgerEntry:
             "description": self.description,
             "actor": self.actor,
             "reference": dict(self.reference),
+            "documents": list(self.documents),
         }

@@ -31,6 +31,10 @@ class EventType(StrEnum):
     ORDER_DECLINED = "order.declined"
     ORDER_CANCELLED = "order.cancelled"
     BALANCE_DEBITED = "balance.debited"
+    DOCUMENT_ISSUED = "document.issued"  # numbered and written; the documents function renders it
+    DOCUMENT_STORED = "document.stored"  # its XML and PDF are archived: the email with the PDF goes out
+    INVOICE_PAID = "invoice.paid"  # a credit invoice is paid in full
+    INVOICE_OVERDUE = "invoice.overdue"  # a credit invoice is past its due date and not paid
 
 
 @dataclass(frozen=True)

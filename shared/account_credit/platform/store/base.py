@@ -335,6 +335,11 @@ class Store(ABC):
         the same placement again is a no-op; a different one raises ``sequencing.LedgerMismatch``)."""
 
     @abstractmethod
+    def link_document(self, pk: str, sk: str, number: str) -> None:
+        """Add a document number to a ledger entry's ``documents`` (the documents it appears on); idempotent.
+        NotFound if the entry does not exist."""
+
+    @abstractmethod
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
         """Remove a non-money item (never an account, entry or idempotency record).
 

@@ -296,6 +296,27 @@ class DynamoStore(Store):
                     raise LedgerMismatch(f"entry {pk}/{placed.sk} is missing or was placed otherwise") from exc
                 raise
 
+    def link_document(self, pk: str, sk: str, number: str) -> None:
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key=key(pk, sk),
+                UpdateExpression="SET #d = list_append(if_not_exists(#d, :none), :n)",
+                ConditionExpression="attribute_exists(pk) AND NOT contains(#d, :one)",
+                ExpressionAttributeNames={"#d": "documents"},
+                ExpressionAttributeValues={
+                    ":none": to_attr([]),
+                    ":n": to_attr([number]),
+                    ":one": to_attr(number),
+                },
+            )
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            if self.get_item(pk, sk) is None:
+                raise NotFound(f"entry {pk}/{sk} not found") from exc
+
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
         if keys.is_money_sk(sk):
             raise ValueError("money items are never deleted")

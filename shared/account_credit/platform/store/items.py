@@ -72,7 +72,7 @@ def entry_to_item(e: LedgerEntry) -> dict[str, Any]:
         "gsi1sk": keys.entry_type_sk(e.created_at, e.entry_id),
         "kind": "entry",
         # seq and balance_after are absent until the ledger sequencer places the entry
-        **{k: v for k, v in e.as_dict().items() if v is not None},
+        **{k: v for k, v in e.as_dict().items() if v is not None and k != "documents"},
     }
     if e.idempotency_key is not None:
         item["idempotency_key"] = e.idempotency_key
@@ -93,4 +93,5 @@ def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
         actor=item.get("actor", ""),
         reference=dict(item.get("reference", {})),
         idempotency_key=item.get("idempotency_key"),
+        documents=tuple(item.get("documents", ())),
     )

@@ -171,3 +171,45 @@ ORDER_PREFIX = "ORDER#"
 def order(account_id: str, order_id: str) -> Key:
     """An order of an account: ``ACCOUNT#<account_id>`` / ``ORDER#<order_id>``."""
     return account_pk(account_id), ORDER_PREFIX + order_id
+
+
+# --------------------------------------------------------------------------- billing documents
+
+
+def counter(series: str, year: int) -> Key:
+    """The last number issued in a document series and year (``PROFORMA``, ``TD``, ``ST``, ``CI``, ``IN``, ``CN``)."""
+    return proforma_counter(year) if series == "PROFORMA" else (f"COUNTER#{series}#{year}", "COUNTER")
+
+
+def document_number(number: str) -> Key:
+    """A document number taken (must not exist): which account's document it is."""
+    return f"DOCNO#{number}", "DOCNO"
+
+
+def document(account_id: str, number: str) -> Key:
+    """An issued document (immutable), in its account's partition."""
+    return account_pk(account_id), f"DOC#{number}"
+
+
+def documents_prefix(account_id: str) -> Key:
+    return account_pk(account_id), "DOC#"
+
+
+def document_purpose(account_id: str, purpose: str) -> Key:
+    """What a document was issued for (``tax_document#<entry>``, ``statement#<month>#<source>``...): must not
+    exist, so a rerun, a redelivery or a crash halfway never issues the same document twice."""
+    return account_pk(account_id), f"DOCFOR#{purpose}"
+
+
+def document_payment(account_id: str, number: str, top_up: str) -> Key:
+    """A payment received for a credit invoice (once per invoice and top-up)."""
+    return account_pk(account_id), f"DOCPAY#{number}#{top_up}"
+
+
+def document_payments_prefix(account_id: str, number: str) -> Key:
+    return account_pk(account_id), f"DOCPAY#{number}#"
+
+
+def billing_run(account_id: str, month: str) -> Key:
+    """The monthly run of an account and month, once it issued everything."""
+    return account_pk(account_id), f"BILLRUN#{month}"

@@ -177,6 +177,14 @@ class MemoryStore(Store):
                     raise sequencing.LedgerMismatch(f"entry {pk}/{placed.sk} is missing or was placed otherwise")
                 entry.update(seq=placed.seq, balance_after=placed.balance_after)
 
+    def link_document(self, pk: str, sk: str, number: str) -> None:
+        with self.lock:
+            entry = self.items.get((pk, sk))
+            if entry is None:
+                raise NotFound(f"entry {pk}/{sk} not found")
+            if number not in entry.get("documents", []):
+                entry["documents"] = [*entry.get("documents", []), number]
+
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
         if keys.is_money_sk(sk):
             raise ValueError("money items are never deleted")
