@@ -315,9 +315,17 @@ class Store(ABC):
 
     @abstractmethod
     def query_prefix(
-        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
+        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False, after: str | None = None
     ) -> list[dict[str, Any]]:
-        """Items of one partition whose sort key starts with ``sk_prefix`` (one Query)."""
+        """Items of one partition whose sort key starts with ``sk_prefix`` (one Query); ``after``: only sort keys
+        after it (ascending pages)."""
+
+    @abstractmethod
+    def index_page(
+        self, index_pk: str, *, until: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the items a sparse index lists under ``index_pk`` (``gsi1pk``), in ``gsi1sk`` order, up to
+        ``until`` inclusive: (items, next cursor). The billing registry and the open invoices use it."""
 
     @abstractmethod
     def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:

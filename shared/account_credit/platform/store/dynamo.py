@@ -350,18 +350,39 @@ class DynamoStore(Store):
         return accounts, (encode_cursor(from_item(last)) if last else None), int(got.get("ScannedCount", len(found)))
 
     def query_prefix(
-        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
+        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False, after: str | None = None
     ) -> list[dict[str, Any]]:
+        if after is None:
+            condition, values = "pk = :p AND begins_with(sk, :s)", {":p": to_attr(pk), ":s": to_attr(sk_prefix)}
+        else:  # the page after ``after`` (ascending): sort keys between it and the prefix's end
+            condition = "pk = :p AND sk BETWEEN :a AND :z"
+            values = {":p": to_attr(pk), ":a": to_attr(after + "\x00"), ":z": to_attr(sk_prefix + "\uffff")}
         got = self._call(
             "query",
             TableName=self.table,
-            KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
-            ExpressionAttributeValues={":p": to_attr(pk), ":s": to_attr(sk_prefix)},
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
             ConsistentRead=True,
             ScanIndexForward=not newest_first,
             Limit=limit,
         )
         return [from_item(i) for i in got.get("Items", [])]
+
+    def index_page(
+        self, index_pk: str, *, until: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p" + (" AND gsi1sk <= :u" if until is not None else ""),
+            "ExpressionAttributeValues": {":p": to_attr(index_pk), **({":u": to_attr(until)} if until else {})},
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = to_item(decode_cursor(cursor, None))
+        got = self._call("query", **kwargs)
+        last = got.get("LastEvaluatedKey")
+        return [from_item(i) for i in got.get("Items", [])], (encode_cursor(from_item(last)) if last else None)
 
     def list_entries(
         self,

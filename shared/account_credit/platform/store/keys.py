@@ -213,3 +213,18 @@ def document_payments_prefix(account_id: str, number: str) -> Key:
 def billing_run(account_id: str, month: str) -> Key:
     """The monthly run of an account and month, once it issued everything."""
     return account_pk(account_id), f"BILLRUN#{month}"
+
+
+BILLING_INDEX_PK = "BILLING"  # gsi1: every account the monthly run visits
+OPEN_INVOICES_PK = "OPENINV"  # gsi1: credit invoices not yet paid, by due date
+
+
+def billing_registration(account_id: str) -> Key:
+    """The account's entry in the billing registry (``gsi1pk = BILLING``, ``gsi1sk = account id``)."""
+    return account_pk(account_id), "BILLING"
+
+
+def open_invoice(account_id: str, number: str) -> Key:
+    """A credit invoice with money due (``gsi1pk = OPENINV``, ``gsi1sk = <due date>#<account>#<number>``); removed
+    once it is paid."""
+    return account_pk(account_id), f"OPENINV#{number}"

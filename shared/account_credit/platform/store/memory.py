@@ -214,15 +214,42 @@ class MemoryStore(Store):
         return [(items.account_from_item(r), int(r["version"])) for r in page], nxt, len(page)
 
     def query_prefix(
-        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False
+        self, pk: str, sk_prefix: str, *, limit: int = 100, newest_first: bool = False, after: str | None = None
     ) -> list[dict[str, Any]]:
         with self.lock:
             rows = sorted(
-                (stored(i) for (p, sk), i in self.items.items() if p == pk and sk.startswith(sk_prefix)),
+                (
+                    stored(i)
+                    for (p, sk), i in self.items.items()
+                    if p == pk and sk.startswith(sk_prefix) and (after is None or sk > after)
+                ),
                 key=lambda i: i["sk"],
                 reverse=newest_first,
             )
         return rows[:limit]
+
+    def index_page(
+        self, index_pk: str, *, until: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        with self.lock:
+            rows = sorted(
+                (
+                    stored(i)
+                    for i in self.items.values()
+                    if i.get("gsi1pk") == index_pk and (until is None or i["gsi1sk"] <= until)
+                ),
+                key=lambda i: (i["gsi1sk"], i["pk"], i["sk"]),
+            )
+        if cursor:
+            last = decode_cursor(cursor, None)
+            rows = [r for r in rows if (r["gsi1sk"], r["pk"], r["sk"]) > (last["gsi1sk"], last["pk"], last["sk"])]
+        page = rows[:limit]
+        nxt = (
+            encode_cursor({k: page[-1][k] for k in ("gsi1pk", "gsi1sk", "pk", "sk")})
+            if len(page) == limit and page
+            else None
+        )
+        return page, nxt
 
     def list_entries(
         self,
