@@ -67,6 +67,9 @@ class Attribution:
     cancelled_by: dict[str, str] = field(default_factory=dict)  # draw entry id -> cancellation entry id
     reversal_taken: dict[str, int] = field(default_factory=dict)  # reversal entry id -> taken from its top-up
     prepayment: dict[str, int] = field(default_factory=dict)  # top-up entry id -> what it added as a source
+    # top-up entry id -> what is a prepayment for tax purposes: all of it but what repaid draws on credit (those are
+    # payments of the credit invoice that lists them). Repaying a reversal's shortfall restores spent prepayment.
+    tax_base: dict[str, int] = field(default_factory=dict)
     owed: list[list[object]] = field(default_factory=list)  # FIFO of [owing entry id, outstanding]
     order_draw: dict[str, str] = field(default_factory=dict)  # order id -> its draw's entry id
 
@@ -170,6 +173,9 @@ def attribute(entries: Iterable[LedgerEntry]) -> Attribution:
         kind = entry.type
         if kind in TOP_UPS:
             _add_source(attr, entry, _repay(attr, entry.entry_id, entry.amount))
+            attr.tax_base[entry.entry_id] = entry.amount - sum(
+                r.amount for r in attr.repayments if r.top_up == entry.entry_id and r.owed in attr.portions
+            )
         elif kind in DRAWS:
             if "order_id" in entry.reference:
                 attr.order_draw[entry.reference["order_id"]] = entry.entry_id
