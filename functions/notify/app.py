@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account_credit.notifications import service as notifications
 from account_credit.notifications.mailer import from_env
+from account_credit.platform.archive import archive
 from account_credit.platform.observability import capture_lambda_handler, logger, metrics
 from account_credit.platform.store.process import store
 
@@ -15,7 +16,7 @@ mailer = from_env()
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    outcome = notifications.on_stream_record(store(), mailer, record.raw_event)
+    outcome = notifications.on_stream_record(store(), mailer, record.raw_event, files=archive().get)
     for notification_id in outcome.sent:
         logger.info("notification sent", extra={"notification_id": notification_id})
         metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)

@@ -73,13 +73,14 @@ def all_routers() -> list[Any]:
     """Every capability's router: the whole API (a new capability adds its router here)."""
     from account_credit.accounts.router import router as accounts
     from account_credit.bank.router import router as bank_transfers
+    from account_credit.billing.router import router as documents
     from account_credit.catalog.router import router as catalog
     from account_credit.deposits.router import router as deposits
     from account_credit.deposits.webhooks import router as webhooks
     from account_credit.orders.router import router as orders
     from account_credit.payment_methods.router import router as payment_methods
 
-    return [accounts, bank_transfers, catalog, deposits, orders, payment_methods, webhooks]
+    return [accounts, bank_transfers, catalog, deposits, documents, orders, payment_methods, webhooks]
 
 
 @lru_cache(maxsize=1)

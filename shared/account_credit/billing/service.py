@@ -430,12 +430,15 @@ def _cancellation_notes(
 
 
 def run_all(store: Store, month: str, today: date) -> dict[str, Any]:
-    """The monthly run for every registered account; accounts whose entries are not placed yet are reported."""
+    """The monthly run for every registered account that has not completed ``month`` (the daily run calls it
+    again, so an account that was not ready, or a run that stopped halfway, is completed the next day)."""
     done, waiting, failed = 0, [], []
     cursor = None
     while True:
         rows, cursor = store.index_page(keys.BILLING_INDEX_PK, cursor=cursor, limit=100)
         for row in rows:
+            if store.get_item(*keys.billing_run(row["account_id"], month)) is not None:
+                continue
             try:
                 run_month(store, row["account_id"], month, today)
                 done += 1

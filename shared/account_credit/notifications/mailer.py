@@ -32,10 +32,12 @@ class SesMailer:
         return self._client
 
     def send(self, email: Email, *, notification_id: str) -> str:
-        kwargs: dict[str, Any] = {
-            "FromEmailAddress": self.sender,
-            "Destination": {"ToAddresses": list(email.to)},
-            "Content": {
+        tags = [{"Name": "notification", "Value": re.sub(r"[^A-Za-z0-9_-]", "_", notification_id)[:256]}]
+        content: dict[str, Any]
+        if email.attachments:  # SES sends attachments as a raw MIME message
+            content = {"Raw": {"Data": bytes(mime(email, self.sender, notification_id))}}
+        else:
+            content = {
                 "Simple": {
                     "Subject": {"Data": email.subject, "Charset": "UTF-8"},
                     "Body": {
@@ -43,12 +45,31 @@ class SesMailer:
                         "Html": {"Data": email.html, "Charset": "UTF-8"},
                     },
                 }
-            },
-            "EmailTags": [{"Name": "notification", "Value": re.sub(r"[^A-Za-z0-9_-]", "_", notification_id)[:256]}],
+            }
+        kwargs: dict[str, Any] = {
+            "FromEmailAddress": self.sender,
+            "Destination": {"ToAddresses": list(email.to)},
+            "Content": content,
+            "EmailTags": tags,
         }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
         return str(self.client.send_email(**kwargs)["MessageId"])
+
+
+def mime(email: Email, sender: str, notification_id: str) -> EmailMessage:
+    """The email as one MIME message: text and HTML alternatives, then its attachments."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(email.to)
+    msg["Subject"] = email.subject
+    msg["X-Notification-Id"] = notification_id
+    msg.set_content(email.text)
+    msg.add_alternative(email.html, subtype="html")
+    for a in email.attachments:
+        maintype, _, subtype = a.content_type.partition("/")
+        msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
+    return msg
 
 
 class OutboxMailer:
@@ -59,13 +80,7 @@ class OutboxMailer:
         self.sender = sender
 
     def send(self, email: Email, *, notification_id: str) -> str:
-        msg = EmailMessage()
-        msg["From"] = self.sender
-        msg["To"] = ", ".join(email.to)
-        msg["Subject"] = email.subject
-        msg["X-Notification-Id"] = notification_id
-        msg.set_content(email.text)
-        msg.add_alternative(email.html, subtype="html")
+        msg = mime(email, self.sender, notification_id)
         self.folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", notification_id) + ".eml"
         tmp = self.folder / (name + ".tmp")

@@ -7,7 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from account_credit.kernel.money import Money
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. application/pdf
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,7 @@ class Email:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 # kind -> language -> (subject, body). Bodies are str.format templates over the context.
@@ -78,6 +84,40 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Zaplaťte prevodom s variabilným symbolom {reference}.\n{bank}\nAktuálny kredit: {balance}.",
         ),
     },
+    "document.stored": {
+        "en": (
+            "{title} {number}: {amount}",
+            "{title} {number} for {amount} was issued to account {account_id} ({company}); the PDF is attached and "
+            "the e-invoice (UBL XML) can be downloaded with the API or the portal.\n{due}",
+        ),
+        "sk": (
+            "{title} {number}: {amount}",
+            "Pre účet {account_id} ({company}) sme vystavili doklad {number} ({title}) na {amount}; PDF je v "
+            "prílohe, elektronickú faktúru (UBL XML) si stiahnete cez API alebo portál.\n{due}",
+        ),
+    },
+    "invoice.paid": {
+        "en": (
+            "Invoice {number} paid: {amount}",
+            "Invoice {number} of account {account_id} ({company}) for {amount} is paid in full. Thank you.",
+        ),
+        "sk": (
+            "Faktúra {number} uhradená: {amount}",
+            "Faktúra {number} účtu {account_id} ({company}) na {amount} je uhradená v plnej výške. Ďakujeme.",
+        ),
+    },
+    "invoice.overdue": {
+        "en": (
+            "Invoice {number} is overdue: {amount} due",
+            "Invoice {number} of account {account_id} ({company}) was due on {due_date}; {amount} is still "
+            "unpaid.\nPay by bank transfer with the payment reference {reference}.\n{bank}",
+        ),
+        "sk": (
+            "Faktúra {number} je po splatnosti: zostáva {amount}",
+            "Faktúra {number} účtu {account_id} ({company}) bola splatná {due_date}; neuhradených zostáva "
+            "{amount}.\nZaplaťte prevodom s variabilným symbolom {reference}.\n{bank}",
+        ),
+    },
     "order.declined": {
         "en": (
             "Order {order_id} declined: insufficient funds",
@@ -100,11 +140,40 @@ class _Blank(dict[str, str]):
         return "-"
 
 
-def money(amount: Any, currency: str) -> str:
-    return Money(int(amount), currency).format() if isinstance(amount, int) else "-"
+TITLES = {
+    "tax_document": {"en": "Tax document", "sk": "Daňový doklad k prijatej platbe"},
+    "statement": {"en": "Statement", "sk": "Vyúčtovanie zálohy"},
+    "credit_invoice": {"en": "Invoice", "sk": "Faktúra"},
+    "card_invoice": {"en": "Invoice (paid by card)", "sk": "Faktúra (uhradená kartou)"},
+    "credit_note": {"en": "Credit note", "sk": "Dobropis"},
+}
+DUE = {
+    "en": "Amount due {amount} by {due_date}: pay by bank transfer with the payment reference {reference}.\n{bank}",
+    "sk": "K úhrade {amount} do {due_date}: zaplaťte prevodom s variabilným symbolom {reference}.\n{bank}",
+}
+PAID = {"en": "Nothing is due: it is paid.", "sk": "Nič nie je k úhrade: doklad je uhradený."}
 
 
-def render(kind: str, language: str, to: tuple[str, ...], context: dict[str, Any]) -> Email:
+def money(amount: Any, currency: str, language: str = "en") -> str:
+    """``1 234,50 €`` in Slovak, ``€1,234.50`` in English: formatted for the locale by Babel."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        return "-"
+    from account_credit.rendering.locale import money as localized  # Babel: the documents layer
+
+    return localized(amount, currency, language)
+
+
+def date(value: Any, language: str = "en") -> str:
+    if not isinstance(value, str) or not value:
+        return "-"
+    from account_credit.rendering.locale import date as localized
+
+    return localized(value[:10], language)
+
+
+def render(
+    kind: str, language: str, to: tuple[str, ...], context: dict[str, Any], attachments: tuple[Attachment, ...] = ()
+) -> Email:
     """The email for ``kind`` in ``language`` (falls back to English)."""
     by_lang = _TEMPLATES[kind]
     if language not in by_lang:
@@ -119,4 +188,4 @@ def render(kind: str, language: str, to: tuple[str, ...], context: dict[str, Any
         f'<!doctype html><html lang="{html.escape(language)}"><body style="font-family:sans-serif">'
         f"<h2>{html.escape(subject)}</h2>{paragraphs}</body></html>"
     )
-    return Email(to=to, subject=subject, text=text + "\n", html=body_html)
+    return Email(to=to, subject=subject, text=text + "\n", html=body_html, attachments=attachments)

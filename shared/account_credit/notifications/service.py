@@ -1,7 +1,8 @@
 """Notifications derived from what was committed (the table's stream), each sent once.
 
 * Event items (``kind=event``, see events.py) become emails: deposit received,
-  top-up reversed, proforma issued, order declined.
+  top-up reversed, proforma issued (with the seller's bank details), order declined, a
+  document issued (its PDF attached, from the archive), an invoice paid, an invoice overdue.
 * Changes of an account item are checked for alert crossings (notifications/rules.py):
   low balance and credit in use, once per crossing.
 * The hourly scan reads only accounts in the sparse low-balance index and alerts the
@@ -21,6 +22,7 @@ guarded by ``ALERT#<kind>`` (exists while alerted; removed when a top-up re-arms
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +36,17 @@ from account_credit.platform.store.items import account_from_item
 
 # Longer than the notify function's timeout (60 s): a claim this old has no live sender.
 STALE_CLAIM_SECONDS = 90
-EVENT_KINDS = {"deposit.received", "deposit.reversed", "proforma.issued", "order.declined"}
+EVENT_KINDS = {
+    "deposit.received",
+    "deposit.reversed",
+    "proforma.issued",
+    "order.declined",
+    "document.stored",
+    "invoice.paid",
+    "invoice.overdue",
+}
+# Where an email finds an archived file (a document's PDF) by its key; None when it is not there.
+Files = Callable[[str], "tuple[bytes, str] | None"]
 
 
 class NotificationInFlight(Exception):
@@ -102,13 +114,13 @@ def _send(store: Store, mailer: Mailer, account: Account, notification_id: str, 
 
 
 def _context(account: Account, **extra: Any) -> dict[str, Any]:
-    c = account.currency
+    c, lang = account.currency, account.language
     return {
         "account_id": account.account_id,
         "company": account.company.name,
-        "balance": messages.money(account.balance, c),
-        "threshold": messages.money(account.settings.low_balance_threshold, c),
-        "credit_limit": messages.money(account.credit_limit, c),
+        "balance": messages.money(account.balance, c, lang),
+        "threshold": messages.money(account.settings.low_balance_threshold, c, lang),
+        "credit_limit": messages.money(account.credit_limit, c, lang),
         **extra,
     }
 
@@ -121,6 +133,7 @@ def notify_once(
     kind: str,
     context: dict[str, Any],
     guard: Record | None = None,
+    attachments: tuple[messages.Attachment, ...] = (),
 ) -> bool:
     """Claim ``notification_id`` (with an optional guard record in the same transaction), send, mark sent."""
     uow = store.unit_of_work()
@@ -144,7 +157,7 @@ def notify_once(
             return False
         elif not _take_over_if_stale(store, account.account_id, notification_id, claim):
             raise NotificationInFlight(notification_id) from None
-    email = messages.render(kind, account.language, account.billing_emails, context)
+    email = messages.render(kind, account.language, account.billing_emails, context, attachments)
     try:
         _send(store, mailer, account, notification_id, email)
     except Exception:
@@ -179,7 +192,16 @@ def on_account_change(store: Store, mailer: Mailer, old: Account | None, new: Ac
     return Outcome(sent)
 
 
-def on_event(store: Store, mailer: Mailer, event: dict[str, Any]) -> Outcome:
+def _bank(p: dict[str, Any], language: str) -> str:
+    """The seller's bank details as one line (an event states them; older events may not)."""
+    labels = {"en": ("Bank", "IBAN", "BIC"), "sk": ("Banka", "IBAN", "BIC")}[language if language == "sk" else "en"]
+    parts = [
+        f"{label}: {p[key]}" for label, key in zip(labels, ("bank_name", "iban", "bic"), strict=True) if p.get(key)
+    ]
+    return ", ".join(parts)
+
+
+def on_event(store: Store, mailer: Mailer, event: dict[str, Any], files: Files | None = None) -> Outcome:
     kind = event.get("type", "")
     if kind not in EVENT_KINDS:
         return Outcome([])
@@ -187,30 +209,53 @@ def on_event(store: Store, mailer: Mailer, event: dict[str, Any]) -> Outcome:
     if account is None:
         return Outcome([])
     p = event.get("payload") or {}
-    c = p.get("currency", account.currency)
-    bank = p.get("bank") or {}
+    c, lang = p.get("currency", account.currency), account.language
+    bank = _bank(p, lang)
+    if kind in ("document.stored", "invoice.overdue") and not bank:
+        from account_credit.platform.config import seller
+
+        cfg = seller()
+        bank = _bank({"bank_name": cfg.bank_name, "iban": cfg.iban, "bic": cfg.bic}, lang)
+    amount = p.get("amount", p.get("total", p.get("due", p.get("payable") or p.get("gross"))))
     context = _context(
         account,
-        amount=messages.money(p.get("amount", p.get("total")), c),
-        shortfall=messages.money(p.get("shortfall"), c),
+        amount=messages.money(amount, c, lang),
+        shortfall=messages.money(p.get("shortfall"), c, lang),
         order_id=p.get("order_id", "-"),
         number=p.get("proforma_number", p.get("number", "-")),
         reference=p.get("payment_reference", p.get("reference", "-")),
-        bank=" ".join(f"{k}: {v}" for k, v in bank.items()) if isinstance(bank, dict) else str(bank),
+        bank=bank,
+        due_date=messages.date(p.get("due_date"), lang),
     )
+    attachments: tuple[messages.Attachment, ...] = ()
+    if kind == "document.stored":
+        language = lang if lang in ("en", "sk") else "en"
+        context["title"] = messages.TITLES.get(str(p.get("kind")), messages.TITLES["credit_invoice"])[language]
+        context["amount"] = messages.money(p.get("gross"), c, lang)
+        payable = p.get("payable")
+        context["due"] = (
+            messages.DUE[language].format_map({**context, "amount": messages.money(payable, c, lang)})
+            if isinstance(payable, int) and payable > 0
+            else messages.PAID[language]
+        )
+        got = files(str(p["pdf"])) if files is not None and p.get("pdf") else None
+        if got is None:  # archived right before this event was written: missing means something is wrong
+            raise LookupError(f"the PDF of {p.get('number')} is not in the archive")
+        attachments = (messages.Attachment(f"{p.get('number')}.pdf", "application/pdf", got[0]),)
     if isinstance(p.get("balance_after"), int):
-        context["balance"] = messages.money(p["balance_after"], account.currency)
+        context["balance"] = messages.money(p["balance_after"], account.currency, lang)
     nid = f"{kind}-{event['event_id']}"
-    return Outcome([nid] if notify_once(store, mailer, account, nid, kind, context) else [])
+    sent = notify_once(store, mailer, account, nid, kind, context, attachments=attachments)
+    return Outcome([nid] if sent else [])
 
 
-def on_stream_record(store: Store, mailer: Mailer, record: dict[str, Any]) -> Outcome:
+def on_stream_record(store: Store, mailer: Mailer, record: dict[str, Any], files: Files | None = None) -> Outcome:
     """One DynamoDB stream record (Lambda's format, images in DynamoDB JSON)."""
     old, new = stream_images(record)
     if new is None:
         return Outcome([])
     if new.get("kind") == "event" and record.get("eventName") == "INSERT":
-        return on_event(store, mailer, new)
+        return on_event(store, mailer, new, files)
     if new.get("kind") == "account":
         old_account = account_from_item(old) if old and old.get("kind") == "account" else None
         return on_account_change(store, mailer, old_account, account_from_item(new), int(new.get("version", 0)))

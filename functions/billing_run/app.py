@@ -1,0 +1,32 @@
+"""Billing run (EventBridge schedules): the monthly documents on the 1st, the overdue scan every day.
+
+Input ``{"run": "monthly"}``: every account's statements, credit invoice and credit notes for the month just
+over (``"month": "YYYY-MM"`` and ``"account_id"`` narrow it: an operator's run on demand). ``{"run": "overdue"}``:
+credit invoices past due, announced once each, and the previous month completed for any account it missed
+(not ready on the 1st, or a run that stopped halfway). Everything is issued once per purpose, so any rerun is safe.
+"""
+
+from datetime import UTC, datetime
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_credit.billing import service as billing
+from account_credit.platform.observability import capture_lambda_handler, logger, metrics
+from account_credit.platform.store.process import store
+
+
+@logger.inject_lambda_context
+@capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    today = datetime.now(UTC).date()
+    run = event.get("run", "monthly")
+    month = billing.parse_month(event["month"]) if event.get("month") else billing.previous_month(today)
+    if run == "overdue":
+        result = {**billing.overdue_scan(store(), today), "catch_up": billing.run_all(store(), month, today)}
+    elif event.get("account_id"):
+        result = billing.run_month(store(), str(event["account_id"]), month, today).as_dict()
+    else:
+        result = billing.run_all(store(), month, today)
+    logger.info("billing run done", extra={"run": run, "result": result})
+    return result

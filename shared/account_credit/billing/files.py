@@ -1,0 +1,81 @@
+"""The files of an issued document: its UBL e-invoice and its PDF, written once to the archive and kept.
+
+Rendering is handed in (``Renderers``): the UBL and PDF libraries load only in the documents function, never in
+a money-path function. ``store_files`` is idempotent: a redelivered ``document.issued`` renders the same bytes,
+finds them archived, and announces ``document.stored`` only once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from account_credit.billing.document import Document
+from account_credit.kernel.errors import DomainError, NotFound
+from account_credit.platform.archive import Archive
+from account_credit.platform.commit import commit
+from account_credit.platform.events import DomainEvent, EventType
+from account_credit.platform.store import Record, Store, keys
+
+XML, PDF = "application/xml", "application/pdf"
+
+
+@dataclass(frozen=True)
+class Renderers:
+    ubl: Callable[[Document], bytes]
+    pdf: Callable[[Document], bytes]
+
+
+class _Exists(DomainError):
+    status = 409
+
+
+def file_key(account_id: str, number: str, ext: str) -> str:
+    return f"documents/{account_id}/{number}.{ext}"
+
+
+def store_files(store: Store, archive: Archive, render: Renderers, account_id: str, number: str) -> bool:
+    """Render and archive the document's XML and PDF; announce ``document.stored`` once. True if announced now."""
+    item = store.get_item(*keys.document(account_id, number))
+    if item is None:
+        raise NotFound(f"document {number} not found")
+    doc = Document.from_dict(item)
+    archive.put_once(file_key(account_id, number, "xml"), render.ubl(doc), XML)
+    archive.put_once(file_key(account_id, number, "pdf"), render.pdf(doc), PDF)
+    uow = store.unit_of_work()
+    uow.put(
+        Record(
+            *keys.document_purpose(account_id, f"stored#{number}"),
+            attrs={"kind": "document_purpose", "number": number},
+            on_exists=lambda _old: _Exists("stored"),
+        )
+    )
+    uow.emit(
+        DomainEvent(
+            account_id=account_id,
+            type=EventType.DOCUMENT_STORED,
+            payload={
+                "number": number,
+                "kind": str(doc.kind),
+                "currency": doc.currency,
+                "gross": doc.totals.gross,
+                "payable": doc.totals.payable,
+                "due_date": doc.due_date,
+                "payment_reference": doc.payment_reference,
+                "pdf": file_key(account_id, number, "pdf"),
+            },
+        )
+    )
+    try:
+        commit(uow, None, lambda _p: {})
+    except _Exists:
+        return False
+    return True
+
+
+def read_file(archive: Archive, account_id: str, number: str, ext: str) -> tuple[bytes, str]:
+    """The archived file (NotFound while it is being rendered: it is written right after the document issues)."""
+    got = archive.get(file_key(account_id, number, ext))
+    if got is None:
+        raise NotFound(f"the {ext.upper()} of document {number} is not ready yet; try again in a moment")
+    return got
