@@ -1,0 +1,1 @@
+"""Renderers of billing documents: UBL e-invoices and PDFs (the documents layer)."""
