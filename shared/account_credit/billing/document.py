@@ -72,7 +72,8 @@ class Party:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Party:
-        return cls(**{k: raw.get(k) for k in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {k: raw.get(k) for k in cls.__dataclass_fields__}
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class Line:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Line:
-        return cls(**{k: raw.get(k) for k in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {k: raw.get(k) for k in cls.__dataclass_fields__}
+        return cls(**fields)
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,9 @@ def price(store: Store, account: Account, req: PayOrder) -> Priced:
         )
     treatment = treatment_of(account)
     vat = vat_on(total.amount, treatment)
-    for line, share in zip(lines, allocate(vat, [line["amount"] for line in lines]), strict=True):
-        line["vat"] = share
-        line["gross"] = line["amount"] + share
+    for priced_line, share in zip(lines, allocate(vat, [x["amount"] for x in lines]), strict=True):
+        priced_line["vat"] = share
+        priced_line["gross"] = priced_line["amount"] + share
     return Priced(
         currency=account.currency,
         lines=lines,
