@@ -254,6 +254,7 @@ steps = st.lists(
 def test_documents_reconcile_with_the_ledger_per_month(history: History, plan: list[tuple[str, int]]) -> None:
     h = History(history.store.__class__(), history.account, history.clock)
     h.store.items.update(copy.deepcopy(history.store.items))  # a fresh copy of the set-up account and catalog
+    set_up(h.store, h.account, credit_limit=500_000, card_token="tok_visa")  # short balance: the card pays
     h.clock.set(datetime(2026, 10, 3, 9, 0, tzinfo=UTC))
     paid: list[str] = []
     deposits: list[tuple[str, int]] = []
@@ -319,6 +320,25 @@ def test_documents_reconcile_with_the_ledger_per_month(history: History, plan: l
         )
         repaid_reversals = deposited - tax_docs - payments
         assert repaid_reversals >= 0, month
+        card_orders = sum(int(e.reference["card_amount"]) for e in in_month if e.type == "order_card")
+        refunds = sum(
+            int((h.store.get_item(*keys.order(h.acc, e.reference["order_id"])) or {})["total"])
+            for e in in_month
+            if e.type == "order_cancellation" and e.amount == 0
+        )
+        invoiced = sum(
+            d.totals.gross
+            for d in docs
+            if d.kind == "card_invoice" and any(e.entry_id in d.movements for e in in_month)
+        )
+        refunded = sum(
+            d.totals.gross
+            for d in docs
+            if d.kind == "credit_note"
+            and by_number[d.corrects or ""].kind == "card_invoice"
+            and any(e.entry_id in d.movements for e in in_month)
+        )
+        assert invoiced - refunded == card_orders - refunds, month
     # per series and year: numbers 1..n, no gap, none twice
     series: dict[str, list[int]] = defaultdict(list)
     for d in docs:
