@@ -4,9 +4,10 @@ Input ``{"run": "monthly"}``: every account's statements, credit invoice and cre
 over (``"month": "YYYY-MM"`` and ``"account_id"`` narrow it: an operator's run on demand). ``{"run": "overdue"}``:
 credit invoices past due, announced once each, and the previous month completed for any account it missed
 (not ready on the 1st, or a run that stopped halfway). Everything is issued once per purpose, so any rerun is safe.
+``"today": "YYYY-MM-DD"`` runs as of that day (a local demo closing the current month; the schedules never set it).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,7 +20,7 @@ from account_credit.platform.store.process import store
 @capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    today = datetime.now(UTC).date()
+    today = date.fromisoformat(str(event["today"])) if event.get("today") else datetime.now(UTC).date()
     run = event.get("run", "monthly")
     month = billing.parse_month(event["month"]) if event.get("month") else billing.previous_month(today)
     if run == "overdue":
