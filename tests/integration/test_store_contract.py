@@ -942,3 +942,41 @@ def test_placing_entries_is_idempotent_and_a_different_placement_is_a_mismatch(s
     with pytest.raises(LedgerMismatch):
         store.place_entries(account_pk(account_id), [Placement(sk="ENTRY#missing", seq=2, balance_after=10)])
     assert assert_consistent(store, account_id)[0].balance_after == 10
+
+
+def test_linking_a_document_to_an_entry_is_idempotent_and_listed_with_the_entry(store: Store) -> None:
+    account_id = open_account(store, balance=10)
+    [entry] = assert_consistent(store, account_id)
+    sk = f"ENTRY#{entry.created_at}#{entry.entry_id}"
+    for number in ("TD-2026-000001", "ST-2026-000001", "TD-2026-000001"):
+        store.link_document(account_pk(account_id), sk, number)
+    [listed] = entries(store, account_id)
+    assert listed.documents == ("TD-2026-000001", "ST-2026-000001") and listed.balance_after == 10
+    with pytest.raises(NotFound):
+        store.link_document(account_pk(account_id), "ENTRY#missing", "TD-2026-000002")
+
+
+def test_ascending_pages_of_a_partition_continue_after_a_sort_key(store: Store) -> None:
+    account_id = open_account(store)
+    for name in ("a", "b", "c", "d"):
+        store.put_record(mark(account_id, f"page-{name}"))
+    pk = account_pk(account_id)
+    first = store.query_prefix(pk, "MARK#page-", limit=2)
+    rest = store.query_prefix(pk, "MARK#page-", limit=10, after=first[-1]["sk"])
+    assert [i["sk"] for i in first + rest] == [f"MARK#page-{x}" for x in "abcd"]
+    assert store.query_prefix(pk, "MARK#page-", after="MARK#page-d") == []
+
+
+def test_a_sparse_index_pages_in_order_up_to_a_bound(own_table_store: Store) -> None:
+    store = own_table_store
+    account_id = open_account(store)
+    index = f"TESTIDX-{uuid.uuid4().hex[:6]}"
+    for day in ("2026-11-03", "2026-11-01", "2026-11-02", "2026-12-01"):
+        store.put_record(mark(account_id, f"due-{day}", gsi1pk=index, gsi1sk=f"{day}#{account_id}"))
+    seen, cursor = [], None
+    while True:
+        rows, cursor = store.index_page(index, until="2026-11-30#~", cursor=cursor, limit=2)
+        seen += [r["gsi1sk"][:10] for r in rows]
+        if cursor is None:
+            break
+    assert seen == ["2026-11-01", "2026-11-02", "2026-11-03"]
