@@ -1,12 +1,14 @@
-"""Build the shared Lambda layer as SAM does and measure it: ``python -m tools.layer [--keep DIR]``.
+"""Build a layer of template.yaml as SAM does and measure it: ``python -m tools.layer [--layer NAME] [--keep DIR]``.
 
-Runs the same build as ``sam build`` (``shared/Makefile``'s ``build-SharedLayer``: ``shared/requirements.txt``
-for the layer's platform — template.yaml's SharedLayer: python3.13, arm64 -> manylinux2014 aarch64 wheels only
-— plus the ``account_credit`` package, with hash-based bytecode) into a temporary folder, zips it like a layer
-archive and prints its zipped and unpacked sizes, the largest packages, and fails (exit 1) if the runtime's own
-SDK (boto3, botocore, s3transfer) or the X-Ray SDK got in, if a module has no bytecode, or if the archive is over
-the size budget. Needs the package index (PyPI) for the platform's wheels and a Python 3.13 with pip
-(``tools/find_python.sh``; ``BUILD_PYTHON`` to choose one).
+Runs the same build as ``sam build`` (the layer's ``<ContentUri>/Makefile`` target ``build-<LogicalId>``; for the
+default SharedLayer ``shared/Makefile``: ``shared/requirements.txt`` for the layer's platform — template.yaml's
+SharedLayer: python3.13, arm64 -> manylinux2014 aarch64 wheels only — plus the ``account_credit`` package, with
+hash-based bytecode; DocumentsLayer: ``documents/Makefile``, the rendering dependencies and fonts) into a temporary
+folder, zips it like a layer archive and prints its zipped and unpacked sizes, the largest packages, and fails
+(exit 1) if the runtime's own SDK (boto3, botocore, s3transfer) or the X-Ray SDK got in, if a module has no
+bytecode, if a package the layer exists for is missing, or if the archive is over its size budget. Needs the
+package index (PyPI) for the platform's wheels and a Python 3.13 with pip (``tools/find_python.sh``;
+``BUILD_PYTHON`` to choose one).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tools.template import ROOT
 
 # The python3.13 runtime provides boto3/botocore/s3transfer; the X-Ray SDK would bring botocore back.
 FORBIDDEN = ("boto3", "botocore", "s3transfer", "aws_xray_sdk")
-BUDGET_BYTES = 8 * 1000 * 1000  # 8 MB zipped, besides the dependencies justified by name below
+BUDGET_BYTES = 8 * 1000 * 1000  # SharedLayer: 8 MB zipped, besides the dependencies justified by name below
 # Dependencies outside the budget, each justified (docs/PERFORMANCE.md, "Cold start and layer").
 JUSTIFIED = {
     "stripe": "the payment provider's official SDK the project uses instead of hand-written API calls; 22 MB "
@@ -34,6 +36,37 @@ JUSTIFIED = {
 }
 PIP_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 PYTHON_TAG = "313"  # cpython-313: the runtime's bytecode tag
+# Lambda's limit for a function's code and all its layers, unpacked.
+FUNCTION_UNPACKED_LIMIT = 262_144_000
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a layer of template.yaml must hold (top-level names in python/) and its zipped budget."""
+
+    packages: tuple[str, ...]
+    budget: int
+    justified: dict[str, str] = field(default_factory=dict)
+
+
+RULES = {
+    "SharedLayer": Rules(
+        ("account_credit", "aws_lambda_powertools", "pydantic", "pydantic_core"), BUDGET_BYTES, JUSTIFIED
+    ),
+    # fpdf2 (with fonttools and pillow, which it needs for fonts and images), Babel, defusedxml and the fonts; only
+    # the functions that render or format documents carry it. 12 MB zipped besides the two justified below.
+    "DocumentsLayer": Rules(
+        ("fpdf", "babel", "defusedxml", "fontTools", "PIL"),
+        12 * 1000 * 1000,
+        {
+            "babel": "CLDR data of every locale (about 11 MB zipped, 34 MB unpacked): documents and emails format "
+            "money, numbers and dates per DOCUMENT_LANGUAGES with it; keeping only those languages' locale-data "
+            "files would save most of it",
+            "fontTools": "fpdf2's own dependency for embedding TrueType fonts (it subsets them, so a PDF carries only "
+            "the glyphs it uses); about 8 MB zipped",
+        },
+    ),
+}
 
 
 @dataclass
@@ -44,19 +77,44 @@ class Layer:
     packages: dict[str, tuple[int, int]]  # top-level name in python/ -> (zipped, unpacked) bytes
     forbidden: list[str]
     uncompiled: list[str] = field(default_factory=list)
+    name: str = "SharedLayer"  # its logical id in template.yaml
+
+    @property
+    def rules(self) -> Rules:
+        return RULES[self.name]
 
     @property
     def budgeted_bytes(self) -> int:
         """Zipped bytes that count against the budget: all but the justified dependencies."""
-        return self.zipped - sum(z for name, (z, _u) in self.packages.items() if name in JUSTIFIED)
+        return self.zipped - sum(z for name, (z, _u) in self.packages.items() if name in self.rules.justified)
+
+    @property
+    def missing(self) -> list[str]:
+        """Packages the layer exists for that are not in it."""
+        return [p for p in self.rules.packages if p not in self.packages]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.forbidden or self.uncompiled or self.missing) and self.budgeted_bytes <= self.rules.budget
 
 
-def layer_spec() -> tuple[str, str]:
-    """(python version, architecture) of template.yaml's SharedLayer."""
-    layer = template.load()["Resources"]["SharedLayer"]
+def layer_names() -> list[str]:
+    """Logical ids of template.yaml's layers (AWS::Serverless::LayerVersion), in template order."""
+    resources = template.load()["Resources"]
+    return [name for name, res in resources.items() if res.get("Type") == "AWS::Serverless::LayerVersion"]
+
+
+def layer_spec(name: str = "SharedLayer") -> tuple[str, str]:
+    """(python version, architecture) of a layer of template.yaml."""
+    layer = template.load()["Resources"][name]
     runtime = layer["Properties"]["CompatibleRuntimes"][0]  # python3.13
     arch = layer["Metadata"].get("BuildArchitecture", "x86_64")
     return runtime.removeprefix("python"), arch
+
+
+def content_dir(name: str = "SharedLayer") -> Path:
+    """The layer's ContentUri: its Makefile and requirements.txt are there."""
+    return ROOT / template.load()["Resources"][name]["Properties"]["ContentUri"]
 
 
 def build_python(python_version: str) -> str:
@@ -70,16 +128,16 @@ def build_python(python_version: str) -> str:
     return found.stdout.strip()
 
 
-def build(root: Path, python_version: str, arch: str) -> Layer:
-    """``shared/Makefile``'s build-SharedLayer into ``root``, exactly what ``sam build`` runs."""
+def build(root: Path, python_version: str, arch: str, name: str = "SharedLayer") -> Layer:
+    """The layer's ``<ContentUri>/Makefile`` target build-<name> into ``root``, exactly what ``sam build`` runs."""
     python = build_python(python_version)
     done = subprocess.run(
         [
             "make",
             "--silent",
             "-f",
-            str(ROOT / "shared" / "Makefile"),
-            "build-SharedLayer",
+            str(content_dir(name) / "Makefile"),
+            f"build-{name}",
             f"ARTIFACTS_DIR={root}",
             f"LAYER_PYTHON={python}",
             f"LAYER_PLATFORM={PIP_PLATFORMS[arch]}",
@@ -90,7 +148,7 @@ def build(root: Path, python_version: str, arch: str) -> Layer:
     if done.returncode != 0:
         print(done.stdout + done.stderr, file=sys.stderr)
         done.check_returncode()
-    return measure(root)
+    return measure(root, name)
 
 
 def without_bytecode(root: Path) -> list[str]:
@@ -104,8 +162,9 @@ def without_bytecode(root: Path) -> list[str]:
     return missing
 
 
-def measure(root: Path) -> Layer:
-    """Zip ``root`` (deflate, like SAM's upload) and size it per top-level package of python/."""
+def measure(root: Path, name: str = "SharedLayer") -> Layer:
+    """Zip ``root`` (deflate, like SAM's upload) and size it per top-level package of python/ (other top-level
+    folders of the layer, such as fonts/, count as one package each)."""
     archive = root.parent / f"{root.name}.zip"
     packages: dict[str, list[int]] = {}
     unpacked = 0
@@ -128,7 +187,7 @@ def measure(root: Path) -> Layer:
     present = {p.lower().replace("-", "_") for p in packages}
     forbidden = [name for name in FORBIDDEN if name in present]
     return Layer(
-        root, zipped, unpacked, {k: (v[0], v[1]) for k, v in packages.items()}, forbidden, without_bytecode(root)
+        root, zipped, unpacked, {k: (v[0], v[1]) for k, v in packages.items()}, forbidden, without_bytecode(root), name
     )
 
 
@@ -137,9 +196,11 @@ def mb(n: int) -> str:
 
 
 def report(layer: Layer, top: int = 12) -> str:
+    justified = sorted(layer.rules.justified)
+    without = f" without {', '.join(justified)}" if justified else ""
     lines = [
-        f"layer: {mb(layer.zipped)} zipped, {mb(layer.unpacked)} unpacked; "
-        f"{mb(layer.budgeted_bytes)} zipped without {', '.join(sorted(JUSTIFIED))} (budget {mb(BUDGET_BYTES)})"
+        f"layer {layer.name}: {mb(layer.zipped)} zipped, {mb(layer.unpacked)} unpacked; "
+        f"{mb(layer.budgeted_bytes)} zipped{without} (budget {mb(layer.rules.budget)})"
     ]
     for name, (z, u) in sorted(layer.packages.items(), key=lambda kv: -kv[1][0])[:top]:
         lines.append(f"  {mb(z):>9} zipped {mb(u):>9} unpacked  {name}")
@@ -150,27 +211,30 @@ def report(layer: Layer, top: int = 12) -> str:
             f"NO BYTECODE (compiled at every cold start): {len(layer.uncompiled)} modules, e.g. "
             + ", ".join(layer.uncompiled[:3])
         )
+    if layer.missing:
+        lines.append(f"MISSING from the layer: {', '.join(layer.missing)}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--layer", default="SharedLayer", choices=layer_names(), help="logical id (SharedLayer)")
     parser.add_argument("--keep", type=Path, help="build into this folder (kept) instead of a temporary one")
-    parser.add_argument("--arch", choices=sorted(PIP_PLATFORMS), help="default: the SharedLayer's BuildArchitecture")
+    parser.add_argument("--arch", choices=sorted(PIP_PLATFORMS), help="default: the layer's BuildArchitecture")
     args = parser.parse_args(argv)
-    python_version, arch = layer_spec()
+    python_version, arch = layer_spec(args.layer)
     arch = args.arch or arch
     with tempfile.TemporaryDirectory(prefix="layer-") as tmp:
         root = args.keep or Path(tmp) / "layer"
         if root.exists():
             shutil.rmtree(root)
         root.mkdir(parents=True)
-        layer = build(root, python_version, arch)
-    print(f"python{python_version} {arch}, shared/requirements.txt + account_credit")
+        layer = build(root, python_version, arch, args.layer)
+    print(f"python{python_version} {arch}, {content_dir(args.layer).relative_to(ROOT)}/Makefile build-{args.layer}")
     print(report(layer))
-    for name, why in JUSTIFIED.items():
+    for name, why in layer.rules.justified.items():
         print(f"outside the budget: {name} ({mb(layer.packages.get(name, (0, 0))[0])} zipped): {why}")
-    return 1 if layer.forbidden or layer.uncompiled or layer.budgeted_bytes > BUDGET_BYTES else 0
+    return 0 if layer.ok else 1
 
 
 if __name__ == "__main__":

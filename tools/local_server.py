@@ -18,9 +18,14 @@ the server leaves it running, the next run reuses it, ``stop`` ends it. ``--memo
 in-memory DynamoDB Local that ends with the server (nothing kept). ``DYNAMODB_ENDPOINT`` points the
 functions at any DynamoDB instead.
 
+Schedules: rate(...) ones fire on their cadence; cron(...) ones (the monthly billing, the overdue scan) are not
+fired locally - ``python -m tools.schedule <EventName> [--input JSON]`` fires any schedule on demand.
+
 Environment: PORT (3000), DDB_PORT (8000), LOCAL_STATE_DIR (<repo>/.local: DynamoDB Local's data, its
-pid record and log, stream checkpoints, the email outbox), EMAIL_OUTBOX_DIR ($LOCAL_STATE_DIR/outbox),
-LOCAL_MAX_INSTANCES (8), LOCAL_FUNCTION_TIMEOUT (seconds for every function instead of the template's).
+pid record and log, stream checkpoints, the email outbox, the archived documents), EMAIL_OUTBOX_DIR
+($LOCAL_STATE_DIR/outbox), LOCAL_DOCUMENTS_DIR ($LOCAL_STATE_DIR/documents: the archive of issued documents that
+S3 is in AWS), LOCAL_MAX_INSTANCES (8), LOCAL_FUNCTION_TIMEOUT (seconds for every function instead of the
+template's).
 """
 
 from __future__ import annotations
@@ -120,6 +125,11 @@ def parse_rate(expression: str) -> float:
         raise ValueError(f"unsupported schedule {expression!r}")
     n, unit = int(m.group(1)), m.group(2).rstrip("s")
     return float(n * {"minute": 60, "hour": 3600, "day": 86400}[unit])
+
+
+def is_cron(expression: str) -> bool:
+    """A ``cron(...)`` expression: fired on demand only (``python -m tools.schedule``), never on a cadence here."""
+    return re.fullmatch(r"cron\(.+\)", expression.strip()) is not None
 
 
 # --- function instances: one worker process per concurrent invocation, like Lambda ----------------
@@ -405,11 +415,21 @@ class Functions:
 
 
 def run_schedules(stop: threading.Event, invoke: Callable[[str, Any], Any]) -> None:
-    """Fire every schedule of template.yaml on its cadence (first run one interval after start)."""
+    """Fire every rate(...) schedule of template.yaml on its cadence (first run one interval after start). The
+    cron(...) ones - calendar runs such as the monthly billing - are left to ``python -m tools.schedule``: a dev
+    server is rarely up at 03:00 on the 1st, and a billing run should not start by surprise."""
     from tools.schedule import fire
 
-    due = {s["event"]: time.monotonic() + parse_rate(s["expression"]) for s in template.schedules()}
-    by_name = {s["event"]: s for s in template.schedules()}
+    schedules = template.schedules()
+    cron = [s["event"] for s in schedules if is_cron(s["expression"])]
+    if cron:
+        print(
+            f"schedules {', '.join(cron)} (cron) are not fired locally; fire one with: "
+            ".venv/bin/python -m tools.schedule <name> [--input JSON]",
+            flush=True,
+        )
+    by_name = {s["event"]: s for s in schedules if s["event"] not in cron}
+    due = {name: time.monotonic() + parse_rate(s["expression"]) for name, s in by_name.items()}
     while not stop.wait(1.0):
         for name, at in due.items():
             if time.monotonic() >= at:
@@ -696,6 +716,8 @@ def prepare(memory: bool, ddb_port: int, start_ddb: bool = True) -> dict[str, An
     if shared not in sys.path:
         sys.path.insert(0, shared)
     os.environ.setdefault("EMAIL_OUTBOX_DIR", str(state / "outbox"))
+    # The archive of issued documents (S3 in AWS): DOCUMENTS_BUCKET resolves to "" here, so this folder is used.
+    os.environ.setdefault("LOCAL_DOCUMENTS_DIR", str(state / "documents"))
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_REGION", "us-east-1")
@@ -810,8 +832,12 @@ def banner(args: argparse.Namespace, ddb: dict[str, Any] | None, routes: int, fn
     lines = [
         f"Account Credit API listening on {base} ({backend}, table {table}; ready in {took:.1f} s)",
         f"{routes} routes from template.yaml; up to {fns.max_instances} instances per function "
-        "(LOCAL_MAX_INSTANCES); emails land in " + os.environ["EMAIL_OUTBOX_DIR"],
-        "Schedules on their cadence; fire one now with: .venv/bin/python -m tools.schedule LowBalanceScan",
+        "(LOCAL_MAX_INSTANCES); emails land in "
+        + os.environ["EMAIL_OUTBOX_DIR"]
+        + ", documents in "
+        + os.environ["LOCAL_DOCUMENTS_DIR"],
+        "rate() schedules on their cadence, cron() ones on demand; fire any now with: "
+        ".venv/bin/python -m tools.schedule LowBalanceScan (list: .venv/bin/python -m tools.schedule)",
         "Try:",
         f"  curl -s {base}/openapi.json | head -c 300",
         "  TOKEN=$(.venv/bin/python -m tools.localauth operator)   # or: make token ROLE=operator",

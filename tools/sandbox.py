@@ -57,9 +57,15 @@ def local_environment() -> dict[str, str]:
         "PAYMENT_PROVIDER": "sandbox",
         "SANDBOX_WEBHOOK_SECRET": values["sandbox_webhook_secret"],
         "BANK_WEBHOOK_SECRET": values["bank_webhook_secret"],
-        # Demo seller for proforma invoices on this machine only (the IBAN is the registry's SK example).
+        # Demo seller for proforma invoices and billing documents on this machine only (the IBAN is the registry's
+        # SK example); not VAT registered (the template's default).
         "SELLER_NAME": "Account Credit Demo s.r.o. (local)",
         "SELLER_ADDRESS": "Hlavna 1, 811 01 Bratislava, SK",
+        "SELLER_STREET": "Hlavna 1",
+        "SELLER_CITY": "Bratislava",
+        "SELLER_POSTAL_CODE": "811 01",
+        "SELLER_COUNTRY": "SK",
+        "SELLER_EMAIL": "billing@account-credit.local",
         "SELLER_IBAN": "SK3112000000198742637541",
         "SELLER_BIC": "DEMOSKBX",
         "SELLER_BANK_NAME": "Demo Bank (local stack)",

@@ -2,16 +2,20 @@
 
 python -m tools.schedule              # list the schedules
 python -m tools.schedule LowBalanceScan
+python -m tools.schedule MonthlyBilling --input '{"run": "monthly", "month": "2026-11", "account_id": "acc_x"}'
 
-It runs the function in this process, with the local server's settings: DYNAMODB_ENDPOINT, else the
-DynamoDB Local recorded in the state directory (LOCAL_STATE_DIR, default .local/), else DDB_PORT (8000);
-emails land in EMAIL_OUTBOX_DIR (default $LOCAL_STATE_DIR/outbox). The running server fires the same
-schedules on their cadence through its function instances.
+The function gets what EventBridge Scheduler sends it: the schedule's Input (JSON) when the template gives one,
+``--input`` replacing it, else a scheduled event. It runs in this process, with the local server's settings:
+DYNAMODB_ENDPOINT, else the DynamoDB Local recorded in the state directory (LOCAL_STATE_DIR, default .local/),
+else DDB_PORT (8000); emails land in EMAIL_OUTBOX_DIR (default $LOCAL_STATE_DIR/outbox), documents in
+LOCAL_DOCUMENTS_DIR (default $LOCAL_STATE_DIR/documents). The running server fires the rate(...) schedules on their
+cadence through its function instances; cron(...) ones (monthly billing, overdue scan) only run from here.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import uuid
@@ -36,10 +40,20 @@ def scheduled_event(name: str) -> dict[str, Any]:
     }
 
 
-def fire(schedule: dict[str, Any], invoke: Callable[[str, Any], Any] | None = None) -> Any:
-    """Run the schedule's function once: through ``invoke(function, event)`` (the server's instances)
-    or, without it, in this process."""
-    event = scheduled_event(schedule["event"])
+def schedule_payload(schedule: dict[str, Any], given: Any = None) -> Any:
+    """What the schedule's function receives: ``given`` (``--input``), else the schedule's Input - Scheduler
+    delivers it as the whole event - else a scheduled event."""
+    if given is not None:
+        return given
+    if schedule.get("input") is not None:
+        return json.loads(schedule["input"])
+    return scheduled_event(schedule["event"])
+
+
+def fire(schedule: dict[str, Any], invoke: Callable[[str, Any], Any] | None = None, payload: Any = None) -> Any:
+    """Run the schedule's function once (with ``payload`` instead of the schedule's Input, if given): through
+    ``invoke(function, event)`` (the server's instances) or, without it, in this process."""
+    event = schedule_payload(schedule, payload)
     if invoke is not None:
         return invoke(schedule["function"], event)
     from tools.local_server import LambdaContext, load_function
@@ -48,17 +62,26 @@ def fire(schedule: dict[str, Any], invoke: Callable[[str, Any], Any] | None = No
     return handler(event, LambdaContext(function_name=schedule["function"]))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", nargs="?", help="event name in template.yaml (e.g. LowBalanceScan)")
-    args = parser.parse_args()
+    parser.add_argument("--input", help="JSON the function receives instead of the schedule's Input")
+    args = parser.parse_args(argv)
     schedules = {s["event"]: s for s in template.schedules()}
     if not args.name:
+        if args.input is not None:
+            parser.error("--input needs a schedule name")
         for s in schedules.values():
-            print(f"{s['event']:24} {s['expression']:18} {s['function']}")
+            print(f"{s['event']:24} {s['expression']:22} {s['function']:24} {s['input'] or ''}".rstrip())
         return
     if args.name not in schedules:
         sys.exit(f"no schedule {args.name!r}; known: {', '.join(schedules)}")
+    payload = None
+    if args.input is not None:
+        try:
+            payload = json.loads(args.input)
+        except ValueError as exc:
+            parser.error(f"--input is not JSON: {exc}")
     from tools import ddb_local
     from tools.local_server import local_endpoint, prepare
 
@@ -71,7 +94,7 @@ def main() -> None:
             "(or set DYNAMODB_ENDPOINT / DDB_PORT / LOCAL_STATE_DIR as for the server)"
         )
     prepare(memory=False, ddb_port=0, start_ddb=False)
-    print(fire(schedules[args.name]))
+    print(fire(schedules[args.name], payload=payload))
 
 
 if __name__ == "__main__":

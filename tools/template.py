@@ -86,19 +86,35 @@ class Route:
 
 
 def functions() -> dict[str, dict[str, Any]]:
+    """Every function's properties with Globals applied as SAM applies them: a function's own value wins, its
+    environment variables are merged into the global ones (``EnvironmentVariables``), and its Layers list is
+    added after the global one (SAM appends Globals lists, it does not replace them)."""
     tpl = load()
     globals_fn = tpl.get("Globals", {}).get("Function", {})
     out = {}
     for name, res in tpl["Resources"].items():
         if res.get("Type") == "AWS::Serverless::Function":
-            props = {**globals_fn, **res.get("Properties", {})}
+            own = res.get("Properties", {})
+            props = {**globals_fn, **own}
             env = {
                 **globals_fn.get("Environment", {}).get("Variables", {}),
-                **res.get("Properties", {}).get("Environment", {}).get("Variables", {}),
+                **own.get("Environment", {}).get("Variables", {}),
             }
             props["EnvironmentVariables"] = env
+            props["Layers"] = [*globals_fn.get("Layers", []), *own.get("Layers", [])]
             out[name] = props
     return out
+
+
+def function_layers(function: str) -> list[str]:
+    """Logical ids of the layers of a function (``!Ref SomeLayer``), the global ones first."""
+    return [layer["Ref"] for layer in functions()[function]["Layers"] if isinstance(layer, dict) and "Ref" in layer]
+
+
+def layer_dirs(function: str) -> list[Path]:
+    """The ContentUri folders of a function's layers (the local stand-in for /opt)."""
+    resources = load()["Resources"]
+    return [ROOT / resources[name]["Properties"]["ContentUri"] for name in function_layers(function)]
 
 
 def routes() -> list[Route]:
@@ -124,7 +140,7 @@ def routes() -> list[Route]:
 
 
 def schedules() -> list[dict[str, Any]]:
-    """Every ScheduleV2/Schedule event: function, expression, input."""
+    """Every ScheduleV2/Schedule event: function, expression, input (the JSON text the target receives, or None)."""
     out = []
     for name, props in functions().items():
         for ev_name, event in (props.get("Events") or {}).items():
