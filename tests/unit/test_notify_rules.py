@@ -224,8 +224,8 @@ def test_credit_in_use_alerts_when_the_balance_goes_below_zero_once_per_crossing
     assert guard(feed, CREDIT) is None
     assert feed.debit(250).sent
     (first, second) = mailer.of_kind("credit_in_use")
-    assert "-0.01 USD" in first.email.text and "-2.50 USD" in second.email.text
-    assert "2,000.00 USD" in first.email.text  # the credit limit
+    assert "-$0.01" in first.email.text and "-$2.50" in second.email.text
+    assert "$2,000.00" in first.email.text  # the credit limit
 
 
 # --------------------------------------------------------------------------- property: a reference model
@@ -322,15 +322,15 @@ def test_property_one_email_per_crossing_while_armed(ops: list[tuple[str, int | 
 @pytest.mark.parametrize(
     ("amount", "currency", "text"),
     [
-        (123_456, "USD", "1,234.56 USD"),
-        (5, "USD", "0.05 USD"),
-        (-1_234_567_89, "USD", "-1,234,567.89 USD"),
-        (-5, "USD", "-0.05 USD"),
-        (0, "EUR", "0.00 EUR"),
-        (1_234_567, "JPY", "1,234,567 JPY"),
-        (-500, "JPY", "-500 JPY"),
-        (1_234_567, "KWD", "1,234.567 KWD"),
-        (-1, "KWD", "-0.001 KWD"),
+        (123_456, "USD", "$1,234.56"),
+        (5, "USD", "$0.05"),
+        (-1_234_567_89, "USD", "-$1,234,567.89"),
+        (-5, "USD", "-$0.05"),
+        (0, "EUR", "€0.00"),
+        (1_234_567, "JPY", "¥1,234,567"),
+        (-500, "JPY", "-¥500"),
+        (1_234_567, "KWD", "KWD1,234.567"),
+        (-1, "KWD", "-KWD0.001"),
         (None, "USD", "-"),  # no threshold set
     ],
 )
@@ -339,11 +339,23 @@ def test_money_in_emails_is_formatted_for_people_per_currency(amount: int | None
 
 
 @pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (123_450, "EUR", "1\u00a0234,50\u00a0€"),
+        (-5, "USD", "-0,05\u00a0USD"),
+        (1_234_567, "JPY", "1\u00a0234\u00a0567\u00a0JPY"),
+    ],
+)
+def test_slovak_emails_format_money_the_slovak_way(amount: int, currency: str, text: str) -> None:
+    assert messages.money(amount, currency, "sk") == text
+
+
+@pytest.mark.parametrize(
     ("currency", "credit", "threshold", "debit", "balance_text", "threshold_text"),
     [
-        ("USD", 1_250_000, 1_000_000, 300_050, "9,499.50 USD", "10,000.00 USD"),
-        ("JPY", 1_500_000, 1_000_000, 1_234_567, "265,433 JPY", "1,000,000 JPY"),
-        ("KWD", 2_000_000, 1_500_000, 750_001, "1,249.999 KWD", "1,500.000 KWD"),
+        ("USD", 1_250_000, 1_000_000, 300_050, "$9,499.50", "$10,000.00"),
+        ("JPY", 1_500_000, 1_000_000, 1_234_567, "¥265,433", "¥1,000,000"),
+        ("KWD", 2_000_000, 1_500_000, 750_001, "KWD1,249.999", "KWD1,500.000"),
     ],
 )
 def test_low_balance_email_states_balance_and_threshold_in_the_account_currency(
@@ -370,7 +382,7 @@ def test_slovak_account_gets_slovak_email() -> None:
     feed.debit(45_000)
     (sent,) = mailer.of_kind("low_balance")
     assert sent.email.subject == "Nízky kredit: Acme Certificates Ltd"
-    assert "je 50.00 EUR, pod vaším limitom upozornenia 100.00 EUR" in sent.email.text
+    assert "je 50,00\u00a0€, pod vaším limitom upozornenia 100,00\u00a0€" in sent.email.text  # Babel: no-break spaces
     assert '<html lang="sk">' in sent.email.html
 
 
@@ -396,6 +408,9 @@ def test_every_kind_has_a_slovak_text_using_the_same_fields(kind: str) -> None:
         "number": "PF-1",
         "reference": "123",
         "bank": "iban: SK00",
+        "title": "Faktúra",
+        "due": "K úhrade 1.00 USD",
+        "due_date": "30. 11. 2026",
     }
     en = messages.render(kind, "en", ("a@b.test",), ctx)
     sk = messages.render(kind, "sk", ("a@b.test",), ctx)

@@ -89,9 +89,9 @@ def test_deposit_received_event_emails_every_billing_address(store: MemoryStore,
     (sent,) = mailer.sent
     assert sent.notification_id == nid
     assert sent.email.to == ("billing@acme.test", "finance@acme.test")
-    assert sent.email.subject == "Deposit received: 5,000.00 USD"
+    assert sent.email.subject == "Deposit received: $5,000.00"
     assert sent.email.text == (
-        f"We received 5,000.00 USD for account {SAMPLE} (Acme Certificates Ltd). New balance: 12,345.50 USD.\n"
+        f"We received $5,000.00 for account {SAMPLE} (Acme Certificates Ltd). New balance: $12,345.50.\n"
     )
     done = claim(store, SAMPLE, nid)
     assert done is not None and done["state"] == "sent" and done["message_id"] == "ses-message-1"
@@ -121,7 +121,7 @@ def test_account_record_crossing_the_threshold_alerts_once_and_guards_the_crossi
 
     (sent,) = mailer.sent
     assert sent.email.subject == "Low balance: Acme Certificates Ltd"
-    assert "is 9,345.50 USD, below your alert threshold of 10,000.00 USD" in sent.email.text
+    assert "is $9,345.50, below your alert threshold of $10,000.00" in sent.email.text
     guard = store.get_item(account_pk(SAMPLE), "ALERT#low_balance")
     assert guard is not None and guard["notification_id"] == nid
     assert store.get_item(account_pk(SAMPLE), "ALERT#credit_in_use") is None
@@ -150,12 +150,12 @@ def test_batch_sample_emails_proforma_and_decline_and_ignores_everything_else(
         [],
     ]
     proforma, declined = (s.email for s in mailer.sent)
-    assert proforma.subject == "Proforma invoice PF-2026-000042: 12,100.00 USD"
+    assert proforma.subject == "Proforma invoice PF-2026-000042: $12,100.00"
     assert "Pay by bank transfer with the payment reference 2026000042." in proforma.text
-    assert "iban: SK3112000000198742637541 bic: TATRSKBX" in proforma.text
-    assert "Balance now: 9,345.50 USD." in proforma.text  # no balance_after: the account's balance
+    assert "IBAN: SK3112000000198742637541, BIC: TATRSKBX" in proforma.text
+    assert "Balance now: $9,345.50." in proforma.text  # no balance_after: the account's balance
     assert declined.subject == "Order ord_01jq8sample0000000000000042 declined: insufficient funds"
-    assert "for 49,990.00 USD" in declined.text and "short by 40,654.50 USD" in declined.text
+    assert "for $49,990.00" in declined.text and "short by $40,654.50" in declined.text
 
 
 def test_event_modified_or_for_an_unknown_account_sends_nothing(store: MemoryStore, mailer: RecordingMailer) -> None:
@@ -173,8 +173,8 @@ def test_slovak_account_gets_the_event_email_in_slovak(store: MemoryStore, maile
     sample_account(store, language="sk")
     notifications.on_stream_record(store, mailer, only_record("dynamodb_stream_deposit_received.json"))
     (sent,) = mailer.sent
-    assert sent.email.subject == "Platba prijatá: 5,000.00 USD"
-    assert "Nový zostatok kreditu: 12,345.50 USD." in sent.email.text
+    assert sent.email.subject == "Platba prijatá: 5 000,00 USD"  # a subject is one line of plain spaces
+    assert "Nový zostatok kreditu: 12\u00a0345,50\u00a0USD." in sent.email.text
 
 
 # --------------------------------------------------------------------------- claims: exactly once, stale takeover
@@ -323,7 +323,7 @@ def test_scan_reads_only_the_accounts_below_their_threshold_and_alerts_each_once
     first = notifications.scan_low_balances(store, mailer, page_size=2)
     assert first == notifications.ScanResult(items_read=3, accounts_below=3, alerts_sent=3)
     assert {s.email.text.split()[4] for s in mailer.sent} == below  # "The balance of account <id> ..."
-    assert all("is 200.00 EUR, below your alert threshold of 300.00 EUR" in s.email.text for s in mailer.sent)
+    assert all("is €200.00, below your alert threshold of €300.00" in s.email.text for s in mailer.sent)
 
     second = notifications.scan_low_balances(store, mailer, page_size=2)
     assert second == notifications.ScanResult(items_read=3, accounts_below=3, alerts_sent=0)

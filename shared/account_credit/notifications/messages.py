@@ -91,7 +91,7 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "the e-invoice (UBL XML) can be downloaded with the API or the portal.\n{due}",
         ),
         "sk": (
-            "{title} {number}: {amount}",
+            "Doklad {number} ({title}): {amount}",
             "Pre účet {account_id} ({company}) sme vystavili doklad {number} ({title}) na {amount}; PDF je v "
             "prílohe, elektronickú faktúru (UBL XML) si stiahnete cez API alebo portál.\n{due}",
         ),

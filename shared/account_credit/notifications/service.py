@@ -193,7 +193,9 @@ def on_account_change(store: Store, mailer: Mailer, old: Account | None, new: Ac
 
 
 def _bank(p: dict[str, Any], language: str) -> str:
-    """The seller's bank details as one line (an event states them; older events may not)."""
+    """The seller's bank details as one line (an event states them; older events carried a ``bank`` map)."""
+    old = p.get("bank")
+    p = {**(old if isinstance(old, dict) else {}), **p}
     labels = {"en": ("Bank", "IBAN", "BIC"), "sk": ("Banka", "IBAN", "BIC")}[language if language == "sk" else "en"]
     parts = [
         f"{label}: {p[key]}" for label, key in zip(labels, ("bank_name", "iban", "bic"), strict=True) if p.get(key)
