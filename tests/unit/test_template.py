@@ -162,13 +162,11 @@ def test_the_layers_share_the_runtime_and_architecture() -> None:
     assert RESOURCES["DocumentsLayer"]["Properties"]["ContentUri"] == "documents/"
 
 
-DOCUMENT_EVENTS = [
-    "deposit.received",
-    "deposit.reversed",
-    "order.paid",
-    "order.cancelled",
-    "document.issued",
-    "invoice.payment",
+DOCUMENT_RECORDS = [
+    ("MODIFY", "entry", "deposit_bank_transfer"),  # an entry placed (or linked to a document: the handler skips it)
+    ("MODIFY", "entry", "order_balance"),
+    ("MODIFY", "entry", "order_card"),
+    ("INSERT", "event", "document.issued"),
 ]
 
 
@@ -185,9 +183,11 @@ def _documents_filters() -> list[Any]:
     return list(fn["filters"])
 
 
-@pytest.mark.parametrize("type_", DOCUMENT_EVENTS)
-def test_the_documents_stream_filter_lets_the_new_document_events_through(type_: str) -> None:
-    assert any(streams.matches(p, _record("INSERT", "event", type_)) for p in _documents_filters())
+@pytest.mark.parametrize(("event_name", "kind", "type_"), DOCUMENT_RECORDS)
+def test_the_documents_stream_filter_lets_placed_entries_and_issued_documents_through(
+    event_name: str, kind: str, type_: str
+) -> None:
+    assert any(streams.matches(p, _record(event_name, kind, type_)) for p in _documents_filters())
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,9 @@ def test_the_documents_stream_filter_lets_the_new_document_events_through(type_:
         _record("INSERT", "event", "balance.debited"),
         _record("INSERT", "event", None),
         _record("INSERT", "account", "order.paid"),
-        _record("INSERT", "entry", "deposit.received"),
+        _record("INSERT", "entry", "deposit_card"),  # written unplaced: its placement is the MODIFY
+        _record("MODIFY", "account", None),
+        _record("INSERT", "event", "document.stored"),
     ],
 )
 def test_the_documents_stream_filter_keeps_everything_else_out(record: dict[str, Any]) -> None:
@@ -212,7 +214,14 @@ def test_the_documents_stream_filter_keeps_everything_else_out(record: dict[str,
 def test_the_documents_function_reaches_the_table_and_the_documents_only() -> None:
     by_sid = {st["Sid"]: st for st in _statements("DocumentsFunction")}
     assert sorted(by_sid["TableItems"]["Action"]) == sorted(
-        ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
+        [
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:DeleteItem",
+        ]
     )
     assert by_sid["TableItems"]["Resource"] == [{"Fn::GetAtt": "Table.Arn"}]
     assert by_sid["ArchiveDocuments"]["Action"] == ["s3:PutObject", "s3:GetObject"]
@@ -226,7 +235,7 @@ def test_the_billing_run_reaches_only_the_table() -> None:
         "dynamodb:UpdateItem",
         "dynamodb:ConditionCheckItem",
         "dynamodb:Query",
-        "dynamodb:Scan",
+        "dynamodb:DeleteItem",
     }
 
 
