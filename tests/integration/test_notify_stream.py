@@ -246,8 +246,8 @@ def test_debit_crossing_the_threshold_sends_one_ses_email_to_the_billing_address
     assert msg.source == SENDER
     assert msg.destinations["ToAddresses"] == [f"billing@{domain}", f"finance@{domain}"]
     assert msg.subject == "Low balance: Acme Certificates Ltd"
-    assert f"The balance of account {acc} (Acme Certificates Ltd) is 9,499.50 USD" in msg.body
-    assert "below your alert threshold of 10,000.00 USD" in msg.body
+    assert f"The balance of account {acc} (Acme Certificates Ltd) is $9,499.50" in msg.body
+    assert "below your alert threshold of $10,000.00" in msg.body
     version = int(record["dynamodb"]["NewImage"]["version"]["N"])
     claim = store.get_item(account_pk(acc), f"NOTIFY#{notifications.alert_id(AlertKind.LOW_BALANCE, acc, version)}")
     assert claim is not None and claim["state"] == "sent" and claim["message_id"] == msg.id
@@ -272,7 +272,7 @@ def test_threshold_raised_above_the_balance_alerts_once_and_a_redelivered_batch_
 
     assert functions.notify.lambda_handler(event, ctx()) == {"batchItemFailures": []}
     subjects = sorted(m.subject for m in ses.messages(domain))
-    assert subjects == ["Deposit received: 500.00 USD", "Low balance: Certs & Co s.r.o."]
+    assert subjects == ["Deposit received: $500.00", "Low balance: Certs & Co s.r.o."]
 
     for _ in range(2):  # Lambda redelivers the whole batch (timeout, throttled checkpoint...)
         assert functions.notify.lambda_handler(event, ctx()) == {"batchItemFailures": []}
@@ -320,7 +320,7 @@ def test_a_record_ses_rejects_is_reported_and_the_other_emails_of_the_batch_go_o
 
     assert result == {"batchItemFailures": [{"itemIdentifier": failing}]}
     assert sorted(m.subject for m in ses.messages(domain)) == [
-        "Deposit received: 100.00 USD",
+        "Deposit received: $100.00",
         "Order o1 declined: insufficient funds",
     ]
     # Lambda retries from the failed record on: the emails after it are not sent twice.
@@ -347,7 +347,7 @@ def test_a_rejected_email_is_sent_when_the_record_is_retried_after_the_address_i
         except BatchProcessingError:  # "not yet, retry later" is acceptable if a later retry sends
             _age_claim(store, bad, f"deposit.received-{event.event_id}")
 
-    assert [m.subject for m in ses.messages(domain)] == ["Deposit received: 100.00 USD"]
+    assert [m.subject for m in ses.messages(domain)] == ["Deposit received: $100.00"]
 
 
 def _age_claim(store: DynamoStore, account_id: str, notification_id: str) -> None:

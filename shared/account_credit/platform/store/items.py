@@ -30,7 +30,7 @@ def account_to_item(a: Account, version: int = 0) -> dict[str, Any]:
         "updated_at": a.updated_at,
         "payment_reference": a.payment_reference,
         "language": a.language,
-        "tax": {k: v for k, v in vars(a.tax).items() if v is not None},
+        **({"tax": tax} if (tax := {k: v for k, v in vars(a.tax).items() if v is not None}) else {}),
         **(low_balance_keys(a) or {}),
     }
 
