@@ -25,6 +25,7 @@ feed warnings only (PEPPOL-COMMON-R045..R047) and only for Italian identifier sc
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -344,3 +345,22 @@ def xsd_errors(document: bytes) -> list[str]:
     if schema.validate(root):
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.einvoice.rules FILE...``: each file against both rule sets and the UBL 2.1 XSD; prints
+    ``ok`` or every failed rule, exits 1 on any fatal finding or schema error."""
+    bad = 0
+    for path in argv:
+        document = Path(path).read_bytes()
+        problems = [f"{f.rule_set} {f.rule}: {f.text}" for f in fatal_findings(document)]
+        problems += [f"UBL 2.1 XSD {e}" for e in xsd_errors(document)]
+        print(f"{path}: " + ("ok" if not problems else "INVALID"))
+        for p in problems:
+            print(f"  {p}")
+        bad += bool(problems)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
