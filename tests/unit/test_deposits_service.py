@@ -497,7 +497,7 @@ def test_bank_transfer_top_up_issues_a_proforma_with_the_sellers_bank_details(
         "bank_name": "Test Bank",
     }
     assert pf["buyer"]["company"]["name"] == acc.company.name
-    [event] = sup.events(store, acc.account_id)
+    [event] = [e for e in sup.events(store, acc.account_id) if e["type"] == "proforma.issued"]
     assert event["type"] == EventType.PROFORMA_ISSUED and event["payload"]["number"] == pf["number"]
     assert balance(store, acc.account_id) == 0
     assert svc.get_deposit(store, acc.account_id, dep["deposit_id"])["proforma"] == pf

@@ -151,7 +151,7 @@ def test_batch_sample_emails_proforma_and_decline_and_ignores_everything_else(
     ]
     proforma, declined = (s.email for s in mailer.sent)
     assert proforma.subject == "Proforma invoice PF-2026-000042: $12,100.00"
-    assert "Pay by bank transfer with the payment reference 2026000042." in proforma.text
+    assert "Pay by bank transfer by 15 Mar 2026 with the payment reference 2026000042." in proforma.text
     assert "IBAN: SK3112000000198742637541, BIC: TATRSKBX" in proforma.text
     assert "Balance now: $9,345.50." in proforma.text  # no balance_after: the account's balance
     assert declined.subject == "Order ord_01jq8sample0000000000000042 declined: insufficient funds"

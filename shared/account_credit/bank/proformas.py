@@ -10,10 +10,14 @@ with the next number.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from account_credit.bank.references import allocate_reference
+from account_credit.billing.builders import payment_request
+from account_credit.billing.issuing import records_of
+from account_credit.billing.service import context
 from account_credit.deposits.config import deposit_settings
 from account_credit.deposits.records import plain, view
 from account_credit.deposits.state import Deposit, DepositState, Method
@@ -59,10 +63,11 @@ def issue_proforma(
             {"kind": "proforma", "account_id": account.account_id, "deposit_id": deposit_id},
         )
         now = iso(issued)
+        due_date = (issued + timedelta(days=cfg.proforma_due_days)).date().isoformat()
         proforma = {
             "number": number,
             "issued_at": now,
-            "due_date": (issued + timedelta(days=cfg.proforma_due_days)).date().isoformat(),
+            "due_date": due_date,
             "amount": amount.amount,
             "currency": amount.currency,
             "payment_reference": reference,
@@ -87,6 +92,17 @@ def issue_proforma(
             proforma=proforma,
         )
         uow.put(Record(*keys.deposit(account.account_id, deposit_id), attrs=plain(deposit.attrs())))
+        # The proforma as a document too (PDF, listed with the account's documents), written with it.
+        request = payment_request(
+            context(replace(account, payment_reference=reference), issued.date()),
+            number,
+            deposit_id,
+            amount.amount,
+            due_date,
+            now,
+        )
+        for record in records_of(request, f"payment_request#{deposit_id}"):
+            uow.put(record)
         uow.emit(
             DomainEvent(
                 account_id=account.account_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -216,6 +216,29 @@ def credit_note(ctx: Context, corrects: Document, lines: list[Line], reason: str
         deposit_id=corrects.deposit_id,
         movements=(entry_id,),
         notes=_notes(corrects.treatment, f"Corrects {corrects.number}: {reason}"),
+    )
+
+
+def payment_request(ctx: Context, number: str, deposit_id: str, amount: int, due_date: str, issued_at: str) -> Document:
+    """A proforma (325): the top-up asked for, payable by bank transfer quoting the account's reference. Not a tax
+    document: the tax document follows the payment (its VAT is shown here as it will be charged)."""
+    net, vat = split_gross(amount, ctx.treatment)
+    line = Line(description="Top-up of prepaid credit", quantity=1, net=net, vat=vat)
+    return replace(
+        _draft(
+            ctx,
+            Kind.PAYMENT_REQUEST,
+            ctx.treatment,
+            [line],
+            prepaid=0,
+            due_date=due_date,
+            means=MEANS_TRANSFER,
+            payment_reference=ctx.payment_reference,
+            deposit_id=deposit_id,
+            notes=_notes(ctx.treatment, "Not a tax document: the tax document is issued when the payment arrives."),
+        ),
+        number=number,
+        issued_at=issued_at,
     )
 
 

@@ -10,7 +10,9 @@ Kinds (series prefix, UNTDID 1001 type code):
 * ``statement``      ST, 380: what one top-up paid for in a month, the prepayment deducted, nothing due;
 * ``credit_invoice`` CI, 380: draws no top-up covered (credit used), amount due by bank transfer;
 * ``card_invoice``   IN, 380: an order paid by card, paid;
-* ``credit_note``    CN, 381: corrects an earlier document (``corrects``).
+* ``credit_note``    CN, 381: corrects an earlier document (``corrects``);
+* ``payment_request`` PF, 325 proforma: a bank top-up asked for (numbered with the proforma, not a tax document:
+  PDF only, no e-invoice).
 
 Amounts are integer minor units of ``currency``; every total is computed here (``Totals``), once.
 """
@@ -30,6 +32,7 @@ class Kind(StrEnum):
     CREDIT_INVOICE = "credit_invoice"
     CARD_INVOICE = "card_invoice"
     CREDIT_NOTE = "credit_note"
+    PAYMENT_REQUEST = "payment_request"
 
 
 SERIES = {
@@ -38,6 +41,7 @@ SERIES = {
     Kind.CREDIT_INVOICE: "CI",
     Kind.CARD_INVOICE: "IN",
     Kind.CREDIT_NOTE: "CN",
+    Kind.PAYMENT_REQUEST: "PF",
 }
 TYPE_CODE = {
     Kind.TAX_DOCUMENT: "386",
@@ -45,6 +49,7 @@ TYPE_CODE = {
     Kind.CREDIT_INVOICE: "380",
     Kind.CARD_INVOICE: "380",
     Kind.CREDIT_NOTE: "381",
+    Kind.PAYMENT_REQUEST: "325",
 }
 # UNCL 4461 payment means: 30 credit transfer, 48 bank card, 97 clearing between partners (prepayment deducted).
 MEANS_TRANSFER, MEANS_CARD, MEANS_CLEARING = "30", "48", "97"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from account_credit.billing.document import Document
+from account_credit.billing.document import Document, Kind
 from account_credit.kernel.errors import DomainError, NotFound
 from account_credit.platform.archive import Archive
 from account_credit.platform.commit import commit
@@ -40,7 +40,8 @@ def store_files(store: Store, archive: Archive, render: Renderers, account_id: s
     if item is None:
         raise NotFound(f"document {number} not found")
     doc = Document.from_dict(item)
-    archive.put_once(file_key(account_id, number, "xml"), render.ubl(doc), XML)
+    if doc.kind != Kind.PAYMENT_REQUEST:  # a proforma is not an invoice: a PDF, no e-invoice
+        archive.put_once(file_key(account_id, number, "xml"), render.ubl(doc), XML)
     archive.put_once(file_key(account_id, number, "pdf"), render.pdf(doc), PDF)
     uow = store.unit_of_work()
     uow.put(

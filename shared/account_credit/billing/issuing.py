@@ -65,32 +65,8 @@ def issue(
         uow = store.unit_of_work()
         _n, number = numbering.take(store, uow, series, year, {"kind": "document_number", "account_id": account_id})
         doc = draft.numbered(number, iso(issued))
-        uow.put(
-            Record(*keys.document(account_id, number), attrs={"kind": "document", "purpose": purpose, **doc.as_dict()})
-        )
-        uow.put(
-            Record(
-                *keys.document_purpose(account_id, purpose),
-                attrs={"kind": "document_purpose", "number": number, "issued_at": doc.issued_at},
-                on_exists=lambda old: _AlreadyIssued(old),
-            )
-        )
-        totals = doc.totals
-        uow.emit(
-            DomainEvent(
-                account_id=account_id,
-                type=EventType.DOCUMENT_ISSUED,
-                payload={
-                    "number": number,
-                    "kind": str(doc.kind),
-                    "currency": doc.currency,
-                    "gross": totals.gross,
-                    "payable": totals.payable,
-                    "due_date": doc.due_date,
-                    **(event or {}),
-                },
-            )
-        )
+        for record in records_of(doc, purpose, event):
+            uow.put(record)
         commit(uow, None, lambda _posting: {})
         return doc
 
@@ -105,6 +81,35 @@ def issue(
         fresh = True
     _link(store, doc, entries)
     return doc, fresh
+
+
+def records_of(doc: Document, purpose: str, event: dict[str, Any] | None = None) -> list[Record]:
+    """What issuing ``doc`` writes besides its number: the document, its purpose (must not exist) and its
+    ``document.issued`` event. A proforma adds them to its own transaction (its number is the proforma's)."""
+    totals = doc.totals
+    issued_event = DomainEvent(
+        account_id=doc.account_id,
+        type=EventType.DOCUMENT_ISSUED,
+        payload={
+            "number": doc.number,
+            "kind": str(doc.kind),
+            "currency": doc.currency,
+            "gross": totals.gross,
+            "payable": totals.payable,
+            "due_date": doc.due_date,
+            **(event or {}),
+        },
+    )
+    attrs = {"kind": "document", "purpose": purpose, **doc.as_dict()}
+    return [
+        Record(*keys.document(doc.account_id, doc.number), attrs=attrs),
+        Record(
+            *keys.document_purpose(doc.account_id, purpose),
+            attrs={"kind": "document_purpose", "number": doc.number, "issued_at": doc.issued_at},
+            on_exists=lambda old: _AlreadyIssued(old),
+        ),
+        issued_event.record(),
+    ]
 
 
 def _link(store: Store, doc: Document, entries: Iterable[tuple[str, str]]) -> None:

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, StringConstraints
 from account_credit.accounts.schemas import Strict
 from account_credit.platform.http.model import Model
 
-DocumentKind = Literal["tax_document", "statement", "credit_invoice", "card_invoice", "credit_note"]
+DocumentKind = Literal["tax_document", "statement", "credit_invoice", "card_invoice", "credit_note", "payment_request"]
 Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
 Day = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 
@@ -70,7 +70,7 @@ class DocumentSummary(Model):
         "IN card invoices, CN credit notes; numbered without gaps per series and year"
     )
     kind: DocumentKind
-    type_code: Literal["380", "381", "386"] = Field(
+    type_code: Literal["325", "380", "381", "386"] = Field(
         description="UNTDID 1001: 380 invoice, 381 credit note, 386 prepayment invoice"
     )
     currency: str

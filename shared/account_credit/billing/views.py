@@ -14,6 +14,11 @@ from account_credit.platform.store.codec import decode_cursor, encode_cursor
 
 
 def status(store: Store, doc: Document, today: date) -> str:
+    if doc.kind == Kind.PAYMENT_REQUEST:  # paid once its top-up is (the deposit's state)
+        deposit = store.get_item(*keys.deposit(doc.account_id, doc.deposit_id or "")) or {}
+        if deposit.get("state") not in ("pending", "partly_paid"):
+            return "paid"
+        return "overdue" if doc.due_date and doc.due_date < today.isoformat() else "due"
     if doc.kind != Kind.CREDIT_INVOICE or doc.totals.payable <= 0:
         return "paid"
     paid = sum(int(p["amount"]) for p in payments(store, doc))
@@ -54,7 +59,7 @@ def detail(store: Store, account_id: str, number: str, today: date) -> dict[str,
             {"entry_id": p["entry_id"], "amount": int(p["amount"]), "received_at": p["received_at"]}
             for p in payments(store, doc)
         ],
-        "links": {"pdf": f"{base}/pdf", "xml": f"{base}/xml"},
+        "links": {"pdf": f"{base}/pdf", **({"xml": f"{base}/xml"} if doc.kind != Kind.PAYMENT_REQUEST else {})},
     }
 
 

@@ -76,12 +76,14 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "Proforma invoice {number}: {amount}",
             "Proforma invoice {number} for {amount} was issued to account {account_id} ({company}).\n"
-            "Pay by bank transfer with the payment reference {reference}.\n{bank}\nBalance now: {balance}.",
+            "Pay by bank transfer by {due_date} with the payment reference {reference}.\n{bank}\n"
+            "Balance now: {balance}.",
         ),
         "sk": (
             "Zálohová faktúra {number}: {amount}",
             "Vystavili sme zálohovú faktúru {number} na {amount} pre účet {account_id} ({company}).\n"
-            "Zaplaťte prevodom s variabilným symbolom {reference}.\n{bank}\nAktuálny kredit: {balance}.",
+            "Zaplaťte prevodom do {due_date} s variabilným symbolom {reference}.\n{bank}\n"
+            "Aktuálny kredit: {balance}.",
         ),
     },
     "document.stored": {

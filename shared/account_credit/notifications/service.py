@@ -230,6 +230,8 @@ def on_event(store: Store, mailer: Mailer, event: dict[str, Any], files: Files |
         due_date=messages.date(p.get("due_date"), lang),
     )
     attachments: tuple[messages.Attachment, ...] = ()
+    if kind == "document.stored" and p.get("kind") == "payment_request":
+        return Outcome([])  # its proforma.issued email went out when it was issued
     if kind == "document.stored":
         language = lang if lang in ("en", "sk") else "en"
         context["title"] = messages.TITLES.get(str(p.get("kind")), messages.TITLES["credit_invoice"])[language]

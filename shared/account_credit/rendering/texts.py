@@ -105,6 +105,7 @@ _TITLES: dict[str, dict[Kind, str]] = {
         Kind.CREDIT_INVOICE: "Invoice",
         Kind.CARD_INVOICE: "Invoice (paid by card)",
         Kind.CREDIT_NOTE: "Credit note",
+        Kind.PAYMENT_REQUEST: "Payment request (proforma invoice)",
     },
     "sk": {
         Kind.TAX_DOCUMENT: "Daňový doklad k prijatej platbe",
@@ -112,6 +113,7 @@ _TITLES: dict[str, dict[Kind, str]] = {
         Kind.CREDIT_INVOICE: "Faktúra",
         Kind.CARD_INVOICE: "Faktúra (uhradená kartou)",
         Kind.CREDIT_NOTE: "Dobropis",
+        Kind.PAYMENT_REQUEST: "Zálohová faktúra (výzva na platbu)",
     },
 }
 
