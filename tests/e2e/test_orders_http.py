@@ -90,7 +90,10 @@ def test_portal_order_from_balance(api: Api, operator: str, product: str) -> Non
         "quantity": 1,
         "unit_price": PRICE,
         "amount": PRICE,
+        "vat": 0,  # the local seller is not VAT-registered: net = gross
+        "gross": PRICE,
     }
+    assert (order["net"], order["vat"], order["tax"]["category"]) == (PRICE, 0, "O")
     assert api.call("GET", f"/accounts/{acc}/orders/portal-1", customer).json() == order
     assert balance(api, customer, acc) == 7_000
     assert entry_types(api, customer, acc)[0] == "order_balance"

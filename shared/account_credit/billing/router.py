@@ -95,7 +95,10 @@ def get_xml(account_id: str, number: str):  # type: ignore[no-untyped-def] # byt
     "/accounts/<account_id>/billing-runs",
     tags=TAG,
     summary="Issue an account's documents for a month that is over, now (operator; safe to repeat)",
-    responses={503: problem("Entries of the month are still being placed; nothing was issued, retry shortly")},
+    responses={
+        200: {"description": "What the run issued now, and what earlier runs had issued"},
+        503: problem("Entries of the month are still being placed; nothing was issued, retry shortly"),
+    },
 )
 def post_billing_run(account_id: str, body: schemas.BillingRunRequest) -> schemas.BillingRunResult:
     operator(router, "run billing", account_id)

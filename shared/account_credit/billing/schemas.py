@@ -10,7 +10,7 @@ from account_credit.accounts.schemas import Strict
 from account_credit.platform.http.model import Model
 
 DocumentKind = Literal["tax_document", "statement", "credit_invoice", "card_invoice", "credit_note", "payment_request"]
-Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str, StringConstraints(pattern=r"^2[0-9]{3}-(0[1-9]|1[0-2])$")]
 Day = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 
 
