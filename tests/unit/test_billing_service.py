@@ -174,6 +174,9 @@ def test_orders_are_priced_net_plus_vat_and_the_month_gets_one_statement_per_top
     assert all(d.totals.payable == 0 and d.totals.prepaid == d.totals.gross for d in statements)
     assert [(x.order_id, x.gross) for x in statements[0].lines] == [("o1", 12_300), ("o2", 2_700)]
     assert statements[0].period_start == "2026-10-01" and statements[0].period_end == "2026-10-31"
+    # the orders list the documents they appear on: o2 is on both statements
+    assert orders.get_order(history.store, history.acc, "o1")["documents"] == ["ST-2026-000001"]
+    assert orders.get_order(history.store, history.acc, "o2")["documents"] == ["ST-2026-000001", "ST-2026-000002"]
     # a rerun (or a crash halfway, run again) issues nothing twice
     again = billing.run_month(history.store, history.acc, "2026-10", date(2026, 11, 2))
     assert again.issued == [] and sorted(again.existing) == result.issued

@@ -113,8 +113,11 @@ def records_of(doc: Document, purpose: str, event: dict[str, Any] | None = None)
 
 
 def _link(store: Store, doc: Document, entries: Iterable[tuple[str, str]]) -> None:
+    """The document's number on every ledger entry and every order it covers (idempotent)."""
     for created_at, entry_id in entries:
         store.link_document(keys.account_pk(doc.account_id), keys.entry_sk(created_at, entry_id), doc.number)
+    for order_id in dict.fromkeys(line.order_id for line in doc.lines if line.order_id):
+        store.link_document(*keys.order(doc.account_id, order_id), doc.number)
 
 
 def with_movements(draft: Document, entry_ids: Iterable[str]) -> Document:

@@ -28,4 +28,5 @@ def view_of(item: dict[str, Any]) -> dict[str, Any]:
     raw = {k: item.get(k) for k in OrderView.model_fields}
     if raw["net"] is None:  # an order made before orders carried VAT: its total was net, without VAT
         raw["net"], raw["vat"] = raw["total"], 0
+    raw["documents"] = list(raw["documents"] or [])  # linked once the documents listing it are issued
     return OrderView.model_validate(raw).model_dump(mode="json")

@@ -169,6 +169,9 @@ class OrderView(Model):
     cancellation: CancellationView | None = None
     actor: str
     created_at: str
+    documents: list[str] = Field(
+        default_factory=list, description="Numbers of the billing documents the order appears on (invoice, statement)"
+    )
 
 
 # --------------------------------------------------------------------------- payment methods

@@ -344,8 +344,8 @@ class Store(ABC):
 
     @abstractmethod
     def link_document(self, pk: str, sk: str, number: str) -> None:
-        """Add a document number to a ledger entry's ``documents`` (the documents it appears on); idempotent.
-        NotFound if the entry does not exist."""
+        """Add a document number to an item's ``documents`` (a ledger entry's or an order's: the documents it
+        appears on); idempotent. NotFound if the item does not exist."""
 
     @abstractmethod
     def delete_record(self, pk: str, sk: str, *, older_than: int | None = None) -> bool:
