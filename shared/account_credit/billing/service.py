@@ -123,22 +123,35 @@ def _covers(entries: list[LedgerEntry], doc: Document) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- per entry (the stream)
 
 
-def on_entry_placed(store: Store, account_id: str, entry_id: str, today: date | None = None) -> list[str]:
-    """Issue what a newly placed entry calls for; the numbers issued (or found issued before)."""
-    register(store, account_id)
+# What each kind of placed entry calls for; any other entry only registers its account for the monthly run.
+_PER_ENTRY = (*DEPOSITS, EntryType.ORDER_CARD, EntryType.DEPOSIT_REVERSAL, EntryType.ORDER_CANCELLATION)
+_registered: set[str] = set()  # accounts this process registered already (the registry item is idempotent anyway)
+
+
+def on_entry_placed(
+    store: Store, account_id: str, entry_id: str, entry_type: str | None = None, today: date | None = None
+) -> list[str]:
+    """Issue what a newly placed entry calls for; the numbers issued (or found issued before).
+
+    ``entry_type`` (from the stream image) spares the reads for the entries that call for nothing. Only a deposit
+    replays the ledger (its tax document covers what it did not repay of credit); the others need only the entry."""
+    if account_id not in _registered:
+        register(store, account_id)
+        _registered.add(account_id)
+    if entry_type is not None and entry_type not in _PER_ENTRY:
+        return []
     entries = ledger(store, account_id)
     entry = next((e for e in entries if e.entry_id == entry_id), None)
     if entry is None:
         raise NotFound(f"entry {entry_id} of account {account_id} not found")
     if entry.seq is None:
         raise NotReady(f"entry {entry_id} is not placed yet")
-    if entry.type not in (*DEPOSITS, EntryType.ORDER_CARD, EntryType.DEPOSIT_REVERSAL, EntryType.ORDER_CANCELLATION):
+    if entry.type not in _PER_ENTRY:
         return []
-    upto = [e for e in entries if e.seq is not None and e.seq <= entry.seq]
-    attr = attribute(upto)
     account = _account(store, account_id)
     ctx = context(account, today or date.fromisoformat(entry.created_at[:10]))
     if entry.type in DEPOSITS:
+        attr = attribute(e for e in entries if e.seq is not None and e.seq <= (entry.seq or 0))
         return _deposit(store, ctx, entries, entry, attr)
     if entry.type == EntryType.ORDER_CARD:
         return _card_order(store, ctx, entries, entry)

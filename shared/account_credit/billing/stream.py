@@ -24,7 +24,7 @@ def on_stream_record(store: Store, archive: Archive, render: Renderers, raw: dic
     if kind == "entry" and "seq" in new and "seq" not in old:
         account_id, entry_id = _s(new, "account_id"), _s(new, "entry_id")
         if account_id and entry_id:
-            return service.on_entry_placed(store, account_id, entry_id)
+            return service.on_entry_placed(store, account_id, entry_id, _s(new, "type"))
     if kind == "event" and _s(new, "type") == "document.issued":
         account_id = _s(new, "account_id")
         number = ((new.get("payload") or {}).get("M") or {}).get("number", {}).get("S")
