@@ -15,16 +15,18 @@ from account_credit.billing.files import Renderers
 from account_credit.billing.stream import on_stream_record
 from account_credit.platform.archive import archive
 from account_credit.platform.observability import capture_lambda_handler, logger, metrics
+from account_credit.platform.peppol import delivery
 from account_credit.platform.store.process import store
 from account_credit.rendering.pdf import to_pdf
 from account_credit.rendering.ubl import to_ubl
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 renderers = Renderers(ubl=to_ubl, pdf=to_pdf)
+peppol = delivery()  # the folder adapter locally; none on AWS until an access point is configured
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    numbers = on_stream_record(store(), archive(), renderers, record.raw_event)
+    numbers = on_stream_record(store(), archive(), renderers, record.raw_event, peppol)
     if numbers:
         logger.info("documents", extra={"numbers": numbers})
         metrics.add_metric(name="DocumentsHandled", unit=MetricUnit.Count, value=len(numbers))

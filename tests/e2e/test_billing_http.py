@@ -188,6 +188,10 @@ def test_top_up_order_monthly_run_and_every_document_as_pdf_and_valid_xml(vat_se
         assert rules.fatal_findings(xml) == [], doc["number"]
         assert rules.xsd_errors(xml) == [], doc["number"]
 
+    # invoices between two Peppol addresses are handed over for delivery (locally: a folder per receiver)
+    handed = Path(vat_server.env["LOCAL_STATE_DIR"]) / "peppol-outbox" / "9950_SK2020273893"
+    assert {f"{d['number']}.xml" for d in (tax_doc, statement, invoice)} <= {p.name for p in handed.glob("*.xml")}
+
     # the email of each document carries its PDF
     outbox = Path(vat_server.env["EMAIL_OUTBOX_DIR"])
 

@@ -15,6 +15,7 @@ from account_credit.kernel.errors import DomainError, NotFound
 from account_credit.platform.archive import Archive
 from account_credit.platform.commit import commit
 from account_credit.platform.events import DomainEvent, EventType
+from account_credit.platform.peppol import Delivery
 from account_credit.platform.store import Record, Store, keys
 
 XML, PDF = "application/xml", "application/pdf"
@@ -34,14 +35,25 @@ def file_key(account_id: str, number: str, ext: str) -> str:
     return f"documents/{account_id}/{number}.{ext}"
 
 
-def store_files(store: Store, archive: Archive, render: Renderers, account_id: str, number: str) -> bool:
-    """Render and archive the document's XML and PDF; announce ``document.stored`` once. True if announced now."""
+def store_files(
+    store: Store,
+    archive: Archive,
+    render: Renderers,
+    account_id: str,
+    number: str,
+    delivery: Delivery | None = None,
+) -> bool:
+    """Render and archive the document's XML and PDF, hand the XML over for Peppol delivery when both parties
+    have a Peppol address, and announce ``document.stored`` once. True if announced now."""
     item = store.get_item(*keys.document(account_id, number))
     if item is None:
         raise NotFound(f"document {number} not found")
     doc = Document.from_dict(item)
     if doc.kind != Kind.PAYMENT_REQUEST:  # a proforma is not an invoice: a PDF, no e-invoice
-        archive.put_once(file_key(account_id, number, "xml"), render.ubl(doc), XML)
+        xml = render.ubl(doc)
+        archive.put_once(file_key(account_id, number, "xml"), xml, XML)
+        if delivery is not None and doc.seller.endpoint and doc.buyer.endpoint:
+            delivery.hand_over(number, doc.seller.endpoint, doc.buyer.endpoint, xml)
     archive.put_once(file_key(account_id, number, "pdf"), render.pdf(doc), PDF)
     uow = store.unit_of_work()
     uow.put(

@@ -8,6 +8,7 @@ from typing import Any
 from account_credit.billing import service
 from account_credit.billing.files import Renderers, store_files
 from account_credit.platform.archive import Archive
+from account_credit.platform.peppol import Delivery
 from account_credit.platform.store import Store
 
 
@@ -16,7 +17,9 @@ def _s(image: dict[str, Any], name: str) -> str | None:
     return value.get("S")
 
 
-def on_stream_record(store: Store, archive: Archive, render: Renderers, raw: dict[str, Any]) -> list[str]:
+def on_stream_record(
+    store: Store, archive: Archive, render: Renderers, raw: dict[str, Any], delivery: Delivery | None = None
+) -> list[str]:
     """What the record called for: the numbers issued or stored (empty when it called for nothing)."""
     ddb = raw.get("dynamodb") or {}
     new, old = ddb.get("NewImage") or {}, ddb.get("OldImage") or {}
@@ -29,6 +32,6 @@ def on_stream_record(store: Store, archive: Archive, render: Renderers, raw: dic
         account_id = _s(new, "account_id")
         number = ((new.get("payload") or {}).get("M") or {}).get("number", {}).get("S")
         if account_id and number:
-            store_files(store, archive, render, account_id, number)
+            store_files(store, archive, render, account_id, number, delivery)
             return [number]
     return []
