@@ -314,6 +314,60 @@ def _sequencer_event() -> dict[str, Any]:
     return {"Records": [_stream_record(table, new, old, 1, "MODIFY")]}
 
 
+def _document_event() -> dict[str, Any]:
+    """The stream record of a ``document.issued`` event: a tax document just issued for an account; its first
+    invocation renders the UBL XML and the PDF and archives both (the documents layer's whole path)."""
+    from datetime import date
+
+    from account_credit.billing.document import Document, Kind, Line, Party
+    from account_credit.billing.issuing import issue
+    from account_credit.billing.tax import Category, Treatment
+    from account_credit.platform.config import settings
+    from account_credit.platform.store.codec import client
+    from account_credit.platform.store.process import store
+
+    account_id = _open_account(0)
+    seller = Party(name="Bench seller s.r.o.", country="SK", vat_id="SK2020273893", endpoint="9950:SK2020273893")
+    draft = Document(
+        number="",
+        kind=Kind.TAX_DOCUMENT,
+        account_id=account_id,
+        currency="USD",
+        language="sk",
+        issue_date=date.today().isoformat(),
+        seller=seller,
+        buyer=Party(name="Bench cold", country="SK", email="cold@bench.test"),
+        treatment=Treatment(Category.STANDARD, 2300),
+        lines=(Line(description="Prepayment received (bank transfer)", quantity=1, net=4_065, vat=935),),
+        prepaid=5_000,
+    )
+    doc, _ = issue(store(), draft, f"bench#{uuid.uuid4().hex}")
+    table = settings().table_name
+    items = client().query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
+        ExpressionAttributeValues={":pk": {"S": f"ACCOUNT#{account_id}"}, ":e": {"S": "EVENT#"}},
+        ConsistentRead=True,
+    )["Items"]
+    issued = [i for i in items if i.get("type", {}).get("S") == "document.issued"]
+    if not issued:
+        raise RuntimeError(f"issuing {doc.number} wrote no document.issued event")
+    return {"Records": [_stream_record(table, issued[0], None, 1, "INSERT")]}
+
+
+def _documents_api_event() -> dict[str, Any]:
+    account_id = _open_account(0)
+    return api_event(
+        "GET", "/accounts/{account_id}/documents", {"account_id": account_id}, claims=_customer(account_id)
+    )
+
+
+def _billing_run_event() -> dict[str, Any]:
+    """The daily run as EventBridge Scheduler delivers its input: the overdue scan and the previous month's
+    catch-up (over the billing registry)."""
+    return {"run": "overdue"}
+
+
 def _openapi_event() -> dict[str, Any]:
     return api_event("GET", "/openapi.json")
 
@@ -335,8 +389,11 @@ def _schedule_event() -> dict[str, Any]:
 # The first request each function is measured with: the money-moving route where it has one.
 EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "AccountsFunction": _accounts_event,
+    "BillingFunction": _documents_api_event,
+    "BillingRunFunction": _billing_run_event,
     "CatalogFunction": _catalog_event,
     "DepositFunction": _deposit_event,
+    "DocumentsFunction": _document_event,
     "NotifyFunction": _stream_event,
     "OpenApiFunction": _openapi_event,
     "OrderFunction": _order_event,
@@ -548,6 +605,8 @@ def _standalone(repeats: int, only: list[str]) -> list[Row]:
             "POWERTOOLS_LOG_LEVEL": "ERROR",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "EMAIL_OUTBOX_DIR": str(ROOT / ".local" / "bench-outbox"),
+            "LOCAL_DOCUMENTS_DIR": str(ROOT / ".local" / "bench-documents"),
+            "PEPPOL_OUTBOX_DIR": str(ROOT / ".local" / "bench-peppol-outbox"),
         }
     )
     from tools.local_server import prepare

@@ -112,6 +112,7 @@ def agent_environment(endpoint: str, table: str, outbox: str) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": "ERROR",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "EMAIL_OUTBOX_DIR": outbox,
+        "LOCAL_DOCUMENTS_DIR": os.path.join(os.path.dirname(outbox), "bench-documents"),
     }
 
 

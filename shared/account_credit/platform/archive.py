@@ -225,9 +225,9 @@ def archive() -> Archive:
     bucket = os.environ.get("DOCUMENTS_BUCKET", "").strip()
     if bucket:
         return S3Archive(bucket)
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    folder = os.environ.get("LOCAL_DOCUMENTS_DIR") or ""  # named explicitly (the local server, the benchmark)
+    if not folder and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         raise ConfigurationError("DOCUMENTS_BUCKET must be set in Lambda (the archive of issued documents)")
-    folder = os.environ.get("LOCAL_DOCUMENTS_DIR") or ""
     if not folder:
         state = os.environ.get("LOCAL_STATE_DIR") or ""
         folder = str(Path(state) / "documents") if state else os.path.join(".local", "documents")
