@@ -34,6 +34,11 @@ JUSTIFIED = {
     "stdnum": "python-stdnum: every EU member state's VAT number check digits (accounts and the seller's "
     "configuration check VAT ids with it rather than by hand); about 1.5 MB zipped, most of it data files of other "
     "identifiers it also knows (MAC prefixes, IMSI ranges); imported only where a VAT id is checked",
+    **dict.fromkeys(
+        ("requests", "urllib3", "charset_normalizer", "idna", "certifi"),
+        "stripe's HTTP client (requests and what requests needs): nothing else in the layer imports it, and boto3 "
+        "in the runtime brings its own urllib3",
+    ),
     "stripe": "the payment provider's official SDK the project uses instead of hand-written API calls; 22 MB "
     "unpacked with its bytecode, imported only on the Stripe paths (card webhooks, card charges and refunds)",
 }
