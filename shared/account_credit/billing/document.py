@@ -139,6 +139,7 @@ class Document:
     period_end: str | None = None
     payment_reference: str | None = None  # what a bank transfer paying it quotes
     means: str = MEANS_CLEARING
+    order_reference: str | None = None  # the buyer's purchase order number (BT-13), when it has one
     corrects: str | None = None  # credit note: the number of the document it corrects
     corrects_date: str | None = None
     deposit_id: str | None = None  # tax documents and statements: the top-up
@@ -149,6 +150,12 @@ class Document:
     @property
     def type_code(self) -> str:
         return TYPE_CODE[self.kind]
+
+    @property
+    def einvoice_type_code(self) -> str:
+        """The type code of its e-invoice: Peppol BIS 3.0 has no proforma (325), so a payment request that goes
+        out as UBL (a purchase order's invoice) is a prepayment invoice (386) asking for the amount."""
+        return "386" if self.kind == Kind.PAYMENT_REQUEST else self.type_code
 
     @property
     def totals(self) -> Totals:
@@ -176,6 +183,7 @@ class Document:
             "totals": self.totals.as_dict(),
             "payment_reference": self.payment_reference,
             "means": self.means,
+            "order_reference": self.order_reference,
             "corrects": self.corrects,
             "corrects_date": self.corrects_date,
             "deposit_id": self.deposit_id,
@@ -203,6 +211,7 @@ class Document:
             period_end=raw.get("period_end"),
             payment_reference=raw.get("payment_reference"),
             means=raw.get("means") or MEANS_CLEARING,
+            order_reference=raw.get("order_reference"),
             corrects=raw.get("corrects"),
             corrects_date=raw.get("corrects_date"),
             deposit_id=raw.get("deposit_id"),
