@@ -2,7 +2,8 @@
 
 Input ``{"run": "monthly"}``: every account's statements, credit invoice and credit notes for the month just
 over (``"month": "YYYY-MM"`` and ``"account_id"`` narrow it: an operator's run on demand). ``{"run": "overdue"}``:
-credit invoices past due, announced once each, and the previous month completed for any account it missed
+credit invoices and purchase-order invoices past due, announced once each (per reminder stage), and the previous
+month completed for any account it missed
 (not ready on the 1st, or a run that stopped halfway). Everything is issued once per purpose, so any rerun is safe.
 ``"today": "YYYY-MM-DD"`` runs as of that day (a local demo closing the current month; the schedules never set it).
 """
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from account_credit.billing import service as billing
 from account_credit.platform.observability import capture_lambda_handler, logger, metrics
 from account_credit.platform.store.process import store
+from account_credit.purchase_orders import service as purchase_orders
 
 
 @logger.inject_lambda_context
@@ -24,7 +26,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     run = event.get("run", "monthly")
     month = billing.parse_month(event["month"]) if event.get("month") else billing.previous_month(today)
     if run == "overdue":
-        result = {**billing.overdue_scan(store(), today), "catch_up": billing.run_all(store(), month, today)}
+        result = {
+            **billing.overdue_scan(store(), today),
+            "purchase_orders": purchase_orders.remind(store(), today),
+            "catch_up": billing.run_all(store(), month, today),
+        }
     elif event.get("account_id"):
         result = billing.run_month(store(), str(event["account_id"]), month, today).as_dict()
     else:

@@ -79,8 +79,9 @@ def all_routers() -> list[Any]:
     from account_credit.deposits.webhooks import router as webhooks
     from account_credit.orders.router import router as orders
     from account_credit.payment_methods.router import router as payment_methods
+    from account_credit.purchase_orders.router import router as purchase_orders
 
-    return [accounts, bank_transfers, catalog, deposits, documents, orders, payment_methods, webhooks]
+    return [accounts, bank_transfers, catalog, deposits, documents, orders, payment_methods, purchase_orders, webhooks]
 
 
 @lru_cache(maxsize=1)

@@ -409,6 +409,8 @@ def test_every_kind_has_a_slovak_text_using_the_same_fields(kind: str) -> None:
         "reference": "123",
         "bank": "iban: SK00",
         "title": "Faktúra",
+        "po_number": "PO-7",
+        "reason": "no budget",
         "due": "K úhrade 1.00 USD",
         "due_date": "30. 11. 2026",
     }

@@ -10,7 +10,8 @@ with the next number.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from account_credit.kernel.money import Money
 from account_credit.platform import numbering
 from account_credit.platform.commit import commit
 from account_credit.platform.events import DomainEvent, EventType
-from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, Store, keys
+from account_credit.platform.store import CommitResult, IdempotencyClaim, Posting, Record, Store, UnitOfWork, keys
 
 
 def ensure_reference(store: Store, account: Account) -> str:
@@ -40,8 +41,25 @@ def ensure_reference(store: Store, account: Account) -> str:
     return reference
 
 
+@dataclass(frozen=True)
+class ForPurchaseOrder:
+    """A proforma that is a purchase order's invoice: its due date follows the payment terms, it carries the
+    customer's PO number, and ``writes(uow, number, deposit_id, due_date)`` adds the purchase order's own changes
+    to the same transaction. Its email is the purchase order's (with the PDF), not the proforma's."""
+
+    po_number: str
+    due_days: int
+    writes: Callable[[UnitOfWork, str, str, str], None]
+
+
 def issue_proforma(
-    store: Store, account: Account, amount: Money, claim: IdempotencyClaim, *, actor: str
+    store: Store,
+    account: Account,
+    amount: Money,
+    claim: IdempotencyClaim,
+    *,
+    actor: str,
+    purchase_order: ForPurchaseOrder | None = None,
 ) -> CommitResult:
     """A pending bank-transfer deposit with its proforma invoice (next number of the series)."""
     cfg = deposit_settings()
@@ -63,7 +81,8 @@ def issue_proforma(
             {"kind": "proforma", "account_id": account.account_id, "deposit_id": deposit_id},
         )
         now = iso(issued)
-        due_date = (issued + timedelta(days=cfg.proforma_due_days)).date().isoformat()
+        due_days = purchase_order.due_days if purchase_order else cfg.proforma_due_days
+        due_date = (issued + timedelta(days=due_days)).date().isoformat()
         proforma = {
             "number": number,
             "issued_at": now,
@@ -71,6 +90,7 @@ def issue_proforma(
             "amount": amount.amount,
             "currency": amount.currency,
             "payment_reference": reference,
+            "purchase_order": purchase_order.po_number if purchase_order else None,
             "seller": seller,
             "buyer": {
                 "account_id": account.account_id,
@@ -101,27 +121,31 @@ def issue_proforma(
             due_date,
             now,
         )
+        if purchase_order is not None:
+            request = replace(request, order_reference=purchase_order.po_number)
+            purchase_order.writes(uow, number, deposit_id, due_date)
         for record in records_of(request, f"payment_request#{deposit_id}"):
             uow.put(record)
-        uow.emit(
-            DomainEvent(
-                account_id=account.account_id,
-                type=EventType.PROFORMA_ISSUED,
-                payload={
-                    "deposit_id": deposit_id,
-                    "number": number,
-                    "amount": amount.amount,
-                    "currency": amount.currency,
-                    "payment_reference": reference,
-                    "due_date": proforma["due_date"],
-                    # what the email needs to pay it: the seller's bank details
-                    "seller_name": seller["name"],
-                    "iban": seller["iban"],
-                    "bic": seller["bic"],
-                    "bank_name": seller["bank_name"],
-                },
+        if purchase_order is None:
+            uow.emit(
+                DomainEvent(
+                    account_id=account.account_id,
+                    type=EventType.PROFORMA_ISSUED,
+                    payload={
+                        "deposit_id": deposit_id,
+                        "number": number,
+                        "amount": amount.amount,
+                        "currency": amount.currency,
+                        "payment_reference": reference,
+                        "due_date": proforma["due_date"],
+                        # what the email needs to pay it: the seller's bank details
+                        "seller_name": seller["name"],
+                        "iban": seller["iban"],
+                        "bic": seller["bic"],
+                        "bank_name": seller["bank_name"],
+                    },
+                )
             )
-        )
 
         def respond(_posting: Posting) -> dict[str, Any]:
             return {**view(deposit), "checkout": None}

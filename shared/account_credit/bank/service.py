@@ -23,7 +23,15 @@ from account_credit.bank.references import normalise_reference, valid_reference
 from account_credit.deposits import schemas as ds
 from account_credit.deposits.config import secret
 from account_credit.deposits.records import AlreadyRecorded, StaleDeposit, deposit_update, logger, plain, refuse
-from account_credit.deposits.state import OPEN_PROFORMA, Deposit, DepositState, Method, on_transfer, pick_proforma
+from account_credit.deposits.state import (
+    OPEN_PROFORMA,
+    PROFORMA_NUMBER,
+    Deposit,
+    DepositState,
+    Method,
+    on_transfer,
+    pick_proforma,
+)
 from account_credit.kernel.domain import Account, EntryType, Movement
 from account_credit.kernel.errors import ConcurrentUpdate, Conflict, IdempotencyKeyReused, InvalidInput
 from account_credit.kernel.ids import iso, new_id, utc_now
@@ -123,8 +131,15 @@ def record_transfer(store: Store, t: ds.IncomingTransfer, *, actor: str) -> dict
 
 
 def match(store: Store, t: ds.IncomingTransfer) -> tuple[Account | None, str | None]:
-    """The account a transfer belongs to, or None and why it goes to suspense."""
+    """The account a transfer belongs to (by its payment reference, else by a proforma number its remittance text
+    quotes), or None and why it goes to suspense."""
     reference = normalise_reference(t.reference)
+    quoted = PROFORMA_NUMBER.findall(t.message or "")
+    if (reference is None or not valid_reference(reference)) and quoted:
+        taken = store.get_item(*keys.proforma_number(quoted[0]))
+        account = store.get_account(taken["account_id"]) if taken else None
+        if account is not None:
+            return (account, None) if account.currency == t.currency else (None, "currency_mismatch")
     if reference is None:
         return None, "no_reference"
     if not valid_reference(reference):
@@ -188,7 +203,7 @@ def credit_transfer(
     def attempt() -> CommitResult:
         rows = store.query_prefix(*keys.deposits_prefix(account_id), limit=PROFORMA_LOOKBACK, newest_first=True)
         open_ones = [Deposit.from_item(r) for r in rows if r.get("state") in OPEN_PROFORMA]
-        target = pick_proforma(open_ones, t.amount)
+        target = pick_proforma(open_ones, t.amount, t.message)
         now = iso(utc_now())
         uow = store.unit_of_work()
         if target is not None:

@@ -11,8 +11,8 @@ Kinds (series prefix, UNTDID 1001 type code):
 * ``credit_invoice`` CI, 380: draws no top-up covered (credit used), amount due by bank transfer;
 * ``card_invoice``   IN, 380: an order paid by card, paid;
 * ``credit_note``    CN, 381: corrects an earlier document (``corrects``);
-* ``payment_request`` PF, 325 proforma: a bank top-up asked for (numbered with the proforma, not a tax document:
-  PDF only, no e-invoice).
+* ``payment_request`` PF, 325 proforma: a bank top-up or a purchase order's invoice asked for (numbered with the
+  proforma, not a tax document). A top-up's is a PDF only; a purchase order's also goes out as UBL, as a 386.
 
 Amounts are integer minor units of ``currency``; every total is computed here (``Totals``), once.
 """

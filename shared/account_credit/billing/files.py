@@ -75,6 +75,7 @@ def store_files(
                 "payable": doc.totals.payable,
                 "due_date": doc.due_date,
                 "payment_reference": doc.payment_reference,
+                "order_reference": doc.order_reference,
                 "pdf": file_key(account_id, number, "pdf"),
             },
         )

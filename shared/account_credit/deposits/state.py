@@ -27,6 +27,7 @@ two deliveries racing on one deposit cannot both apply.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -39,6 +40,7 @@ class DepositState(StrEnum):
     FAILED = "failed"
     PARTIALLY_REVERSED = "partially_reversed"
     REVERSED = "reversed"
+    CANCELLED = "cancelled"  # a proforma (a purchase order's invoice) cancelled: no transfer is matched to it
 
 
 class Method(StrEnum):
@@ -49,6 +51,7 @@ class Method(StrEnum):
 OPEN_FOR_SUCCESS = (DepositState.PENDING, DepositState.FAILED)
 CREDITED_STATES = (DepositState.CREDITED, DepositState.PARTIALLY_REVERSED, DepositState.REVERSED)
 OPEN_PROFORMA = (DepositState.PENDING, DepositState.PARTLY_PAID)
+PROFORMA_NUMBER = re.compile(r"PF-\d{4}-\d{6}")  # a proforma's number, as a payer quotes it in the remittance text
 
 
 @dataclass(frozen=True)
@@ -234,12 +237,17 @@ def proforma_status(deposit: Deposit) -> Literal["unpaid", "partly_paid", "paid"
     return "paid" if paid == deposit.amount else "overpaid"
 
 
-def pick_proforma(open_deposits: list[Deposit], amount: int) -> Deposit | None:
-    """The proforma a transfer pays: the oldest whose outstanding amount it matches, else the oldest open one."""
+def pick_proforma(open_deposits: list[Deposit], amount: int, message: str | None = None) -> Deposit | None:
+    """The proforma a transfer pays: the one whose number its remittance text quotes, else the oldest whose
+    outstanding amount it matches, else the oldest open one."""
     candidates = sorted(
         (d for d in open_deposits if d.method == Method.BANK_TRANSFER and d.state in OPEN_PROFORMA and d.proforma),
         key=lambda d: (d.created_at, d.deposit_id),
     )
+    quoted = set(PROFORMA_NUMBER.findall(message or ""))
+    for d in candidates:
+        if d.proforma and d.proforma.get("number") in quoted:
+            return d
     for d in candidates:
         if d.amount - d.credited_amount == amount:
             return d

@@ -98,6 +98,65 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "prílohe, elektronickú faktúru (UBL XML) si stiahnete cez API alebo portál.\n{due}",
         ),
     },
+    "po.submitted": {
+        "en": (
+            "Purchase order {po_number} submitted: {amount}",
+            "Account {account_id} ({company}) submitted purchase order {po_number} for {amount}. Approve or reject "
+            "it in the purchase orders queue.",
+        ),
+        "sk": (
+            "Prijatá objednávka {po_number}: {amount}",
+            "Účet {account_id} ({company}) poslal objednávku {po_number} na {amount}. Schváľte ju alebo zamietnite "
+            "vo fronte objednávok.",
+        ),
+    },
+    "po.approved": {
+        "en": (
+            "Purchase order {po_number} approved: invoice {number}",
+            "Your purchase order {po_number} of account {account_id} ({company}) is approved. Invoice {number} for "
+            "{amount} is attached; funds become available as your payments arrive.\n{due}",
+        ),
+        "sk": (
+            "Objednávka {po_number} schválená: faktúra {number}",
+            "Vaša objednávka {po_number} účtu {account_id} ({company}) je schválená. Faktúru {number} na {amount} "
+            "nájdete v prílohe; kredit pribúda s každou prijatou platbou.\n{due}",
+        ),
+    },
+    "po.rejected": {
+        "en": (
+            "Purchase order {po_number} rejected",
+            "Your purchase order {po_number} of account {account_id} ({company}) was rejected: {reason}",
+        ),
+        "sk": (
+            "Objednávka {po_number} zamietnutá",
+            "Vaša objednávka {po_number} účtu {account_id} ({company}) bola zamietnutá: {reason}",
+        ),
+    },
+    "po.cancelled": {
+        "en": (
+            "Invoice {number} of purchase order {po_number} cancelled",
+            "Invoice {number} of purchase order {po_number} (account {account_id}, {company}) was cancelled: "
+            "{reason}. Payments received so far stay on your balance.",
+        ),
+        "sk": (
+            "Faktúra {number} k objednávke {po_number} zrušená",
+            "Faktúra {number} k objednávke {po_number} (účet {account_id}, {company}) bola zrušená: {reason}. "
+            "Doteraz prijaté platby zostávajú na vašom kredite.",
+        ),
+    },
+    "po.overdue": {
+        "en": (
+            "Reminder: invoice {number} of purchase order {po_number} is overdue",
+            "Invoice {number} of purchase order {po_number} (account {account_id}, {company}) was due on "
+            "{due_date}; {amount} is still unpaid.\nPay by bank transfer with the payment reference {reference}.\n"
+            "{bank}",
+        ),
+        "sk": (
+            "Upomienka: faktúra {number} k objednávke {po_number} je po splatnosti",
+            "Faktúra {number} k objednávke {po_number} (účet {account_id}, {company}) bola splatná {due_date}; "
+            "neuhradených zostáva {amount}.\nZaplaťte prevodom s variabilným symbolom {reference}.\n{bank}",
+        ),
+    },
     "invoice.paid": {
         "en": (
             "Invoice {number} paid: {amount}",

@@ -31,6 +31,7 @@ from account_credit.kernel.errors import Conflict, DomainError
 from account_credit.notifications import messages, rules
 from account_credit.notifications.mailer import Mailer
 from account_credit.platform.commit import commit
+from account_credit.platform.config import seller
 from account_credit.platform.store import Record, RecordUpdate, Store, keys, stream_images
 from account_credit.platform.store.items import account_from_item
 
@@ -44,6 +45,10 @@ EVENT_KINDS = {
     "document.stored",
     "invoice.paid",
     "invoice.overdue",
+    "po.submitted",
+    "po.rejected",
+    "po.cancelled",
+    "po.overdue",
 }
 # Where an email finds an archived file (a document's PDF) by its key; None when it is not there.
 Files = Callable[[str], "tuple[bytes, str] | None"]
@@ -134,6 +139,7 @@ def notify_once(
     context: dict[str, Any],
     guard: Record | None = None,
     attachments: tuple[messages.Attachment, ...] = (),
+    to: tuple[str, ...] | None = None,
 ) -> bool:
     """Claim ``notification_id`` (with an optional guard record in the same transaction), send, mark sent."""
     uow = store.unit_of_work()
@@ -157,7 +163,7 @@ def notify_once(
             return False
         elif not _take_over_if_stale(store, account.account_id, notification_id, claim):
             raise NotificationInFlight(notification_id) from None
-    email = messages.render(kind, account.language, account.billing_emails, context, attachments)
+    email = messages.render(kind, account.language, to or account.billing_emails, context, attachments)
     try:
         _send(store, mailer, account, notification_id, email)
     except Exception:
@@ -213,9 +219,7 @@ def on_event(store: Store, mailer: Mailer, event: dict[str, Any], files: Files |
     p = event.get("payload") or {}
     c, lang = p.get("currency", account.currency), account.language
     bank = _bank(p, lang)
-    if kind in ("document.stored", "invoice.overdue") and not bank:
-        from account_credit.platform.config import seller
-
+    if kind in ("document.stored", "invoice.overdue", "po.overdue") and not bank:
         cfg = seller()
         bank = _bank({"bank_name": cfg.bank_name, "iban": cfg.iban, "bic": cfg.bic}, lang)
     amount = p.get("amount", p.get("total", p.get("due", p.get("payable") or p.get("gross"))))
@@ -228,10 +232,18 @@ def on_event(store: Store, mailer: Mailer, event: dict[str, Any], files: Files |
         reference=p.get("payment_reference", p.get("reference", "-")),
         bank=bank,
         due_date=messages.date(p.get("due_date"), lang),
+        po_number=p.get("po_number", p.get("order_reference", "-")),
+        reason=p.get("reason", "-"),
     )
     attachments: tuple[messages.Attachment, ...] = ()
-    if kind == "document.stored" and p.get("kind") == "payment_request":
-        return Outcome([])  # its proforma.issued email went out when it was issued
+    if kind == "document.stored" and p.get("kind") == "payment_request" and not p.get("order_reference"):
+        return Outcome([])  # a top-up's proforma: its proforma.issued email went out when it was issued
+    to: tuple[str, ...] | None = None
+    if kind == "po.submitted":  # for the operators, not the customer
+        operators = seller().operator_email
+        if not operators:
+            return Outcome([])
+        to = (operators,)
     if kind == "document.stored":
         language = lang if lang in ("en", "sk") else "en"
         context["title"] = messages.TITLES.get(str(p.get("kind")), messages.TITLES["credit_invoice"])[language]
@@ -248,8 +260,10 @@ def on_event(store: Store, mailer: Mailer, event: dict[str, Any], files: Files |
         attachments = (messages.Attachment(f"{p.get('number')}.pdf", "application/pdf", got[0]),)
     if isinstance(p.get("balance_after"), int):
         context["balance"] = messages.money(p["balance_after"], account.currency, lang)
+    if kind == "document.stored" and p.get("order_reference"):
+        kind = "po.approved"  # a purchase order's invoice: the approval email, with the invoice attached
     nid = f"{kind}-{event['event_id']}"
-    sent = notify_once(store, mailer, account, nid, kind, context, attachments=attachments)
+    sent = notify_once(store, mailer, account, nid, kind, context, attachments=attachments, to=to)
     return Outcome([nid] if sent else [])
 
 

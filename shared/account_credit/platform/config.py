@@ -88,6 +88,9 @@ class Seller:
     vat_rate_bp: int = 0  # basis points: 2300 = 23 %
     languages: tuple[str, ...] = ("en", "sk")
     invoice_due_days: int = 14
+    po_payment_terms_days: int = 30  # PO_PAYMENT_TERMS_DAYS: a purchase order's invoice is due this many days later
+    po_reminder_days: tuple[int, ...] = (0, 7, 30)  # PO_REMINDER_DAYS: reminders at due, +7, +30 days
+    operator_email: str | None = None  # OPERATOR_EMAIL: where new purchase orders are announced
 
 
 _LANGUAGES = ("en", "sk")
@@ -158,7 +161,21 @@ def seller_from_environment(env: Mapping[str, str]) -> Seller:
         vat_rate_bp=rate if registered else 0,
         languages=languages,
         invoice_due_days=_whole(env, "INVOICE_DUE_DAYS", Seller.invoice_due_days, 0),
+        po_payment_terms_days=_whole(env, "PO_PAYMENT_TERMS_DAYS", Seller.po_payment_terms_days, 0),
+        po_reminder_days=_days(env, "PO_REMINDER_DAYS", Seller.po_reminder_days),
+        operator_email=_optional(env, "OPERATOR_EMAIL"),
     )
+
+
+def _days(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma list of whole days >= 0, ascending without repeats (``0,7,30``)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    parts = [p.strip() for p in raw.split(",")]
+    if not all(p.isdigit() for p in parts) or sorted({int(p) for p in parts}) != [int(p) for p in parts]:
+        raise ConfigurationError(f"{name} must list whole days in ascending order like 0,7,30, not {raw!r}")
+    return tuple(int(p) for p in parts)
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,11 @@ class EventType(StrEnum):
     ORDER_DECLINED = "order.declined"
     ORDER_CANCELLED = "order.cancelled"
     BALANCE_DEBITED = "balance.debited"
+    PO_SUBMITTED = "po.submitted"
+    PO_APPROVED = "po.approved"
+    PO_REJECTED = "po.rejected"
+    PO_CANCELLED = "po.cancelled"
+    PO_OVERDUE = "po.overdue"
     DOCUMENT_ISSUED = "document.issued"  # numbered and written; the documents function renders it
     DOCUMENT_STORED = "document.stored"  # its XML and PDF are archived: the email with the PDF goes out
     INVOICE_PAID = "invoice.paid"  # a credit invoice is paid in full

@@ -215,6 +215,30 @@ def billing_run(account_id: str, month: str) -> Key:
     return account_pk(account_id), f"BILLRUN#{month}"
 
 
+def purchase_order(account_id: str, po_id: str) -> Key:
+    """A purchase order; its gsi1 keys say its state (``POSTATE#<state>``, the operators' queue)."""
+    return account_pk(account_id), f"PO#{po_id}"
+
+
+def purchase_orders_prefix(account_id: str) -> Key:
+    return account_pk(account_id), "PO#"
+
+
+def purchase_order_number(account_id: str, number: str) -> Key:
+    """The customer's own PO number, taken (must not exist: unique per account)."""
+    return account_pk(account_id), f"PONUM#{number}"
+
+
+def purchase_order_reminder(account_id: str, po_id: str, stage: int) -> Key:
+    """A reminder stage (days past due) of a purchase order's invoice, announced once."""
+    return account_pk(account_id), f"POREMIND#{po_id}#{stage}"
+
+
+def purchase_orders_in(state: str) -> str:
+    """The gsi1 partition of the purchase orders in ``state`` (submitted ones by submission, approved by due date)."""
+    return f"POSTATE#{state}"
+
+
 BILLING_INDEX_PK = "BILLING"  # gsi1: every account the monthly run visits
 OPEN_INVOICES_PK = "OPENINV"  # gsi1: credit invoices not yet paid, by due date
 

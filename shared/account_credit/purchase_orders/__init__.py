@@ -1,0 +1,1 @@
+"""Purchase orders: an invoice on approval, funds released only as payments towards it arrive (docs/BILLING.md)."""
