@@ -149,11 +149,18 @@ def document(
     prepaid: int | None = None,
     **fields: Any,
 ) -> Document:
-    """A document as issuing builds it: paid in full unless it is a credit invoice or a credit note."""
+    """A document as issuing builds it: paid in full unless it is a credit invoice, a credit note or a payment
+    request."""
     gross = sum(line.gross for line in lines)
     if prepaid is None:
-        prepaid = 0 if kind in (Kind.CREDIT_INVOICE, Kind.CREDIT_NOTE) else gross
-    prefix = {"tax_document": "TD", "statement": "ST", "credit_invoice": "CI", "card_invoice": "IN"}
+        prepaid = 0 if kind in (Kind.CREDIT_INVOICE, Kind.CREDIT_NOTE, Kind.PAYMENT_REQUEST) else gross
+    prefix = {
+        "tax_document": "TD",
+        "statement": "ST",
+        "credit_invoice": "CI",
+        "card_invoice": "IN",
+        "payment_request": "PF",
+    }
     defaults: dict[str, Any] = {
         "number": number or f"{prefix.get(str(kind), 'CN')}-2025-000001",
         "kind": kind,
@@ -278,3 +285,21 @@ def not_registered_sale() -> Document:
     t = treatment_for(SK_BUSINESS, SMALL_SELLER)
     line = order_line(t, 4900, order_id="ord-5001", order_date="2025-03-18")
     return document(Kind.CARD_INVOICE, SK_BUSINESS, [line], seller=SMALL_SELLER, means=MEANS_CARD)
+
+
+def payment_request_for_order(order_reference: str = "PO-4711") -> Document:
+    """A payment request (proforma) for the buyer's purchase order: one certificate, nothing paid yet, the whole
+    amount due by bank transfer quoting the payment reference; as an e-invoice a 386 quoting the order (BT-13)."""
+    t = treatment_for(SK_BUSINESS)
+    line = order_line(t, 24900, description="EV SSL certificate, 1 year", product_code="EV-SSL-1Y")
+    return document(
+        Kind.PAYMENT_REQUEST,
+        SK_BUSINESS,
+        [line],
+        issue_date="2025-04-03",
+        due_date="2025-04-17",
+        means=MEANS_TRANSFER,
+        payment_reference="VS2025001207",
+        order_reference=order_reference,
+        notes=("Payment request for your purchase order.",),
+    )

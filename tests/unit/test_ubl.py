@@ -25,6 +25,7 @@ from _documents import (
     credit_invoice,
     credit_note,
     not_registered_sale,
+    payment_request_for_order,
     statement_of_orders,
     statement_of_parts,
     tax_document,
@@ -49,6 +50,8 @@ CASES: dict[str, Callable[[], Document]] = {
     "credit note 381": credit_note,
     "card invoice in JPY": lambda: card_invoice(currency="JPY", net=500),
     "O from a seller not VAT-registered": not_registered_sale,
+    "payment request 386 for a purchase order": payment_request_for_order,
+    "credit invoice with a purchase order": lambda: replace(credit_invoice(), order_reference="PO-2025-0815"),
 }
 
 
@@ -337,6 +340,62 @@ def test_a_credit_invoice_is_due_by_transfer_quoting_its_reference() -> None:
     assert text(root, "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID") == SELLER.iban
     # Peppol allows one document-level note: the document's notes are one, a line each.
     assert texts(root, "cbc:Note") == ["Credit used in March 2025.\nPlease quote the payment reference."]
+
+
+def test_a_payment_request_for_a_purchase_order_is_a_386_asking_for_the_whole_amount(
+    official_rules: ModuleType,
+) -> None:
+    doc = payment_request_for_order()
+    assert doc.type_code == "325" and doc.einvoice_type_code == "386"
+    document = rendered("payment request 386 for a purchase order")
+    assert _fatal(document) == []
+    assert rules.xsd_errors(document) == []
+    root = parse(document)
+    assert etree.QName(root).localname == "Invoice"
+    assert text(root, "cbc:ID") == "PF-2025-000001"
+    assert text(root, "cbc:InvoiceTypeCode") == "386"
+    assert text(root, "cbc:DueDate") == "2025-04-17"
+    assert text(root, "cbc:BuyerReference") == doc.account_id
+    assert text(root, "cac:OrderReference/cbc:ID") == "PO-4711"
+    totals = doc.totals
+    assert (totals.prepaid, totals.payable) == (0, totals.gross)
+    assert root.find("cac:LegalMonetaryTotal/cbc:PrepaidAmount", NS) is None
+    assert text(root, "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount") == eur(totals.gross) == "306.27"
+    assert text(root, "cac:LegalMonetaryTotal/cbc:PayableAmount") == eur(totals.gross)
+    assert text(root, "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID") == "S"
+    assert text(root, "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Percent") == "23"
+    means = root.find("cac:PaymentMeans", NS)
+    assert means is not None
+    assert text(means, "cbc:PaymentMeansCode") == MEANS_TRANSFER
+    assert text(means, "cbc:PaymentID") == "VS2025001207"
+    assert text(means, "cac:PayeeFinancialAccount/cbc:ID") == SELLER.iban
+    assert text(means, "cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID") == SELLER.bic
+
+
+def test_the_order_reference_follows_the_invoice_period_in_the_schema_order(official_rules: ModuleType) -> None:
+    document = rendered("credit invoice with a purchase order")
+    root = parse(document)
+    assert text(root, "cac:OrderReference/cbc:ID") == "PO-2025-0815"
+    assert text(root, "cbc:InvoiceTypeCode") == "380"
+    names = [etree.QName(e).localname for e in root]
+    assert names.index("InvoicePeriod") + 1 == names.index("OrderReference") < names.index("AccountingSupplierParty")
+    assert rules.fatal_findings(document) == []
+    assert rules.xsd_errors(document) == []
+
+
+def test_a_credit_note_quotes_the_order_before_the_invoice_it_corrects(official_rules: ModuleType) -> None:
+    document = to_ubl(replace(credit_note(), order_reference="PO-4711"))
+    root = parse(document)
+    assert text(root, "cac:OrderReference/cbc:ID") == "PO-4711"
+    names = [etree.QName(e).localname for e in root]
+    assert names.index("OrderReference") + 1 == names.index("BillingReference")
+    assert _fatal(document) == []
+    assert rules.xsd_errors(document) == []
+
+
+def test_a_document_without_an_order_reference_has_none() -> None:
+    assert parse(rendered("credit invoice, due by transfer")).find("cac:OrderReference", NS) is None
+    assert parse(to_ubl(replace(credit_invoice(), order_reference=" "))).find("cac:OrderReference", NS) is None
 
 
 def test_a_slovak_document_names_the_order_in_slovak() -> None:

@@ -1,7 +1,9 @@
 """A billing ``Document`` as a UBL 2.1 e-invoice for Peppol BIS Billing 3.0 (EN 16931): ``to_ubl(doc) -> bytes``.
 
 Invoices (tax documents 386; statements, credit and card invoices 380) are ``Invoice`` documents, credit notes
-(381) ``CreditNote`` documents referring to the invoice they correct. The XML is a function of the document alone;
+(381) ``CreditNote`` documents referring to the invoice they correct. A payment request (a proforma, 325) that goes
+out as an e-invoice, e.g. for a purchase order, is an ``Invoice`` of type 386 (``Document.einvoice_type_code``:
+Peppol BIS 3.0 has no proforma) asking for the whole amount. The XML is a function of the document alone;
 the standard library writes it (UTF-8, with an XML declaration), every element in the order the UBL 2.1 schema
 sequences it.
 
@@ -18,6 +20,8 @@ How the model maps (BT numbers are EN 16931's):
 * each party's electronic address (BT-34/BT-49, mandatory in Peppol) is ``Party.endpoint`` ("<EAS>:<id>"); a party
   without one falls back to the EAS code ``EM`` with its e-mail address. EN 16931 lists ``EM``; Peppol BIS 3.0.19
   does not (PEPPOL-EN16931-CL008), so such a document is valid EN 16931 but not deliverable over Peppol;
+* the buyer's purchase order number (BT-13, ``Document.order_reference``) is ``cac:OrderReference/cbc:ID``; the
+  buyer reference (BT-10) stays the account id;
 * the buyer's country (BR-11) is ``buyer.country``, else the seller's: a buyer with no country is a consumer in the
   seller's country (``billing.tax.decide``);
 * each line's price is the line net for a base quantity of the line quantity, so quantity x price / base quantity
@@ -77,7 +81,7 @@ def to_ubl(doc: Document) -> bytes:
     _cbc(root, "IssueDate", doc.issue_date)
     if not credit_note:
         _cbc(root, "DueDate", doc.due_date)
-    _cbc(root, "CreditNoteTypeCode" if credit_note else "InvoiceTypeCode", doc.type_code)
+    _cbc(root, "CreditNoteTypeCode" if credit_note else "InvoiceTypeCode", doc.einvoice_type_code)
     _cbc(root, "Note", "\n".join(note for note in doc.notes if note))
     _cbc(root, "DocumentCurrencyCode", doc.currency)
     _cbc(root, "BuyerReference", doc.account_id)
@@ -85,6 +89,8 @@ def to_ubl(doc: Document) -> bytes:
         period = _cac(root, "InvoicePeriod")
         _cbc(period, "StartDate", doc.period_start)
         _cbc(period, "EndDate", doc.period_end)
+    if doc.order_reference and doc.order_reference.strip():
+        _cbc(_cac(root, "OrderReference"), "ID", doc.order_reference.strip())
     if doc.corrects:
         reference = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
         _cbc(reference, "ID", doc.corrects)
