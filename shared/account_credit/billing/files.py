@@ -31,6 +31,12 @@ class _Exists(DomainError):
     status = 409
 
 
+def has_einvoice(doc: Document) -> bool:
+    """Every document but a top-up's proforma (a PDF only) has its UBL e-invoice; a purchase order's invoice has
+    one (as a 386), so a buyer on Peppol receives it."""
+    return doc.kind != Kind.PAYMENT_REQUEST or bool(doc.order_reference)
+
+
 def file_key(account_id: str, number: str, ext: str) -> str:
     return f"documents/{account_id}/{number}.{ext}"
 
@@ -49,7 +55,7 @@ def store_files(
     if item is None:
         raise NotFound(f"document {number} not found")
     doc = Document.from_dict(item)
-    if doc.kind != Kind.PAYMENT_REQUEST:  # a proforma is not an invoice: a PDF, no e-invoice
+    if has_einvoice(doc):
         xml = render.ubl(doc)
         archive.put_once(file_key(account_id, number, "xml"), xml, XML)
         if delivery is not None and doc.seller.endpoint and doc.buyer.endpoint:

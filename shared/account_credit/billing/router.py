@@ -12,8 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from account_credit.billing import schemas, views
 from account_credit.billing import service as billing
-from account_credit.billing.document import Kind
-from account_credit.billing.files import PDF, XML, read_file
+from account_credit.billing.files import PDF, XML, has_einvoice, read_file
 from account_credit.kernel.errors import NotFound
 from account_credit.platform.archive import archive
 from account_credit.platform.http.problems import documented as problem
@@ -85,8 +84,8 @@ def get_pdf(account_id: str, number: str):  # type: ignore[no-untyped-def]
 )
 def get_xml(account_id: str, number: str):  # type: ignore[no-untyped-def] # bytes, passed through as for the PDF
     authorized(router, account_id)
-    if billing.issued_doc(store(), account_id, number).kind == Kind.PAYMENT_REQUEST:
-        raise NotFound(f"{number} is a payment request (proforma): it has a PDF, no e-invoice")
+    if not has_einvoice(billing.issued_doc(store(), account_id, number)):
+        raise NotFound(f"{number} is a top-up's payment request (proforma): it has a PDF, no e-invoice")
     body, _ = read_file(archive(), account_id, number, "xml")
     return Response(200, XML, body, headers={"Content-Disposition": f'attachment; filename="{number}.xml"'})
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from account_credit.billing.document import Document, Kind
+from account_credit.billing.files import has_einvoice
 from account_credit.billing.service import issued_doc, payments
 from account_credit.kernel.errors import InvalidInput
 from account_credit.platform.store import Store, keys
@@ -59,7 +60,7 @@ def detail(store: Store, account_id: str, number: str, today: date) -> dict[str,
             {"entry_id": p["entry_id"], "amount": int(p["amount"]), "received_at": p["received_at"]}
             for p in payments(store, doc)
         ],
-        "links": {"pdf": f"{base}/pdf", **({"xml": f"{base}/xml"} if doc.kind != Kind.PAYMENT_REQUEST else {})},
+        "links": {"pdf": f"{base}/pdf", **({"xml": f"{base}/xml"} if has_einvoice(doc) else {})},
     }
 
 
