@@ -127,6 +127,7 @@ def bank_transfer(
     transfer_id: str | None = None,
     payer: str = "Sandbox Payer",
     booked: date | None = None,
+    message: str | None = None,
 ) -> dict[str, Any]:
     return {
         "transfer_id": transfer_id or "tr_" + uuid.uuid4().hex[:20],
@@ -135,6 +136,7 @@ def bank_transfer(
         "reference": reference,
         "payer": {"name": payer, "iban": "SK8975000000000012345671"},
         "booked_date": (booked or date.today()).isoformat(),
+        **({"message": message} if message else {}),
     }
 
 
@@ -185,6 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--currency", required=True)
     tr.add_argument("--transfer-id")
     tr.add_argument("--payer", default="Sandbox Payer")
+    tr.add_argument("--message", help="remittance text, e.g. the invoice number it pays (PF-2026-000001)")
     args = parser.parse_args(argv)
     import requests
 
@@ -205,7 +208,12 @@ def _run(args: argparse.Namespace) -> None:
         print(f"{event['type']} {event['id']} -> {status}")
     else:
         transfer = bank_transfer(
-            args.reference, args.amount, args.currency, transfer_id=args.transfer_id, payer=args.payer
+            args.reference,
+            args.amount,
+            args.currency,
+            transfer_id=args.transfer_id,
+            payer=args.payer,
+            message=args.message,
         )
         status, body = deliver_bank_transfer(args.base, transfer)
         print(f"bank transfer {transfer['transfer_id']} -> {status}")

@@ -32,6 +32,8 @@ VAT = {
     "SELLER_VAT_ID": "SK2020273893",
     "SELLER_COMPANY_ID": "35763469",
     "SELLER_PEPPOL_ENDPOINT": "9950:SK2020273893",
+    "PO_PAYMENT_TERMS_DAYS": "0",  # purchase orders' invoices are due at once: the reminder run has work today
+    "OPERATOR_EMAIL": "orders@seller.test",
 }
 NET = 10_000
 
@@ -209,3 +211,93 @@ def test_top_up_order_monthly_run_and_every_document_as_pdf_and_valid_xml(vat_se
     # a rerun issues nothing twice
     run_monthly(vat_server, acc, month, date(first.year + (first.month == 12), first.month % 12 + 1, 2).isoformat())
     assert len(documents(api, token, acc, "statement")) == 1 and len(documents(api, token, acc, "credit_invoice")) == 1
+
+
+def run_schedule(server: LocalServer, name: str, payload: dict) -> None:
+    env = {**os.environ, **server.env}
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.schedule", name, "--input", json.dumps(payload)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_purchase_order_is_approved_paid_in_two_transfers_and_an_unpaid_one_is_reminded(
+    vat_server: LocalServer,
+) -> None:
+    from tools import sandbox
+
+    api = Api(vat_server.base)
+    op = localauth.mint("operator", subject="e2e-po-operator")
+    opened = api.call(
+        "POST",
+        "/accounts",
+        op,
+        json={
+            "currency": "EUR",
+            "company": {"name": "PO Buyer s.r.o.", "country": "SK"},
+            "billing_emails": ["ap@po.test"],
+        },
+    )
+    acc = opened.json()["account_id"]
+    token = localauth.mint("customer", subject="e2e-po-customer", account_id=acc)
+    api.call("PATCH", f"/accounts/{acc}", token, json={"tax": {"country": "SK", "vat_id": "SK2020273893"}})
+
+    body = {"po_number": "PO-2026-17", "amount": 50_000, "note": "certificates for Q1"}
+    submitted = api.call(
+        "POST", f"/accounts/{acc}/purchase-orders", token, json=body, headers={"Idempotency-Key": "po-1"}
+    )
+    assert submitted.status_code == 201, submitted.text
+    po_id = submitted.json()["po_id"]
+    again = api.call("POST", f"/accounts/{acc}/purchase-orders", token, json=body, headers={"Idempotency-Key": "po-2"})
+    assert_problem(again, 409, field="po_number")
+    queue = api.call("GET", "/purchase-orders", op, params={"state": "submitted"}).json()["items"]
+    assert po_id in {x["po_id"] for x in queue}
+    assert_problem(api.call("POST", f"/accounts/{acc}/purchase-orders/{po_id}/approve", token), 403)
+
+    approved = api.call("POST", f"/accounts/{acc}/purchase-orders/{po_id}/approve", op)
+    assert approved.status_code == 200, approved.text
+    invoice = approved.json()["invoice_number"]
+    assert approved.json()["status"] in ("unpaid", "overdue") and approved.json()["paid"] == 0
+    assert api.call("GET", f"/accounts/{acc}", token).json()["balance"] == 0  # nothing credited at approval
+    xml = download(api, token, acc, invoice, "xml")  # a 386 with the customer's PO number, for Peppol
+    assert rules.fatal_findings(xml) == [] and b"PO-2026-17" in xml
+
+    reference = api.call("GET", f"/accounts/{acc}", token).json()["payment_reference"]
+    sandbox.deliver_bank_transfer(vat_server.base, sandbox.bank_transfer(reference, 20_000, "EUR"))
+    assert api.call("GET", f"/accounts/{acc}", token).json()["balance"] == 20_000
+    partly = api.call("GET", f"/accounts/{acc}/purchase-orders/{po_id}", token).json()
+    assert (partly["paid"], partly["outstanding"]) == (20_000, 30_000) and partly["status"] in (
+        "partly_paid",
+        "overdue",
+    )
+    # the second pays by quoting the invoice number only
+    sandbox.deliver_bank_transfer(
+        vat_server.base, sandbox.bank_transfer(None, 30_000, "EUR", message=f"invoice {invoice}")
+    )
+    paid = api.call("GET", f"/accounts/{acc}/purchase-orders/{po_id}", token).json()
+    assert (paid["status"], paid["paid"], len(paid["payments"])) == ("paid", 50_000, 2)
+    assert api.call("GET", f"/accounts/{acc}", token).json()["balance"] == 50_000
+
+    # an approved order nobody pays is reminded when the daily run comes (its invoice is due at once here)
+    other = api.call(
+        "POST",
+        f"/accounts/{acc}/purchase-orders",
+        token,
+        json={"po_number": "PO-2026-18", "amount": 9_900},
+        headers={"Idempotency-Key": "po-3"},
+    ).json()
+    api.call("POST", f"/accounts/{acc}/purchase-orders/{other['po_id']}/approve", op)
+    run_schedule(vat_server, "OverdueScan", {"run": "overdue"})
+    outbox = Path(vat_server.env["EMAIL_OUTBOX_DIR"])
+
+    def subjects() -> list[str]:
+        return [email.message_from_bytes(p.read_bytes())["Subject"] for p in outbox.glob("*.eml")]
+
+    wait_for("the reminder", lambda: [s for s in subjects() if "PO-2026-18" in s and "overdue" in s])
+    assert any("PO-2026-17" in s and "approved" in s for s in subjects())  # with the invoice attached
+    assert any("PO-2026-17" in s and "submitted" in s for s in subjects())  # to the operators
