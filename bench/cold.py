@@ -362,6 +362,18 @@ def _documents_api_event() -> dict[str, Any]:
     )
 
 
+def _purchase_order_event() -> dict[str, Any]:
+    account_id = _open_account(0)
+    return api_event(
+        "POST",
+        "/accounts/{account_id}/purchase-orders",
+        {"account_id": account_id},
+        {"po_number": f"PO-{uuid.uuid4().hex[:8]}", "amount": 10_000},
+        {"idempotency-key": uuid.uuid4().hex},
+        claims=_customer(account_id),
+    )
+
+
 def _billing_run_event() -> dict[str, Any]:
     """The daily run as EventBridge Scheduler delivers its input: the overdue scan and the previous month's
     catch-up (over the billing registry)."""
@@ -397,6 +409,7 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "NotifyFunction": _stream_event,
     "OpenApiFunction": _openapi_event,
     "OrderFunction": _order_event,
+    "PurchaseOrdersFunction": _purchase_order_event,
     "SequencerFunction": _sequencer_event,
     "ThresholdScanFunction": _schedule_event,
     "WebhooksFunction": _webhook_event,
