@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from account_credit.kernel.errors import DomainError
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.platform.payments.port import SavedCard
 from account_credit.platform.store import Record, Store, keys
+from account_credit.platform.store.base import write_alone
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,54 @@ def default_card(store: Store, account_id: str) -> PaymentMethod | None:
     return methods[0] if methods else None
 
 
+class _FirstTaken(DomainError):
+    status = 409
+
+
+class _Saved(DomainError):
+    status = 409
+
+    def __init__(self, old: dict[str, Any]) -> None:
+        super().__init__("card saved already")
+        self.old = old
+
+
 def save_card(store: Store, account_id: str, card: SavedCard) -> PaymentMethod:
-    """Store a card; the first card of an account becomes its default card. Same token twice: kept once."""
+    """Store a card; the first card of an account becomes its default card. Same token twice: kept once.
+
+    Both hold under concurrency: the card is written with its token's item (must not exist) and, when it would be
+    the first, with the account's first-card item (must not exist), in one transaction. Of two registrations at
+    once exactly one is the default (the other is saved again as not default), and the same token is one method."""
     existing = list_methods(store, account_id)
     for m in existing:
         if m.card.provider == card.provider and m.card.token == card.token:
             return m
-    pm, record = card_record(account_id, card, is_default=not any(m.type == "card" for m in existing))
-    store.put_record(record)
-    return pm
+    first = not any(m.type == "card" for m in existing)
+    while True:
+        pm, record = card_record(account_id, card, is_default=first)
+        uow = store.unit_of_work()
+        uow.put(record)
+        uow.put(
+            Record(
+                *keys.card_token(account_id, card.provider, card.token),
+                attrs={"kind": "card_token", "payment_method_id": pm.payment_method_id},
+                on_exists=lambda old: _Saved(old),
+            )
+        )
+        if first:
+            uow.put(
+                Record(
+                    *keys.first_card(account_id),
+                    attrs={"kind": "first_card", "payment_method_id": pm.payment_method_id},
+                    on_exists=lambda _old: _FirstTaken("another card is the first"),
+                )
+            )
+        try:
+            write_alone(uow)
+            return pm
+        except _FirstTaken:
+            first = False  # another registration won: this card is saved, not as the default
+        except _Saved as saved:  # the same card registered at once: one method
+            item = store.get_item(*keys.payment_method(account_id, str(saved.old["payment_method_id"])))
+            if item is not None:
+                return from_item(item)

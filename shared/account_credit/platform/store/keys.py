@@ -82,6 +82,17 @@ def payment_method(account_id: str, payment_method_id: str) -> Key:
     return account_pk(account_id), f"PM#{payment_method_id}"
 
 
+def card_token(account_id: str, provider: str, token: str) -> Key:
+    """A provider token saved on the account (must not exist: the same card twice is one payment method)."""
+    return account_pk(account_id), f"PMTOKEN#{provider}#{token}"
+
+
+def first_card(account_id: str) -> Key:
+    """The account's first card, which becomes its default (must not exist: of two cards registered at once,
+    exactly one is the first)."""
+    return account_pk(account_id), "PMFIRST"
+
+
 def payment_methods_prefix(account_id: str) -> Key:
     return account_pk(account_id), "PM#"
 
