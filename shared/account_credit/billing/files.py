@@ -11,12 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from account_credit.billing.document import Document, Kind
-from account_credit.kernel.errors import DomainError, NotFound
+from account_credit.kernel.errors import NotFound
 from account_credit.platform.archive import Archive
-from account_credit.platform.commit import commit
-from account_credit.platform.events import DomainEvent, EventType
+from account_credit.platform.events import DomainEvent, EventType, announce_once
 from account_credit.platform.peppol import Delivery
-from account_credit.platform.store import Record, Store, keys
+from account_credit.platform.store import Store, keys
 
 XML, PDF = "application/xml", "application/pdf"
 
@@ -25,10 +24,6 @@ XML, PDF = "application/xml", "application/pdf"
 class Renderers:
     ubl: Callable[[Document], bytes]
     pdf: Callable[[Document], bytes]
-
-
-class _Exists(DomainError):
-    status = 409
 
 
 def has_einvoice(doc: Document) -> bool:
@@ -61,15 +56,10 @@ def store_files(
         if delivery is not None and doc.seller.endpoint and doc.buyer.endpoint:
             delivery.hand_over(number, doc.seller.endpoint, doc.buyer.endpoint, xml)
     archive.put_once(file_key(account_id, number, "pdf"), render.pdf(doc), PDF)
-    uow = store.unit_of_work()
-    uow.put(
-        Record(
-            *keys.document_purpose(account_id, f"stored#{number}"),
-            attrs={"kind": "document_purpose", "number": number},
-            on_exists=lambda _old: _Exists("stored"),
-        )
-    )
-    uow.emit(
+    return announce_once(
+        store,
+        keys.document_purpose(account_id, f"stored#{number}"),
+        {"kind": "document_purpose", "number": number},
         DomainEvent(
             account_id=account_id,
             type=EventType.DOCUMENT_STORED,
@@ -84,13 +74,8 @@ def store_files(
                 "order_reference": doc.order_reference,
                 "pdf": file_key(account_id, number, "pdf"),
             },
-        )
+        ),
     )
-    try:
-        commit(uow, None, lambda _p: {})
-    except _Exists:
-        return False
-    return True
 
 
 def read_file(archive: Archive, account_id: str, number: str, ext: str) -> tuple[bytes, str]:

@@ -16,7 +16,6 @@ issue nothing twice and, run again, miss nothing. Everything is derived from the
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,18 +31,13 @@ from account_credit.billing.tax import Treatment
 from account_credit.kernel.domain import Account, EntryType, LedgerEntry
 from account_credit.kernel.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
 from account_credit.kernel.ids import iso, utc_now
-from account_credit.platform.commit import commit
 from account_credit.platform.config import seller
-from account_credit.platform.events import DomainEvent, EventType
-from account_credit.platform.store import Record, Store, keys
+from account_credit.platform.events import DomainEvent, EventType, announce_once
+from account_credit.platform.store import Store, keys
 
 
 class NotReady(ServiceUnavailable):
     """Entries the run depends on are not placed by the sequencer yet: try again shortly (nothing was issued)."""
-
-
-class _Exists(DomainError):
-    status = 409
 
 
 # --------------------------------------------------------------------------- reading the ledger
@@ -64,19 +58,10 @@ def ledger(store: Store, account_id: str) -> list[LedgerEntry]:
 
 def register(store: Store, account_id: str) -> None:
     """Put the account in the billing registry the monthly run walks (once; idempotent)."""
-    with contextlib.suppress(_Exists):
-        store.put_record(
-            Record(
-                *keys.billing_registration(account_id),
-                attrs={
-                    "kind": "billing",
-                    "account_id": account_id,
-                    "gsi1pk": keys.BILLING_INDEX_PK,
-                    "gsi1sk": account_id,
-                },
-                on_exists=lambda _old: _Exists("registered"),
-            )
-        )
+    store.put_if_absent(
+        keys.billing_registration(account_id),
+        {"kind": "billing", "account_id": account_id, "gsi1pk": keys.BILLING_INDEX_PK, "gsi1sk": account_id},
+    )
 
 
 def context(account: Account, today: date) -> Context:
@@ -191,40 +176,29 @@ def record_payment(store: Store, account_id: str, number: str, top_up: LedgerEnt
     _payment_record(store, invoice, top_up, amount)
     if paid_amount(store, invoice) >= invoice.totals.gross:
         store.delete_record(*keys.open_invoice(account_id, number))
-        uow = store.unit_of_work()
-        uow.put(
-            Record(
-                *keys.document_purpose(account_id, f"paid#{number}"),
-                attrs={"kind": "document_purpose", "number": number},
-                on_exists=lambda _old: _Exists("announced"),
-            )
-        )
-        uow.emit(
+        announce_once(
+            store,
+            keys.document_purpose(account_id, f"paid#{number}"),
+            {"kind": "document_purpose", "number": number},
             DomainEvent(
                 account_id=account_id,
                 type=EventType.INVOICE_PAID,
                 payload={"number": number, "currency": invoice.currency, "gross": invoice.totals.gross},
-            )
+            ),
         )
-        with contextlib.suppress(_Exists):
-            commit(uow, None, lambda _p: {})
 
 
 def _payment_record(store: Store, invoice: Document, top_up: LedgerEntry, amount: int) -> None:
-    with contextlib.suppress(_Exists):
-        store.put_record(
-            Record(
-                *keys.document_payment(invoice.account_id, invoice.number, top_up.entry_id),
-                attrs={
-                    "kind": "document_payment",
-                    "number": invoice.number,
-                    "entry_id": top_up.entry_id,
-                    "amount": amount,
-                    "received_at": top_up.created_at,
-                },
-                on_exists=lambda _old: _Exists("recorded"),
-            )
-        )
+    store.put_if_absent(
+        keys.document_payment(invoice.account_id, invoice.number, top_up.entry_id),
+        {
+            "kind": "document_payment",
+            "number": invoice.number,
+            "entry_id": top_up.entry_id,
+            "amount": amount,
+            "received_at": top_up.created_at,
+        },
+    )
 
 
 def payments(store: Store, invoice: Document) -> list[dict[str, Any]]:
@@ -382,33 +356,25 @@ def run_month(store: Store, account_id: str, month: str, today: date) -> MonthRe
         if c.type == EntryType.ORDER_CANCELLATION and in_month(c) and c.amount > 0:
             for doc, fresh in _cancellation_notes(store, ctx, placed, attr, c, same_month):
                 issued(doc, fresh)
-    with contextlib.suppress(_Exists):
-        store.put_record(
-            Record(
-                *keys.billing_run(account_id, month),
-                attrs={"kind": "billing_run", "month": month, "completed_at": iso(utc_now()), "issued": result.issued},
-                on_exists=lambda _old: _Exists("ran"),
-            )
-        )
+    store.put_if_absent(
+        keys.billing_run(account_id, month),
+        {"kind": "billing_run", "month": month, "completed_at": iso(utc_now()), "issued": result.issued},
+    )
     return result
 
 
 def _open(store: Store, doc: Document) -> None:
-    with contextlib.suppress(_Exists):
-        store.put_record(
-            Record(
-                *keys.open_invoice(doc.account_id, doc.number),
-                attrs={
-                    "kind": "open_invoice",
-                    "account_id": doc.account_id,
-                    "number": doc.number,
-                    "due_date": doc.due_date,
-                    "gsi1pk": keys.OPEN_INVOICES_PK,
-                    "gsi1sk": f"{doc.due_date}#{doc.account_id}#{doc.number}",
-                },
-                on_exists=lambda _old: _Exists("open"),
-            )
-        )
+    store.put_if_absent(
+        keys.open_invoice(doc.account_id, doc.number),
+        {
+            "kind": "open_invoice",
+            "account_id": doc.account_id,
+            "number": doc.number,
+            "due_date": doc.due_date,
+            "gsi1pk": keys.OPEN_INVOICES_PK,
+            "gsi1sk": f"{doc.due_date}#{doc.account_id}#{doc.number}",
+        },
+    )
 
 
 def _cancellation_notes(
@@ -480,15 +446,10 @@ def overdue_scan(store: Store, today: date) -> dict[str, Any]:
             if due <= 0:
                 store.delete_record(*keys.open_invoice(invoice.account_id, invoice.number))
                 continue
-            uow = store.unit_of_work()
-            uow.put(
-                Record(
-                    *keys.document_purpose(invoice.account_id, f"overdue#{invoice.number}"),
-                    attrs={"kind": "document_purpose", "number": invoice.number},
-                    on_exists=lambda _old: _Exists("announced"),
-                )
-            )
-            uow.emit(
+            announced += announce_once(
+                store,
+                keys.document_purpose(invoice.account_id, f"overdue#{invoice.number}"),
+                {"kind": "document_purpose", "number": invoice.number},
                 DomainEvent(
                     account_id=invoice.account_id,
                     type=EventType.INVOICE_OVERDUE,
@@ -499,11 +460,8 @@ def overdue_scan(store: Store, today: date) -> dict[str, Any]:
                         "due_date": invoice.due_date,
                         "payment_reference": invoice.payment_reference,
                     },
-                )
+                ),
             )
-            with contextlib.suppress(_Exists):
-                commit(uow, None, lambda _p: {})
-                announced += 1
         if cursor is None:
             break
     return {"overdue_announced": announced}

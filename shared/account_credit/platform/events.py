@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from account_credit.kernel.errors import Conflict
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.platform.store import keys
-from account_credit.platform.store.base import Record
+from account_credit.platform.store.base import Record, Store, write_alone
 
 EVENT_TTL_SECONDS = 90 * 24 * 3600
 
@@ -63,3 +64,20 @@ class DomainEvent:
                 "expires_at": int(time.time()) + EVENT_TTL_SECONDS,
             },
         )
+
+
+class _Announced(Conflict):
+    """``announce_once`` found its marker: the event was written before."""
+
+
+def announce_once(store: Store, marker: tuple[str, str], attrs: dict[str, Any], event: DomainEvent) -> bool:
+    """Write ``event`` together with ``marker`` (an item that must not exist), so a rerun or a redelivery never
+    announces the same thing twice: True if it was announced now."""
+    uow = store.unit_of_work()
+    uow.put(Record(*marker, attrs=attrs, on_exists=lambda _old: _Announced("announced")))
+    uow.emit(event)
+    try:
+        write_alone(uow)
+    except _Announced:
+        return False
+    return True

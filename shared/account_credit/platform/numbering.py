@@ -8,7 +8,6 @@ number (``retry_numbered``). Proformas (``PF-``) and every billing document seri
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from account_credit.kernel.errors import ConcurrentUpdate, DomainError
@@ -23,19 +22,12 @@ class NumberTaken(DomainError):
     status = 409
 
 
-class _Exists(DomainError):
-    status = 409
-
-
 def _last(store: Store, series: str, year: int) -> int:
     """The last number issued; a series' first document of the year creates its counter (at 0) and tries again."""
     counter = keys.counter(series, year)
     current = store.get_item(*counter)
     if current is None:
-        with contextlib.suppress(_Exists):
-            store.put_record(
-                Record(*counter, attrs={"kind": "counter", "value": 0}, on_exists=lambda _o: _Exists("exists"))
-            )
+        store.put_if_absent(counter, {"kind": "counter", "value": 0})
         raise NumberTaken("the counter was just created")
     return int(current["value"])
 

@@ -27,16 +27,12 @@ from account_credit.platform import idempotency
 from account_credit.platform.commit import commit
 from account_credit.platform.config import seller
 from account_credit.platform.config import settings as platform_settings
-from account_credit.platform.events import DomainEvent, EventType
+from account_credit.platform.events import DomainEvent, EventType, announce_once
 from account_credit.platform.retry import retry
 from account_credit.platform.store import CommitResult, Record, RecordUpdate, Store, UnitOfWork, keys
 from account_credit.purchase_orders import schemas
 
 SCOPE = "purchase-order"
-
-
-class _Exists(DomainError):
-    status = 409
 
 
 def _load(store: Store, account_id: str, po_id: str) -> dict[str, Any]:
@@ -321,15 +317,10 @@ def remind(store: Store, today: date) -> dict[str, Any]:
             if not reached:
                 continue
             stage = reached[-1]
-            uow = store.unit_of_work()
-            uow.put(
-                Record(
-                    *keys.purchase_order_reminder(po["account_id"], po["po_id"], stage),
-                    attrs={"kind": "po_reminder", "stage": stage, "sent_on": today.isoformat()},
-                    on_exists=lambda _old: _Exists("reminded"),
-                )
-            )
-            uow.emit(
+            sent += announce_once(
+                store,
+                keys.purchase_order_reminder(po["account_id"], po["po_id"], stage),
+                {"kind": "po_reminder", "stage": stage, "sent_on": today.isoformat()},
                 DomainEvent(
                     account_id=po["account_id"],
                     type=EventType.PO_OVERDUE,
@@ -344,11 +335,8 @@ def remind(store: Store, today: date) -> dict[str, Any]:
                         "currency": po["currency"],
                         "payment_reference": deposit.payment_reference,
                     },
-                )
+                ),
             )
-            with contextlib.suppress(_Exists):
-                commit(uow, None, lambda _p: {})
-                sent += 1
         if cursor is None:
             break
     return {"reminders": sent, "paid": closed}

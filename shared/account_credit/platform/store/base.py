@@ -264,6 +264,10 @@ class UnitOfWork(ABC):
         returns a result that is not a replay."""
 
 
+class _Present(Conflict):
+    """The item ``put_if_absent`` would write is there already."""
+
+
 def write_alone(uow: UnitOfWork) -> None:
     """Write records / record updates / events that move no money: no plan to redo, only transient retries."""
     retry(
@@ -330,6 +334,14 @@ class Store(ABC):
     @abstractmethod
     def low_balance_accounts(self, cursor: str | None, limit: int) -> tuple[list[tuple[Account, int]], str | None, int]:
         """One page of accounts below their threshold: ((account, version), ...), next cursor, items read."""
+
+    def put_if_absent(self, key: tuple[str, str], attrs: dict[str, Any]) -> bool:
+        """Write one new item unless an item with ``key`` exists (a marker, a registration): True if written now."""
+        try:
+            self.put_record(Record(*key, attrs=attrs, on_exists=lambda _old: _Present("exists")))
+        except _Present:
+            return False
+        return True
 
     def put_record(self, record: Record) -> None:
         """Write one new item outside a money movement (raises ``record.on_exists`` if it exists)."""
