@@ -21,30 +21,16 @@ from account_credit.billing import service as billing
 from account_credit.billing.document import Document, Kind, Line, Party
 from account_credit.billing.tax import Category, Treatment
 from account_credit.deposits.schemas import IncomingTransfer
-from account_credit.platform import config
 from account_credit.platform.store import keys
 from account_credit.platform.store.dynamo import DynamoStore
 from tests.integration.helpers import containers, sequence
+from tests.unit._billing_support import vat_seller
 from tests.unit._support import customer_of
-
-SELLER = {
-    "SELLER_NAME": "Predajca s.r.o.",
-    "SELLER_COUNTRY": "SK",
-    "SELLER_VAT_ID": "SK2020273893",
-    "SELLER_IBAN": "SK3112000000198742637541",
-    "VAT_REGISTERED": "true",
-    "VAT_RATE": "23",
-}
 
 
 @pytest.fixture(autouse=True)
 def _seller(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for k, v in SELLER.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    config.seller.cache_clear()
-    yield
-    config.seller.cache_clear()
+    yield from vat_seller(monkeypatch)
 
 
 def open_account(store: DynamoStore) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from _billing_support import vat_seller
 from _order_support import FakeProvider, add_product, set_up
 from _support import Clock, customer_of
 from hypothesis import HealthCheck, given
@@ -25,35 +26,16 @@ from account_credit.kernel.domain import Account, EntryType, Floor, Movement
 from account_credit.kernel.money import Money
 from account_credit.orders import service as orders
 from account_credit.orders.schemas import OrderCancel, OrderCreate
-from account_credit.platform import config
 from account_credit.platform.commit import commit
 from account_credit.platform.store import keys
 from account_credit.platform.store.memory import MemoryStore
 
 PRICE = 10_000  # net, EUR cents
-SELLER_ENV = {
-    "SELLER_NAME": "Predajca s.r.o.",
-    "SELLER_STREET": "Hlavná 1",
-    "SELLER_CITY": "Bratislava",
-    "SELLER_POSTAL_CODE": "81101",
-    "SELLER_COUNTRY": "SK",
-    "SELLER_VAT_ID": "SK2020273893",
-    "SELLER_COMPANY_ID": "35763469",
-    "SELLER_IBAN": "SK3112000000198742637541",
-    "SELLER_BIC": "TATRSKBX",
-    "VAT_REGISTERED": "true",
-    "VAT_RATE": "23",
-}
 
 
 @pytest.fixture(autouse=True)
 def _seller(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for k, v in SELLER_ENV.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    config.seller.cache_clear()
-    yield
-    config.seller.cache_clear()
+    yield from vat_seller(monkeypatch)
 
 
 @dataclass
