@@ -7,6 +7,7 @@ consumer or a batch job builds the same command itself. Authorization happens at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 
@@ -17,9 +18,24 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class Proration:
+    """Charge each line for the rest of a term only (``kernel.proration.prorate``): the term of ``months`` that
+    starts on ``start``, counted from ``on``."""
+
+    start: date
+    months: int
+    on: date
+
+
+@dataclass(frozen=True)
 class PayOrder:
     """Pay an order: priced from the catalog, paid by balance, card or credit. ``order_id`` is its idempotency
-    key; ``actor`` is who asked (``customer:<sub>``, ``schedule:renewals``...), written on the ledger entry."""
+    key; ``actor`` is who asked (``customer:<sub>``, ``schedule:renewals``...), written on the ledger entry.
+
+    ``methods``: the payment methods to try, in order (``"balance"``, ``"credit"`` or payment method ids), when the
+    caller decides them (a subscription's assigned method, then the alternate); None: the account's rule for
+    orders. ``capture_hold``: a hold (``holds``) the balance path uses up. ``proration``: lines priced for the rest
+    of a term. ``subscription``: the subscription id and term the order pays for, recorded on the order."""
 
     account_id: str
     order_id: str
@@ -27,14 +43,25 @@ class PayOrder:
     lines: tuple[OrderLine, ...]
     may_use_credit: bool
     actor: str
+    methods: tuple[str, ...] | None = None
+    capture_hold: str | None = None
+    proration: Proration | None = None
+    subscription: tuple[str, int] | None = None
 
     def fingerprint(self) -> dict[str, Any]:
         """What the order id pins (the idempotency request hash covers exactly this)."""
-        return {
+        out: dict[str, Any] = {
             "channel": self.channel,
             "lines": [{"product_code": line.product_code, "quantity": line.quantity} for line in self.lines],
             "may_use_credit": self.may_use_credit,
         }
+        # Only when given, so an order's hash is what it was before these existed.
+        if self.proration is not None:
+            p = self.proration
+            out["proration"] = {"start": p.start.isoformat(), "months": p.months, "on": p.on.isoformat()}
+        if self.subscription is not None:
+            out["subscription"] = list(self.subscription)
+        return out
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,47 @@ def payment_methods_prefix(account_id: str) -> Key:
     return account_pk(account_id), "PM#"
 
 
+def payment_preferences(account_id: str) -> Key:
+    """The account's default and alternate payment methods (one item: the one model of "which method pays")."""
+    return account_pk(account_id), "PMPREFS"
+
+
+def gift_card(code: str) -> Key:
+    """A gift card: its remaining value, decremented atomically (never below zero)."""
+    return f"GIFTCARD#{code}", "GIFTCARD"
+
+
+def card_expiry_index(month: str) -> str:
+    """The gsi1 partition of the cards that expire in ``month`` (``YYYY-MM``): the expiry scan reads only these."""
+    return f"CARDEXP#{month}"
+
+
+# --------------------------------------------------------------------------- subscriptions, renewals and holds
+
+RENEWAL_INDEX_PK = "RENEWAL"  # gsi1: active auto-renewing subscriptions, gsi1sk = <renewal date>#<account>#<id>
+
+
+def subscription(account_id: str, subscription_id: str) -> Key:
+    return account_pk(account_id), f"SUB#{subscription_id}"
+
+
+def subscriptions_prefix(account_id: str) -> Key:
+    return account_pk(account_id), "SUB#"
+
+
+def renewal_index_sk(renewal_date: str, account_id: str, subscription_id: str) -> str:
+    return f"{renewal_date}#{account_id}#{subscription_id}"
+
+
+def hold(account_id: str, hold_id: str) -> Key:
+    """An amount of the balance reserved (a renewal's), while active counted in the account's ``held``."""
+    return account_pk(account_id), f"HOLD#{hold_id}"
+
+
+def holds_prefix(account_id: str) -> Key:
+    return account_pk(account_id), "HOLD#"
+
+
 # --------------------------------------------------------------------------- deposits (card top-ups)
 
 
