@@ -41,6 +41,22 @@ class EventType(StrEnum):
     DOCUMENT_STORED = "document.stored"  # its XML and PDF are archived: the email with the PDF goes out
     INVOICE_PAID = "invoice.paid"  # a credit invoice is paid in full
     INVOICE_OVERDUE = "invoice.overdue"  # a credit invoice is past its due date and not paid
+    # Subscriptions, renewals, holds and payment methods (docs/SUBSCRIPTIONS.md): the payload of each is listed there.
+    SUBSCRIPTION_CREATED = "subscription.created"
+    SUBSCRIPTION_CHANGED = "subscription.changed"  # auto-renew, method or renewal inventory changed
+    SUBSCRIPTION_INVENTORY_ADDED = "subscription.inventory_added"
+    SUBSCRIPTION_SUSPENDED = "subscription.suspended"  # by the customer, or after a renewal's grace period
+    SUBSCRIPTION_REACTIVATED = "subscription.reactivated"
+    RENEWAL_SUCCEEDED = "renewal.succeeded"  # paid by the subscription's own (or the default) method
+    RENEWAL_PAID_WITH_ALTERNATE = "renewal.paid_with_alternate"  # the first method failed, the alternate paid
+    RENEWAL_FAILED = "renewal.failed"  # nothing paid it today: retried daily until the grace period ends
+    RENEWAL_AWAITING_TRANSFER = "renewal.awaiting_transfer"  # pay on invoice: a payment request was issued
+    RENEWAL_FORECAST_SHORT = "renewal.forecast_short"  # renewals due soon cost more than the balance + credit
+    HOLD_PLACED = "hold.placed"
+    HOLD_RELEASED = "hold.released"
+    CARD_EXPIRING = "card.expiring"  # a card a subscription or the default relies on expires soon
+    AUTO_TOP_UP_SUCCEEDED = "auto_top_up.succeeded"
+    AUTO_TOP_UP_DECLINED = "auto_top_up.declined"
 
 
 @dataclass(frozen=True)
