@@ -304,3 +304,22 @@ def open_invoice(account_id: str, number: str) -> Key:
     """A credit invoice with money due (``gsi1pk = OPENINV``, ``gsi1sk = <due date>#<account>#<number>``); removed
     once it is paid."""
     return account_pk(account_id), f"OPENINV#{number}"
+
+
+# --------------------------------------------------------------------------- card expiry notices and auto top-up
+
+
+def card_expiry_notice(account_id: str, payment_method_id: str, month: str) -> Key:
+    """A card's expiry (``month``: its ``YYYY-MM``) announced to the customer (must not exist: told once)."""
+    return account_pk(account_id), f"CARDEXPNOTICE#{payment_method_id}#{month}"
+
+
+def auto_top_up(account_id: str) -> Key:
+    """The account's auto top-up setting: enabled, the level (``below``) and the amount to charge."""
+    return account_pk(account_id), "AUTOTOPUP"
+
+
+def auto_top_up_crossing(account_id: str, seq: int) -> Key:
+    """One crossing below the auto top-up level, named by the account's ``seq`` after the movement that crossed:
+    written (must not exist) before the card is charged, then its outcome (charged once, declined once)."""
+    return account_pk(account_id), f"AUTOTOPUPX#{seq:012d}"
