@@ -72,6 +72,7 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
 def all_routers() -> list[Any]:
     """Every capability's router: the whole API (a new capability adds its router here)."""
     from account_credit.accounts.router import router as accounts
+    from account_credit.auto_top_up.router import router as auto_top_up
     from account_credit.bank.router import router as bank_transfers
     from account_credit.billing.router import router as documents
     from account_credit.catalog.router import router as catalog
@@ -81,7 +82,18 @@ def all_routers() -> list[Any]:
     from account_credit.payment_methods.router import router as payment_methods
     from account_credit.purchase_orders.router import router as purchase_orders
 
-    return [accounts, bank_transfers, catalog, deposits, documents, orders, payment_methods, purchase_orders, webhooks]
+    return [
+        accounts,
+        auto_top_up,
+        bank_transfers,
+        catalog,
+        deposits,
+        documents,
+        orders,
+        payment_methods,
+        purchase_orders,
+        webhooks,
+    ]
 
 
 @lru_cache(maxsize=1)

@@ -84,6 +84,7 @@ def account_record(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             "Keys": to_item({"pk": new["pk"], "sk": new["sk"]}),
             "OldImage": to_item(old),
             "NewImage": to_item(new),
+            "SequenceNumber": f"{new['seq']:021d}",
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
     }

@@ -6,8 +6,11 @@ top-up; the charge is a card top-up (deposit, entry, link for a later refund).""
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
 import time
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -15,6 +18,15 @@ from _auto_top_up_support import account_item, account_record, events_of, prefer
 from _deposit_support import ENV as DEPOSIT_ENV
 from _deposit_support import reset as reset_deposits
 from _order_support import FakeProvider
+from _support import (
+    ROOT,
+    Api,
+    LambdaContext,
+    account_request,
+    customer_claims,
+    operator_claims,
+    partner_claims,
+)
 from pydantic import ValidationError
 
 from account_credit.accounts import service as accounts
@@ -321,3 +333,89 @@ def test_the_amount_must_be_a_top_up_the_account_may_make(store: MemoryStore, ac
 def test_the_setting_body_is_strict(body: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         AutoTopUpUpdate.model_validate(body)
+
+
+# --------------------------------------------------------------------------- the functions
+
+
+def _load(path: str, name: str) -> ModuleType:
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def http(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Api, MemoryStore]]:
+    """The auto top-up API function and the accounts function over one fresh in-memory store."""
+    from account_credit.platform.http import resolver
+
+    monkeypatch.setenv("STORE", "memory")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    resolver.store.cache_clear()
+    memory = resolver.store()
+    assert isinstance(memory, MemoryStore)
+    yield Api(_load("functions/auto_top_up/api.py", "auto_top_up_api")), memory
+    resolver.store.cache_clear()
+
+
+def test_the_owner_its_partner_and_operators_set_it_and_nobody_else_sees_it(
+    http: tuple[Api, MemoryStore],
+) -> None:
+    api, memory = http
+    acc = str(accounts.open_account(memory, account_request("EUR", partner_id="partner-a")).account_id)
+    path = f"/accounts/{acc}/auto-top-up"
+    body = {"enabled": True, "below": 5_000, "amount": 20_000}
+
+    r = api.request("PUT", path, body=body, claims=customer_claims(acc))
+    assert r.status == 200, r.raw_body
+    assert (r.json["enabled"], r.json["below"], r.json["amount"], r.json["card"]) == (True, 5_000, 20_000, None)
+    assert api.request("GET", path, claims=partner_claims("partner-a")).json["amount"] == 20_000
+    r = api.request("PUT", path, body={**body, "enabled": False}, claims=operator_claims())
+    assert r.status == 200 and r.json["enabled"] is False
+
+    for stranger in (customer_claims("acc_other"), partner_claims("partner-b")):
+        assert api.request("GET", path, claims=stranger).status == 404
+        assert api.request("PUT", path, body={"amount": "x"}, claims=stranger).status == 404  # 404 before 422
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"enabled": True, "below": 5_000, "amount": 500}, "amount"),  # under the smallest top-up
+        ({"enabled": True, "below": 0, "amount": 20_000}, "below"),
+        ({"enabled": 1, "below": 5_000, "amount": 20_000}, "enabled"),
+    ],
+)
+def test_a_bad_setting_is_a_problem_naming_its_field(http: tuple[Api, MemoryStore], body: Any, field: str) -> None:
+    api, memory = http
+    acc = str(accounts.open_account(memory, account_request("EUR")).account_id)
+    r = api.request("PUT", f"/accounts/{acc}/auto-top-up", body=body, claims=customer_claims(acc))
+    assert r.status == 422 and r.content_type.startswith("application/problem+json")
+    assert r.json["field"] == field
+
+
+def test_the_routes_are_in_the_api_document() -> None:
+    from account_credit.openapi import document
+
+    paths = document()["paths"]["/accounts/{account_id}/auto-top-up"]
+    assert set(paths) == {"get", "put"}
+    assert {"200", "401", "404", "422"} <= set(paths["put"]["responses"])
+
+
+def test_the_stream_function_reports_only_the_record_it_could_not_process(
+    store: MemoryStore, acc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = _load("functions/auto_top_up/app.py", "auto_top_up_stream")
+    monkeypatch.setattr(stream, "store", lambda: store)
+    good = debit(store, acc, 6_000, "d1")
+    broken = copy.deepcopy(good)
+    broken["dynamodb"]["SequenceNumber"] = "broken"
+    del broken["dynamodb"]["NewImage"]["currency"]  # an account item the service cannot read
+    out = stream.lambda_handler({"Records": [good, broken]}, LambdaContext())
+    assert out == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
+    assert balance(store, acc) == 24_000  # the sandbox provider approved the card

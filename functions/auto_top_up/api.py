@@ -1,0 +1,18 @@
+"""Auto top-up API function: the setting's routes (GET/PUT /accounts/{account_id}/auto-top-up); decorators plus
+app.resolve, the routes live in the layer. The stream consumer that charges is app.py of this folder."""
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from account_credit.auto_top_up.router import router
+from account_credit.bootstrap import make_app
+from account_credit.platform.observability import capture_lambda_handler, logger, metrics
+
+app = make_app(router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
