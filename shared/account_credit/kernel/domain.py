@@ -82,11 +82,12 @@ class Account:
     language: str = "en"  # language of emails (ISO 639-1); English by default
     payment_reference: str | None = None  # bank-transfer reference (variable symbol), see bank/references.py
     tax: TaxDetails = TaxDetails()  # the buyer's VAT data on documents
+    held: int = 0  # minor units of the balance reserved for renewals (holds): other orders cannot spend them
 
     @property
     def available(self) -> int:
-        """What can be spent now including credit: balance + credit_limit."""
-        return self.balance + self.credit_limit
+        """What can be spent now including credit: balance - held + credit_limit."""
+        return self.balance - self.held + self.credit_limit
 
     def money(self, amount: int) -> Money:
         return Money(amount, self.currency)
@@ -109,6 +110,14 @@ class Movement:
     # A record-only entry (amount 0) documents money that moved outside the balance,
     # e.g. an order paid by card; its ``reference`` says how much and where.
     record_only: bool = False
+    # A change of the account's ``held`` amount, applied before ``amount``: + reserves part of the balance (the
+    # balance must cover everything held), - uses a reservation up (a renewal paid from its hold) or releases it.
+    # With ``amount`` zero and not record-only it is a hold alone: no ledger entry, the balance does not move.
+    hold: int = 0
+
+    @property
+    def hold_only(self) -> bool:
+        return self.hold != 0 and self.amount.amount == 0 and not self.record_only
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,43 @@ these rules decide the answer and the database guarantees it under concurrency.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from account_credit.kernel.domain import Account, Floor, LedgerEntry, Movement
 from account_credit.kernel.errors import CurrencyMismatchError, InsufficientFunds, InvalidInput
 from account_credit.kernel.money import Money
 
 
 def minimum_balance(account: Account, floor: Floor) -> int | None:
-    """Lowest balance a debit may leave (None: no floor)."""
+    """Lowest balance a debit may leave (None: no floor). What is held (reserved for renewals) is not spendable:
+    a debit from the balance leaves at least ``held``, one on credit at least ``held - credit_limit``."""
     if floor is Floor.ZERO:
-        return 0
+        return account.held
     if floor is Floor.CREDIT_LIMIT:
-        return -account.credit_limit
+        return account.held - account.credit_limit
     return None
+
+
+def reserve(account: Account, change: int) -> Account:
+    """The account after its held amount changes by ``change`` (+ reserve, - use up or release).
+
+    A reservation must be covered by the balance (everything held <= balance): InsufficientFunds otherwise, with
+    the shortfall. Releasing more than is held is a programming error of the caller (InvalidInput)."""
+    held = account.held + change
+    if held < 0:
+        raise InvalidInput(f"cannot release {-change}: only {account.held} is held", field="hold")
+    if change > 0 and account.balance < held:
+        shortfall = Money(held - account.balance, account.currency)
+        free = Money(max(0, account.balance - account.held), account.currency)
+        raise InsufficientFunds(
+            f"{Money(change, account.currency)} cannot be reserved: {free} is free, short by {shortfall}",
+            field="amount",
+            shortfall=shortfall.amount,
+            currency=account.currency,
+            balance=account.balance,
+            available=account.balance - account.held,
+        )
+    return replace(account, held=held)
 
 
 def check(account: Account, movement: Movement) -> int:

@@ -190,6 +190,10 @@ class UnitOfWork(ABC):
         for m in self.movements:
             if m.account_id not in after:
                 raise NotFound(f"account {m.account_id} not found")
+            if m.hold:
+                after[m.account_id] = ledger.reserve(after[m.account_id], m.hold)
+            if m.hold_only:
+                continue  # a reservation alone: the balance does not move, no ledger entry
             after[m.account_id], entry = ledger.post(
                 after[m.account_id],
                 m,

@@ -118,6 +118,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 delta = posting.accounts[a].balance - before.balance
                 item.update(
                     balance=item["balance"] + delta,
+                    held=int(item.get("held", 0)) + posting.accounts[a].held - before.held,
                     seq=item["seq"] + len(last),
                     version=item["version"] + 1,
                     updated_at=now,

@@ -2,7 +2,8 @@
 
 Layout of the transaction (the cancellation reasons come back in the same order):
 
-1. one ``Update`` per account: ``ADD balance :delta, seq :n, version :one`` and ``SET last_commit = :entries``
+1. one ``Update`` per account: ``ADD balance :delta, seq :n, version :one`` (and ``held :change`` when a hold is
+   placed, used up or released) and ``SET last_commit = :entries``
    (the ledger sequencer reads it from the stream), with the sparse low-balance keys set or removed; conditioned
    on what the plan relies on (``reliance.py``): the balance range that keeps every floor and the planned answer,
    the credit limit when a floor uses it, the low-balance threshold. Never on a version: movements commute;
@@ -45,7 +46,13 @@ from account_credit.platform.store.reliance import Reliance
 
 
 def account_update(
-    table: str, account_id: str, delta: int, count: int, last_commit: list[dict[str, Any]], rely: Reliance
+    table: str,
+    account_id: str,
+    delta: int,
+    count: int,
+    last_commit: list[dict[str, Any]],
+    rely: Reliance,
+    held_delta: int = 0,
 ) -> dict[str, Any]:
     names = {"#b": "balance", "#s": "seq", "#v": "version", "#u": "updated_at", "#lc": "last_commit"}
     values: dict[str, Any] = {
@@ -63,7 +70,17 @@ def account_update(
         values[":lowsk"] = to_attr(account_id)
     else:
         remove = " REMOVE gsi1pk, gsi1sk"
+    adds = "#b :d, #s :n, #v :one"
+    if held_delta:
+        names["#h"] = "held"
+        values[":hd"] = to_attr(held_delta)
+        adds += ", #h :hd"
     conditions = ["attribute_exists(pk)"]
+    if rely.held is not None:
+        names["#h"] = "held"
+        values[":h"] = to_attr(rely.held)
+        # An account written before holds existed has no ``held``: that is nothing held.
+        conditions.append("(#h = :h" + (" OR attribute_not_exists(#h))" if rely.held == 0 else ")"))
     if rely.low is not None:
         values[":lo"] = to_attr(rely.low)
         conditions.append("#b >= :lo")
@@ -88,7 +105,7 @@ def account_update(
         "Update": {
             "TableName": table,
             "Key": key(*keys.account(account_id)),
-            "UpdateExpression": "SET " + ", ".join(sets) + " ADD #b :d, #s :n, #v :one" + remove,
+            "UpdateExpression": "SET " + ", ".join(sets) + " ADD " + adds + remove,
             "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -146,7 +163,11 @@ def build(
     for a, rely in uow.reliances(posting).items():
         before, after = posting.accounts_before[a], posting.accounts[a]
         last = uow.last_commit(posting, a)
-        transact.append(account_update(table, a, after.balance - before.balance, len(last), last, rely))
+        transact.append(
+            account_update(
+                table, a, after.balance - before.balance, len(last), last, rely, held_delta=after.held - before.held
+            )
+        )
     transact.extend(put(table, i) for i in uow.entry_items(posting))
     transact.extend(put(table, r.item()) for r in uow.all_records())
     transact.extend(record_update(table, u) for u in uow.all_updates())
