@@ -134,3 +134,26 @@ def test_the_notice_comes_from_the_configuration(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("CARD_EXPIRY_NOTICE_DAYS", "400")
     with pytest.raises(ValueError, match="CARD_EXPIRY_NOTICE_DAYS"):
         expiry.notice_days()
+
+
+def test_the_daily_function_scans_as_of_the_day_it_is_given(
+    store: MemoryStore, acc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+    import sys
+
+    from _support import ROOT, LambdaContext
+
+    name = "card_expiry_app"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / "card_expiry" / "app.py")
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    app = sys.modules[name]
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setattr(app, "store", lambda: store)
+    save_card(store, acc, "pm_default", exp=(2, 2027))
+    prefer(store, acc, "pm_default")
+    out = app.lambda_handler({"today": "2027-02-01"}, LambdaContext())
+    assert out == {"months": ["2027-02"], "cards_read": 1, "relied_on": 1, "announced": 1}

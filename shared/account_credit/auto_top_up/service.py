@@ -174,6 +174,8 @@ def on_stream_record(store: Store, record: dict[str, Any], providers: Providers 
 
 
 def on_account_change(store: Store, old: Account, new: Account, providers: Providers = payments.provider) -> str:
+    if not (new.seq > old.seq and new.balance < old.balance):
+        return "no_crossing"  # no debit: the setting is not even read (most account changes end here)
     current = setting(store, new.account_id)
     if not rules.crossed(current, old.balance, old.seq, new.balance, new.seq):
         return "no_crossing"
