@@ -41,6 +41,11 @@ class EventType(StrEnum):
     DOCUMENT_STORED = "document.stored"  # its XML and PDF are archived: the email with the PDF goes out
     INVOICE_PAID = "invoice.paid"  # a credit invoice is paid in full
     INVOICE_OVERDUE = "invoice.overdue"  # a credit invoice is past its due date and not paid
+    SUBSCRIPTION_CREATED = "subscription.created"  # its first term paid (order sub-<id>-t1)
+    SUBSCRIPTION_CHANGED = "subscription.changed"  # auto-renewal, payment method or renewal inventory
+    SUBSCRIPTION_INVENTORY_ADDED = "subscription.inventory_added"  # usable at once; charged now or on the next run
+    SUBSCRIPTION_SUSPENDED = "subscription.suspended"
+    SUBSCRIPTION_REACTIVATED = "subscription.reactivated"
 
 
 @dataclass(frozen=True)
