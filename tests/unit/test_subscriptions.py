@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from account_credit.catalog import service as catalog
 from account_credit.kernel.domain import Account
-from account_credit.kernel.errors import IdempotencyKeyReused, InsufficientFunds, InvalidInput
+from account_credit.kernel.errors import Conflict, IdempotencyKeyReused, InsufficientFunds, InvalidInput
 from account_credit.kernel.proration import prorate
 from account_credit.orders import service as orders
 from account_credit.orders.commands import OrderLine, PayOrder, Proration
@@ -476,3 +476,11 @@ def test_an_update_from_a_stale_read_is_refused(store: MemoryStore, acc: str) ->
     svc.save_update(store, sub, sub.suspended(TODAY))
     with pytest.raises(StaleSubscription):
         svc.save_update(store, sub, sub.renewed("sub-x-t2"))
+
+
+def test_inventory_waits_for_a_later_start(store: MemoryStore, acc: str) -> None:
+    sid = create(store, acc, start_date="2026-04-15")["subscription_id"]
+    with pytest.raises(Conflict) as refused:
+        add(store, acc, sid, "early", today=TODAY)
+    assert "starts on 2026-04-15" in refused.value.detail
+    assert add(store, acc, sid, "on-time", today=date(2026, 4, 15)).body["amount"] == 3 * PRICE

@@ -210,7 +210,12 @@ def _require_active(sub: Subscription, today: date) -> None:
         raise SubscriptionSuspended(
             f"subscription {sub.subscription_id} is suspended: reactivate it first", field="state"
         )
-    if state == "expired" or not sub.term_start <= today < sub.term_end:
+    if today < sub.term_start:
+        raise Conflict(
+            f"subscription {sub.subscription_id} starts on {sub.term_start.isoformat()}: add inventory from then",
+            field="state",
+        )
+    if state == "expired" or today >= sub.term_end:
         raise SubscriptionExpired(f"subscription {sub.subscription_id}'s term is over", field="state")
 
 
