@@ -323,3 +323,16 @@ def auto_top_up_crossing(account_id: str, seq: int) -> Key:
     """One crossing below the auto top-up level, named by the account's ``seq`` after the movement that crossed:
     written (must not exist) before the card is charged, then its outcome (charged once, declined once)."""
     return account_pk(account_id), f"AUTOTOPUPX#{seq:012d}"
+
+
+# --------------------------------------------------------------------------- subscriptions: inventory charged later
+
+
+def subscription_charge(account_id: str, subscription_id: str, charge_id: str) -> Key:
+    """Inventory added mid-term whose prorated charge waits for the monthly billing run (``inventory_billing`` =
+    ``next_invoice``): state pending -> charged (with its order id)."""
+    return account_pk(account_id), f"SUBCHARGE#{subscription_id}#{charge_id}"
+
+
+def subscription_charges_prefix(account_id: str) -> Key:
+    return account_pk(account_id), "SUBCHARGE#"
