@@ -1,10 +1,11 @@
 """Which payment methods an account relies on: its payment preferences, its cards, its subscriptions.
 
-INTEGRATOR: a stand-in until the payment-methods and subscriptions pieces land. It reads their items directly
-(``keys.payment_preferences``, ``keys.payment_method``, ``keys.subscriptions_prefix``) in the shapes their
-contracts name; swap ``preferences`` for ``payment_methods.service.preferences`` and ``card`` for
-``payment_methods.service.get_method`` once they exist (and ``subscriptions`` for the subscriptions service's
-list, if it offers one). Nothing else here reads those items.
+INTEGRATOR: a stand-in until the payment-methods piece lands. It reads its items directly
+(``keys.payment_preferences``, ``keys.payment_method``) in the shapes its contract names; swap ``preferences``
+for ``payment_methods.service.preferences`` and ``card`` for ``payment_methods.service.get_method`` once they
+exist. ``subscriptions`` reads the subscription items (subscriptions/domain.py's ``attrs``: ``state``,
+``auto_renew``, ``payment_method_id``); an ``active`` auto-renewing subscription never lapses on its own, so the
+stored state is the effective one. Nothing else here reads those items.
 """
 
 from __future__ import annotations
