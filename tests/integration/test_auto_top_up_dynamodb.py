@@ -38,6 +38,8 @@ class CountingProvider:
     ) -> Charge:
         with self.lock:
             self.charge_calls.append(idempotency_key)
+        if "decline" in card.token.lower():
+            return Charge(status="declined", payment_id=f"pi_count_{idempotency_key}", decline_code="card_declined")
         return Charge(status="succeeded", payment_id=f"pi_count_{idempotency_key}")
 
 
@@ -73,19 +75,24 @@ def _at_once(stores: list[Any], job: Any) -> list[Any]:
         return list(pool.map(run, stores))
 
 
-def test_one_crossing_processed_by_eight_containers_at_once_is_one_charge_and_one_deposit(
-    table_name: str, dynamo_client: Any
-) -> None:
-    stores = containers(table_name, dynamo_client, 8)
-    store = stores[0]
+def _fall_below(store: Any, token: str) -> tuple[str, dict[str, Any]]:
+    """An account with auto top-up (below 50.00, 200.00) and one debit that falls through the level."""
     acc = _account(store)
-    save_card(store, acc, "pm_main")
+    save_card(store, acc, "pm_main", token=token)
     prefer(store, acc, "pm_main")
     auto_top_up.configure(store, acc, AutoTopUpUpdate(enabled=True, below=5_000, amount=20_000), "customer:c")
     accounts.credit(store, acc, 10_000, reason="bank", idempotency_key="k0", actor="operator:op")
     before = copy.deepcopy(account_item(store, acc))
     accounts.debit(store, acc, 6_000, reason="order", idempotency_key="d1", actor="operator:op")
-    record = account_record(before, account_item(store, acc))
+    return acc, account_record(before, account_item(store, acc))
+
+
+def test_one_crossing_processed_by_eight_containers_at_once_is_one_charge_and_one_deposit(
+    table_name: str, dynamo_client: Any
+) -> None:
+    stores = containers(table_name, dynamo_client, 8)
+    store = stores[0]
+    acc, record = _fall_below(store, "pm_card_visa")
     fake = CountingProvider()
 
     outcomes = _at_once(stores, lambda s: auto_top_up.on_stream_record(s, copy.deepcopy(record), via(fake)))
@@ -99,6 +106,23 @@ def test_one_crossing_processed_by_eight_containers_at_once_is_one_charge_and_on
     assert account is not None and account.balance == 24_000
     assert len(store.query_prefix(*keys.deposits_prefix(acc))) == 1
     assert len(events_of(store, acc, "auto_top_up.succeeded")) == 1
+
+
+def test_a_declined_crossing_processed_by_eight_containers_at_once_is_told_once(
+    table_name: str, dynamo_client: Any
+) -> None:
+    stores = containers(table_name, dynamo_client, 8)
+    store = stores[0]
+    acc, record = _fall_below(store, "pm_card_chargeDeclined")
+    fake = CountingProvider()
+    outcomes = _at_once(stores, lambda s: auto_top_up.on_stream_record(s, copy.deepcopy(record), via(fake)))
+    assert outcomes.count("declined") == 1, outcomes
+    assert auto_top_up.on_stream_record(store, copy.deepcopy(record), via(fake)) == "duplicate"
+    assert len(fake.charge_calls) == 1
+    (event,) = events_of(store, acc, "auto_top_up.declined")
+    assert event["payload"]["decline_code"] == "card_declined"
+    account = store.get_account(acc)
+    assert account is not None and account.balance == 4_000
 
 
 def test_the_expiry_scan_reads_the_index_and_announces_each_relied_on_card_once(
