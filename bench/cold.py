@@ -374,6 +374,13 @@ def _purchase_order_event() -> dict[str, Any]:
     )
 
 
+def _subscriptions_event() -> dict[str, Any]:
+    account_id = _open_account(0)
+    return api_event(
+        "GET", "/accounts/{account_id}/subscriptions", {"account_id": account_id}, claims=_customer(account_id)
+    )
+
+
 def _billing_run_event() -> dict[str, Any]:
     """The daily run as EventBridge Scheduler delivers its input: the overdue scan and the previous month's
     catch-up (over the billing registry)."""
@@ -411,6 +418,7 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "OrderFunction": _order_event,
     "PurchaseOrdersFunction": _purchase_order_event,
     "SequencerFunction": _sequencer_event,
+    "SubscriptionsFunction": _subscriptions_event,
     "ThresholdScanFunction": _schedule_event,
     "WebhooksFunction": _webhook_event,
 }

@@ -80,8 +80,20 @@ def all_routers() -> list[Any]:
     from account_credit.orders.router import router as orders
     from account_credit.payment_methods.router import router as payment_methods
     from account_credit.purchase_orders.router import router as purchase_orders
+    from account_credit.subscriptions.router import router as subscriptions
 
-    return [accounts, bank_transfers, catalog, deposits, documents, orders, payment_methods, purchase_orders, webhooks]
+    return [
+        accounts,
+        bank_transfers,
+        catalog,
+        deposits,
+        documents,
+        orders,
+        payment_methods,
+        purchase_orders,
+        subscriptions,
+        webhooks,
+    ]
 
 
 @lru_cache(maxsize=1)

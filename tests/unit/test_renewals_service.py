@@ -142,6 +142,7 @@ def test_after_the_grace_period_the_subscription_is_suspended_once_and_its_hold_
     assert run(store, date(2027, 1, 14), provider).suspended == []
     sub = read(store, a, "sub_c")
     assert (sub["state"], sub["term"]) == ("suspended", 1)
+    assert "gsi1pk" not in sub and "gsi1sk" not in sub  # out of the renewal index
     (event,) = types(store, a, EventType.SUBSCRIPTION_SUSPENDED)
     assert event["payload"] == {"subscription_id": "sub_c", "term": 1, "reason": "renewal_failed"}
     hold = holds.get(store, a, "renewal-sub_c-2")

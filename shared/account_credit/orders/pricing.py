@@ -13,6 +13,7 @@ from account_credit.kernel.errors import (
     InvalidInput,
 )
 from account_credit.kernel.money import Money
+from account_credit.kernel.proration import prorate
 from account_credit.orders.commands import PayOrder
 from account_credit.platform.store import (
     Store,
@@ -33,7 +34,12 @@ class Priced:
 
 
 def price(store: Store, account: Account, req: PayOrder) -> Priced:
-    """Price every line from the catalog in the account's currency (frozen on the order)."""
+    """Price every line from the catalog in the account's currency (frozen on the order).
+
+    With ``req.proration`` each line is charged for the rest of the term only: its net amount is
+    ``prorate(unit x quantity, start, months, on).amount`` (one rounding per line, ``kernel.proration``), and the
+    line records ``term_start``, ``term_end`` (exclusive), ``remaining_days``, ``term_days`` and ``full_amount``
+    (the unprorated net). VAT is then computed once on the total, as for any order."""
     products = catalog.lookup(store, [line.product_code for line in req.lines])
     lines: list[dict[str, Any]] = []
     total = Money.zero(account.currency)
@@ -48,6 +54,18 @@ def price(store: Store, account: Account, req: PayOrder) -> Priced:
             raise InvalidInput(f"product {line.product_code!r} has no price in {account.currency}", field=field)
         unit = Money(product.prices[account.currency], account.currency)
         amount = unit * line.quantity
+        term: dict[str, Any] = {}
+        if req.proration is not None:
+            p = req.proration
+            part = prorate(amount.amount, p.start, p.months, p.on)
+            term = {
+                "full_amount": amount.amount,
+                "term_start": p.start.isoformat(),
+                "term_end": part.term_end.isoformat(),
+                "remaining_days": part.remaining_days,
+                "term_days": part.term_days,
+            }
+            amount = Money(part.amount, account.currency)
         total += amount
         lines.append(
             {
@@ -57,6 +75,7 @@ def price(store: Store, account: Account, req: PayOrder) -> Priced:
                 "quantity": line.quantity,
                 "unit_price": unit.amount,
                 "amount": amount.amount,
+                **term,
             }
         )
     treatment = treatment_of(account)

@@ -118,6 +118,12 @@ class OrderLineView(Model):
     amount: int = Field(description="Net: unit_price x quantity")
     vat: int = Field(default=0, description="This line's share of the order's VAT (rounded once on the order's net)")
     gross: int | None = Field(default=None, description="amount + vat")
+    # A prorated line (a subscription's backdated start or mid-term inventory): the rest of a term only.
+    full_amount: int | None = Field(default=None, description="Net for the whole term, before proration")
+    term_start: str | None = Field(default=None, description="First day of the term charged (prorated lines)")
+    term_end: str | None = Field(default=None, description="Day after the term's last day (prorated lines)")
+    remaining_days: int | None = Field(default=None, description="Days of the term charged (prorated lines)")
+    term_days: int | None = Field(default=None, description="Days of the whole term (prorated lines)")
 
 
 class TaxTreatmentView(Model):

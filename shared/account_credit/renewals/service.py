@@ -27,7 +27,7 @@ work done.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -48,6 +48,7 @@ from account_credit.platform.store import Record, RecordUpdate, Store, keys
 from account_credit.platform.store.base import write_alone
 from account_credit.renewals import rules
 from account_credit.renewals.config import RenewalSettings, renewal_settings
+from account_credit.subscriptions.domain import StaleSubscription, Subscription, update_of
 
 logger = Logger(child=True)
 
@@ -136,39 +137,18 @@ class _Moved(Conflict):
 
 
 def _advance(sub: Due, item: dict[str, Any], order_id: str, now: str) -> RecordUpdate:
-    """The next term, paid by ``order_id``: its inventory is the renewal inventory; expects the term and version
-    read. INTEGRATOR: ``subscriptions.service.save_update(uow, old, old.renewed(order_id))`` writes the same."""
-    start, end = sub.bounds(sub.next_term)
-    changes: dict[str, Any] = {
-        "term": sub.next_term,
-        "term_start": start.isoformat(),
-        "term_end": end.isoformat(),
-        "items": [{"product_code": x.product_code, "quantity": x.quantity} for x in sub.renewal_items],
-        "orders": [*(item.get("orders") or []), order_id],
-        "version": sub.version + 1,
-        "updated_at": now,
-        "renewal_attempts": 0,
-        "renewal_failed_since": None,
-    }
-    if item.get("gsi1pk") == keys.RENEWAL_INDEX_PK:
-        changes["gsi1sk"] = keys.renewal_index_sk(end.isoformat(), sub.account_id, sub.subscription_id)
-    return RecordUpdate(
-        *keys.subscription(sub.account_id, sub.subscription_id),
-        changes=changes,
-        expect={"term": sub.term, "version": sub.version},
-        on_mismatch=lambda _old: _Moved("the subscription changed"),
-    )
+    """The next term, paid by ``order_id`` (``Subscription.renewed``: its inventory is the renewal inventory, the
+    renewal index key moved), the failure notes cleared; expects the version read (StaleSubscription otherwise)."""
+    del sub
+    old = Subscription.from_item(item)
+    upd = update_of(old, old.renewed(order_id), now)
+    return replace(upd, changes={**upd.changes, "renewal_attempts": 0, "renewal_failed_since": None})
 
 
-def _suspend(sub: Due, now: str) -> RecordUpdate:
-    """Suspended after its grace period. INTEGRATOR: with ``RecordUpdate.remove`` (subscriptions) the renewal index
-    keys go too (``save_update(uow, old, old.suspended(today))``); until then the schedule skips it on reading."""
-    return RecordUpdate(
-        *keys.subscription(sub.account_id, sub.subscription_id),
-        changes={"state": "suspended", "version": sub.version + 1, "updated_at": now},
-        expect={"term": sub.term, "version": sub.version, "state": "active"},
-        on_mismatch=lambda _old: _Moved("the subscription changed"),
-    )
+def _suspend(item: dict[str, Any], now: str) -> RecordUpdate:
+    """Suspended after its grace period: out of the renewal index; expects the version read."""
+    old = Subscription.from_item(item)
+    return update_of(old, replace(old, state="suspended"), now)
 
 
 # --------------------------------------------------------------------------- hooks to the payment methods
@@ -392,7 +372,7 @@ def _paid(store: Store, sub: Due, order: dict[str, Any], report: RunReport) -> N
         )
         try:
             write_alone(uow)
-        except _Moved:
+        except (_Moved, StaleSubscription):
             continue
         report.renewed.append(f"{sub.subscription_id}#{term}")
         if kind is EventType.RENEWAL_PAID_WITH_ALTERNATE:
@@ -475,11 +455,11 @@ def _suspend_after_grace(store: Store, sub: Due, report: RunReport) -> None:
         read = _read(store, current.account_id, current.subscription_id)
         if read is None:
             return
-        current, _item = read
+        current, item = read
         if current.term != sub.term or not current.renews:
             return  # renewed, suspended or turned off meanwhile
         uow = store.unit_of_work()
-        uow.update(_suspend(current, iso(utc_now())))
+        uow.update(_suspend(item, iso(utc_now())))
         uow.emit(
             DomainEvent(
                 account_id=sub.account_id,
@@ -489,7 +469,7 @@ def _suspend_after_grace(store: Store, sub: Due, report: RunReport) -> None:
         )
         try:
             write_alone(uow)
-        except _Moved:
+        except StaleSubscription:
             continue
         report.suspended.append(sub.subscription_id)
         renewal_stopped(store, sub.account_id, sub.subscription_id, sub.next_term, reason="subscription suspended")

@@ -60,13 +60,15 @@ class Record:
 
 @dataclass(frozen=True)
 class RecordUpdate:
-    """SET ``changes`` on an existing item, only if every ``expect`` attribute still has that value."""
+    """SET ``changes`` (and REMOVE the attributes named in ``remove``, e.g. sparse-index keys) on an existing item,
+    only if every ``expect`` attribute still has that value."""
 
     pk: str
     sk: str
     changes: dict[str, Any]
     expect: dict[str, Any] = field(default_factory=dict)
     on_mismatch: Callable[[dict[str, Any] | None], DomainError] = lambda _old: Conflict("record changed")
+    remove: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

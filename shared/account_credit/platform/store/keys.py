@@ -310,3 +310,16 @@ def open_invoice(account_id: str, number: str) -> Key:
     """A credit invoice with money due (``gsi1pk = OPENINV``, ``gsi1sk = <due date>#<account>#<number>``); removed
     once it is paid."""
     return account_pk(account_id), f"OPENINV#{number}"
+
+
+# --------------------------------------------------------------------------- subscriptions: inventory charged later
+
+
+def subscription_charge(account_id: str, subscription_id: str, charge_id: str) -> Key:
+    """Inventory added mid-term whose prorated charge waits for the monthly billing run (``inventory_billing`` =
+    ``next_invoice``): state pending -> charged (with its order id)."""
+    return account_pk(account_id), f"SUBCHARGE#{subscription_id}#{charge_id}"
+
+
+def subscription_charges_prefix(account_id: str) -> Key:
+    return account_pk(account_id), "SUBCHARGE#"

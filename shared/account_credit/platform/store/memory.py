@@ -130,6 +130,8 @@ class MemoryUnitOfWork(UnitOfWork):
                 s.items[(r["pk"], r["sk"])] = r
             for upd, change in zip(self.all_updates(), changes, strict=True):
                 s.items[(upd.pk, upd.sk)].update(change)
+                for name in upd.remove:
+                    s.items[(upd.pk, upd.sk)].pop(name, None)
             if claim is not None:
                 s.items[(claim.pk, claim.sk)] = self.idempotency_item(claim, body)
             return CommitResult(body=body, replayed=False, posting=posting)

@@ -133,6 +133,10 @@ def record_update(table: str, upd: RecordUpdate) -> dict[str, Any]:
         names[f"#c{i}"] = k
         values[f":c{i}"] = to_attr(v)
         sets.append(f"#c{i} = :c{i}")
+    removes = []
+    for i, k in enumerate(upd.remove):
+        names[f"#r{i}"] = k
+        removes.append(f"#r{i}")
     conds = ["attribute_exists(pk)"]
     for i, (k, v) in enumerate(upd.expect.items()):
         names[f"#e{i}"] = k
@@ -142,7 +146,7 @@ def record_update(table: str, upd: RecordUpdate) -> dict[str, Any]:
         "Update": {
             "TableName": table,
             "Key": key(upd.pk, upd.sk),
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
             "ConditionExpression": " AND ".join(conds),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,

@@ -1,0 +1,1 @@
+"""Subscriptions: certificate inventory per term, backdated and prorated starts, suspend and reactivate."""
