@@ -15,6 +15,7 @@ from _support import OPERATOR
 from pydantic import ValidationError
 
 from account_credit.catalog import service as catalog
+from account_credit.holds import service as holds
 from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import Conflict, IdempotencyKeyReused, InsufficientFunds, InvalidInput
 from account_credit.kernel.proration import prorate
@@ -408,22 +409,20 @@ def test_suspend_and_reactivate_within_the_term_without_a_charge(store: MemorySt
     sub = create(store, acc, start_date="2026-01-01")
     sid = sub["subscription_id"]
     before = balance_of(store, acc)
-    stopped: list[str] = []
-    original = svc._on_renewal_stopped
-    svc._on_renewal_stopped = lambda _s, s: stopped.append(s.subscription_id)  # type: ignore[assignment]
-    try:
-        held = svc.suspend(store, acc, sid, ACTOR, today=date(2026, 5, 1))
-        assert (held["state"], held["inventory_usable"], held["renewal_date"]) == ("suspended", False, None)
-        assert stopped == [sid]
-        item = store.get_item(*keys.subscription(acc, sid))
-        assert item is not None and "gsi1pk" not in item and "gsi1sk" not in item
-        assert svc.suspend(store, acc, sid, ACTOR, today=date(2026, 5, 2))["version"] == held["version"]
-        back = svc.reactivate(store, acc, sid, ACTOR, today=date(2026, 6, 1))
-        assert (back["state"], back["inventory_usable"], back["renewal_date"]) == ("active", True, "2027-01-01")
-        item = store.get_item(*keys.subscription(acc, sid))
-        assert item is not None and item["gsi1sk"] == keys.renewal_index_sk("2027-01-01", acc, sid)
-    finally:
-        svc._on_renewal_stopped = original  # type: ignore[method-assign]
+    hold = holds.place(store, acc, svc.renewal_hold_id(sid, 2), 100, "USD", subscription_id=sid, term=2)
+    assert hold is not None and store.get_account(acc).held == 100  # type: ignore[union-attr]
+    held = svc.suspend(store, acc, sid, ACTOR, today=date(2026, 5, 1))
+    assert (held["state"], held["inventory_usable"], held["renewal_date"]) == ("suspended", False, None)
+    # The balance reserved for the renewal is free again.
+    assert holds.get(store, acc, hold.hold_id).state == "released"  # type: ignore[union-attr]
+    assert store.get_account(acc).held == 0  # type: ignore[union-attr]
+    item = store.get_item(*keys.subscription(acc, sid))
+    assert item is not None and "gsi1pk" not in item and "gsi1sk" not in item
+    assert svc.suspend(store, acc, sid, ACTOR, today=date(2026, 5, 2))["version"] == held["version"]
+    back = svc.reactivate(store, acc, sid, ACTOR, today=date(2026, 6, 1))
+    assert (back["state"], back["inventory_usable"], back["renewal_date"]) == ("active", True, "2027-01-01")
+    item = store.get_item(*keys.subscription(acc, sid))
+    assert item is not None and item["gsi1sk"] == keys.renewal_index_sk("2027-01-01", acc, sid)
     assert balance_of(store, acc) == before
     assert [e["type"] for e in events_of(store, acc) if e["type"].startswith("subscription.")] == [
         "subscription.created",

@@ -227,9 +227,12 @@ def test_the_documents_function_reaches_the_table_and_the_documents_only() -> No
     assert by_sid["ArchiveDocuments"]["Action"] == ["s3:PutObject", "s3:GetObject"]
 
 
-def test_the_billing_run_reaches_only_the_table() -> None:
+def test_the_billing_run_reaches_the_table_and_the_payment_secret_only() -> None:
+    """It pays subscription inventory charged "on the next invoice" (orders: a card charge may need the provider)."""
     actions = {a for st in _statements("BillingRunFunction") for a in _listed(st["Action"])}
     assert actions == {
+        "secretsmanager:GetSecretValue",
+        "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",

@@ -17,6 +17,7 @@ issue nothing twice and, run again, miss nothing. Everything is derived from the
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -412,22 +413,27 @@ def run_all(store: Store, month: str, today: date) -> dict[str, Any]:
     """The monthly run for every registered account that has not completed ``month`` (the daily run calls it
     again, so an account that was not ready, or a run that stopped halfway, is completed the next day)."""
     done, waiting, failed = 0, [], []
+    for account_id in registered(store):
+        if store.get_item(*keys.billing_run(account_id, month)) is not None:
+            continue
+        try:
+            run_month(store, account_id, month, today)
+            done += 1
+        except NotReady:
+            waiting.append(account_id)
+        except DomainError:
+            failed.append(account_id)
+    return {"month": month, "accounts": done, "not_ready": waiting, "failed": failed}
+
+
+def registered(store: Store) -> Iterator[str]:
+    """Every account in the billing registry (the sparse index ``BILLING``), page by page."""
     cursor = None
     while True:
         rows, cursor = store.index_page(keys.BILLING_INDEX_PK, cursor=cursor, limit=100)
-        for row in rows:
-            if store.get_item(*keys.billing_run(row["account_id"], month)) is not None:
-                continue
-            try:
-                run_month(store, row["account_id"], month, today)
-                done += 1
-            except NotReady:
-                waiting.append(row["account_id"])
-            except DomainError:
-                failed.append(row["account_id"])
+        yield from (str(row["account_id"]) for row in rows)
         if cursor is None:
-            break
-    return {"month": month, "accounts": done, "not_ready": waiting, "failed": failed}
+            return
 
 
 # --------------------------------------------------------------------------- overdue invoices

@@ -31,6 +31,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from account_credit.catalog import service as catalog
+from account_credit.holds import service as holds
 from account_credit.kernel.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
 from account_credit.kernel.ids import iso, utc_now
 from account_credit.kernel.proration import add_months, prorate
@@ -93,10 +94,15 @@ def _methods(store: Store, account_id: str, assigned: str | None) -> tuple[str, 
     return None if assigned is None else (assigned,)
 
 
+def renewal_hold_id(subscription_id: str, term: int) -> str:
+    """The hold that reserves the renewal into ``term`` (the renewal schedule places it when the window opens)."""
+    return f"renewal-{subscription_id}-{term}"
+
+
 def _on_renewal_stopped(store: Store, sub: Subscription) -> None:
-    """INTEGRATOR: release the renewal hold of ``sub`` (holds). Called after a suspension and after auto-renewal
-    was turned off; does nothing yet."""
-    del store, sub
+    """The subscription will not renew (suspended, auto-renewal off): the balance reserved for its renewal is free
+    again. Called after a suspension and after auto-renewal was turned off."""
+    holds.release(store, sub.account_id, renewal_hold_id(sub.subscription_id, sub.term + 1), reason="renewal stopped")
 
 
 # --------------------------------------------------------------------------- reading
