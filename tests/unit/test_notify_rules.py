@@ -413,6 +413,22 @@ def test_every_kind_has_a_slovak_text_using_the_same_fields(kind: str) -> None:
         "reason": "no budget",
         "due": "K úhrade 1.00 USD",
         "due_date": "30. 11. 2026",
+        # subscriptions, renewals, cards, auto top-up (messages.renewal_context)
+        "subscription_id": "sub_1",
+        "term": "2",
+        "paid_by": "z kreditu",
+        "failed_method": "karta",
+        "decline_code": "card_declined",
+        "reasons": "nestačí kredit",
+        "retry_until": "17. 1. 2027",
+        "window_end": "9. 2. 2027",
+        "available": "6.00 USD",
+        "renewals": "sub_1 10. 1. 2027 1.00 USD",
+        "why": "obnovu sa nepodarilo uhradiť",
+        "brand": "visa",
+        "last4": "4242",
+        "expiry": "01/2027",
+        "deposit_id": "dep_1",
     }
     en = messages.render(kind, "en", ("a@b.test",), ctx)
     sk = messages.render(kind, "sk", ("a@b.test",), ctx)

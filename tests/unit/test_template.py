@@ -386,7 +386,13 @@ def test_fire_invokes_the_function_of_the_schedule_with_its_payload() -> None:
 
 def test_the_local_server_fires_rate_schedules_and_names_the_cron_ones_it_leaves_alone() -> None:
     cron = {s["event"]: local_server.is_cron(s["expression"]) for s in template.schedules()}
-    assert cron == {"LowBalanceScan": False, "MonthlyBilling": True, "OverdueScan": True, "CardExpiryScan": True}
+    assert cron == {
+        "LowBalanceScan": False,
+        "MonthlyBilling": True,
+        "OverdueScan": True,
+        "CardExpiryScan": True,
+        "RenewalRun": True,
+    }
     assert local_server.parse_rate("rate(1 hour)") == 3600
     stop = threading.Event()
     stop.set()

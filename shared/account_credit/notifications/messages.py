@@ -191,9 +191,182 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "kreditu, chýba {shortfall}. Kredit: {balance}.",
         ),
     },
+    # ----------------------------------------------------------------- subscriptions, renewals, cards, auto top-up
+    "renewal.succeeded": {
+        "en": (
+            "Subscription {subscription_id} renewed: {amount}",
+            "Subscription {subscription_id} of account {account_id} ({company}) is renewed for term {term}. "
+            "{amount} was paid {paid_by} (order {order_id}).",
+        ),
+        "sk": (
+            "Predplatné {subscription_id} obnovené: {amount}",
+            "Predplatné {subscription_id} účtu {account_id} ({company}) je obnovené na obdobie {term}. "
+            "Suma {amount} bola uhradená {paid_by} (objednávka {order_id}).",
+        ),
+    },
+    "renewal.paid_with_alternate": {
+        "en": (
+            "Subscription {subscription_id} renewed with your alternate payment method",
+            "Subscription {subscription_id} of account {account_id} ({company}) is renewed for term {term}, but "
+            "{failed_method} could not pay it ({decline_code}). {amount} was paid {paid_by} instead (order "
+            "{order_id}).\nPlease check or update {failed_method} so that the next renewal is paid as you chose.",
+        ),
+        "sk": (
+            "Predplatné {subscription_id} obnovené náhradným spôsobom platby",
+            "Predplatné {subscription_id} účtu {account_id} ({company}) je obnovené na obdobie {term}, no platba "
+            "({failed_method}) bola zamietnutá ({decline_code}). Suma {amount} bola namiesto toho uhradená {paid_by} "
+            "(objednávka {order_id}).\nSkontrolujte alebo aktualizujte spôsob platby, ktorý zlyhal, aby sa ďalšia "
+            "obnova uhradila podľa vašej voľby.",
+        ),
+    },
+    "renewal.failed": {
+        "en": (
+            "Action needed: the renewal of subscription {subscription_id} could not be paid",
+            "The renewal of subscription {subscription_id} of account {account_id} ({company}) for term {term} "
+            "({amount}) could not be paid: {reasons}.\nWe try again every day until {retry_until}; if it is still "
+            "unpaid then, the subscription is suspended. To keep it: top up your balance (balance now {balance}), "
+            "update the card on file, or choose another payment method for the subscription.",
+        ),
+        "sk": (
+            "Potrebná akcia: obnovu predplatného {subscription_id} sa nepodarilo uhradiť",
+            "Obnovu predplatného {subscription_id} účtu {account_id} ({company}) na obdobie {term} ({amount}) sa "
+            "nepodarilo uhradiť: {reasons}.\nSkúsime to znova každý deň do {retry_until}; ak ani potom nebude "
+            "uhradená, predplatné pozastavíme. Ak ho chcete zachovať: dobite kredit (aktuálne {balance}), "
+            "aktualizujte uloženú kartu alebo zvoľte pre predplatné iný spôsob platby.",
+        ),
+    },
+    "subscription.suspended": {
+        "en": (
+            "Subscription {subscription_id} suspended",
+            "Subscription {subscription_id} of account {account_id} ({company}) is suspended: {why}\nIts "
+            "certificates inventory cannot be used while it is suspended.",
+        ),
+        "sk": (
+            "Predplatné {subscription_id} pozastavené",
+            "Predplatné {subscription_id} účtu {account_id} ({company}) je pozastavené: {why}\nPočas pozastavenia "
+            "nemožno používať jeho certifikáty.",
+        ),
+    },
+    "renewal.forecast_short": {
+        "en": (
+            "Upcoming renewals: {due} due by {window_end}, {available} available",
+            "Renewals of account {account_id} ({company}) due by {window_end} cost {due}: {renewals}.\nYour balance "
+            "and credit limit cover {available}, short by {shortfall}. Top up before the renewal date so the "
+            "renewals do not fail.",
+        ),
+        "sk": (
+            "Blížiace sa obnovy: {due} do {window_end}, k dispozícii {available}",
+            "Obnovy predplatných účtu {account_id} ({company}) splatné do {window_end} stoja {due}: {renewals}.\n"
+            "Kredit a úverový limit pokryjú {available}, chýba {shortfall}. Dobite kredit pred dátumom obnovy, aby "
+            "obnovy neboli zamietnuté.",
+        ),
+    },
+    "card.expiring": {
+        "en": (
+            "Your {brand} card ending {last4} expires {expiry}",
+            "The {brand} card ending {last4} on account {account_id} ({company}) expires at the end of {expiry}. "
+            "Renewals and top-ups rely on it: add a new card before then.",
+        ),
+        "sk": (
+            "Vaša karta {brand} končiaca {last4} expiruje {expiry}",
+            "Platnosť karty {brand} končiacej {last4} na účte {account_id} ({company}) končí koncom {expiry}. "
+            "Obnovy a dobitia sa na ňu spoliehajú: pridajte novú kartu ešte predtým.",
+        ),
+    },
+    "auto_top_up.succeeded": {
+        "en": (
+            "Automatic top-up: {amount}",
+            "Your balance on account {account_id} ({company}) fell below your auto top-up level, so we charged "
+            "{amount} to your {brand} card ending {last4} and added it to the balance (top-up {deposit_id}).",
+        ),
+        "sk": (
+            "Automatické dobitie: {amount}",
+            "Kredit účtu {account_id} ({company}) klesol pod hranicu automatického dobitia, preto sme z vašej "
+            "karty {brand} končiacej {last4} strhli {amount} a pripísali ich ku kreditu (dobitie {deposit_id}).",
+        ),
+    },
+    "auto_top_up.declined": {
+        "en": (
+            "Automatic top-up declined: {amount}",
+            "Your balance on account {account_id} ({company}) fell below your auto top-up level, but the {brand} "
+            "card ending {last4} declined the charge of {amount} ({decline_code}). Balance: {balance}.\nUpdate your "
+            "card or top up by bank transfer.",
+        ),
+        "sk": (
+            "Automatické dobitie zamietnuté: {amount}",
+            "Kredit účtu {account_id} ({company}) klesol pod hranicu automatického dobitia, no karta {brand} "
+            "končiaca {last4} platbu {amount} zamietla ({decline_code}). Kredit: {balance}.\nAktualizujte kartu "
+            "alebo dobite kredit prevodom.",
+        ),
+    },
 }
 
 KINDS = frozenset(_TEMPLATES)
+RENEWAL_KINDS = frozenset(
+    k for k in _TEMPLATES if k.split(".")[0] in ("renewal", "subscription", "card", "auto_top_up")
+)
+
+_METHODS = {
+    "balance": {"en": "from your balance", "sk": "z kreditu"},
+    "credit": {"en": "on your credit limit", "sk": "z úverového limitu"},
+    "gift_card": {"en": "with a gift card", "sk": "darčekovou kartou"},
+    "card": {"en": "by card", "sk": "kartou"},
+}
+_FAILED = {"balance": {"en": "your balance", "sk": "kredit"}, "card": {"en": "your card", "sk": "vaša karta"}}
+_SUSPENDED = {
+    "renewal_failed": {
+        "en": "its renewal could not be paid within the grace period. Create a new subscription to continue.",
+        "sk": "jeho obnovu sa nepodarilo uhradiť v lehote. Pre pokračovanie vytvorte nové predplatné.",
+    },
+    "customer": {
+        "en": "you suspended it. Reactivate it any time before its term ends.",
+        "sk": "pozastavili ste ho. Kedykoľvek pred koncom obdobia ho môžete znova aktivovať.",
+    },
+}
+
+
+def _paid_by(p: dict[str, Any], lang: str) -> str:
+    if p.get("last4"):
+        card = (
+            f"{p.get('brand') or 'card'} ending {p['last4']}"
+            if lang == "en"
+            else f"{p.get('brand') or 'karta'} *{p['last4']}"
+        )
+        return f"by card ({card})" if lang == "en" else f"kartou ({card})"
+    return _METHODS.get(str(p.get("method")), {}).get(lang, str(p.get("method") or "-"))
+
+
+def renewal_context(kind: str, p: dict[str, Any], currency: str, language: str) -> dict[str, Any]:
+    """The context of a subscription, renewal, card or auto top-up email from its event's payload."""
+    lang = language if language in ("en", "sk") else "en"
+    out: dict[str, Any] = {
+        k: p[k] for k in ("subscription_id", "term", "brand", "last4", "deposit_id") if p.get(k) is not None
+    }
+    out["decline_code"] = p.get("decline_code") or ("declined" if lang == "en" else "zamietnuté")
+    out["paid_by"] = _paid_by(p, lang)
+    failed = p.get("failed_method")
+    out["failed_method"] = _FAILED["balance" if failed == "balance" else "card"][lang] if failed else "-"
+    reasons = p.get("reasons")
+    out["reasons"] = "; ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else "-"
+    out["retry_until"] = date(p.get("retry_until"), lang)
+    out["window_end"] = date(p.get("window_end"), lang)
+    for name in ("due", "available"):
+        out[name] = money(p.get(name), currency, lang)
+    if isinstance(p.get("due"), int) and isinstance(p.get("available"), int):
+        out["shortfall"] = money(max(0, p["due"] - p["available"]), currency, lang)
+    subs = p.get("subscriptions")
+    if isinstance(subs, list):
+        listed = [
+            f"{x.get('subscription_id')} {date(x.get('renewal_date'), lang)} {money(x.get('amount'), currency, lang)}"
+            for x in subs
+            if isinstance(x, dict)
+        ]
+        out["renewals"] = ", ".join(listed) or "-"
+    if kind == "subscription.suspended":
+        out["why"] = _SUSPENDED.get(str(p.get("reason")), _SUSPENDED["customer"])[lang]
+    if str(p.get("exp_month", "")).isdigit() and str(p.get("exp_year", "")).isdigit():
+        out["expiry"] = f"{int(p['exp_month']):02d}/{int(p['exp_year'])}"
+    return out
 
 
 class _Blank(dict[str, str]):

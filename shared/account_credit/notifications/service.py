@@ -2,7 +2,10 @@
 
 * Event items (``kind=event``, see events.py) become emails: deposit received,
   top-up reversed, proforma issued (with the seller's bank details), order declined, a
-  document issued (its PDF attached, from the archive), an invoice paid, an invoice overdue.
+  document issued (its PDF attached, from the archive), an invoice paid, an invoice overdue; a renewal paid (or
+  paid by the alternate method), failed (with what to do) or short in the forecast, a subscription suspended, a
+  card expiring, an auto top-up done or declined (``messages.renewal_context``). A renewal's own
+  ``order.declined`` is not mailed: its ``renewal.failed`` says it.
 * Changes of an account item are checked for alert crossings (notifications/rules.py):
   low balance and credit in use, once per crossing.
 * The hourly scan reads only accounts in the sparse low-balance index and alerts the
@@ -49,6 +52,15 @@ EVENT_KINDS = {
     "po.rejected",
     "po.cancelled",
     "po.overdue",
+    # Subscriptions, renewals, cards and auto top-up (docs/SUBSCRIPTIONS.md): messages.renewal_context fills them.
+    "renewal.succeeded",
+    "renewal.paid_with_alternate",
+    "renewal.failed",
+    "renewal.forecast_short",
+    "subscription.suspended",
+    "card.expiring",
+    "auto_top_up.succeeded",
+    "auto_top_up.declined",
 }
 # Where an email finds an archived file (a document's PDF) by its key; None when it is not there.
 Files = Callable[[str], "tuple[bytes, str] | None"]
@@ -235,6 +247,10 @@ def on_event(store: Store, mailer: Mailer, event: dict[str, Any], files: Files |
         po_number=p.get("po_number", p.get("order_reference", "-")),
         reason=p.get("reason", "-"),
     )
+    if kind in messages.RENEWAL_KINDS:
+        context.update(messages.renewal_context(kind, p, c, lang))
+    if kind == "order.declined" and p.get("channel") == "renewal":
+        return Outcome([])  # a renewal's decline: its renewal.failed email says what to do
     attachments: tuple[messages.Attachment, ...] = ()
     if kind == "document.stored" and p.get("kind") == "payment_request" and not p.get("order_reference"):
         return Outcome([])  # a top-up's proforma: its proforma.issued email went out when it was issued

@@ -138,6 +138,12 @@ def holds_prefix(account_id: str) -> Key:
     return account_pk(account_id), "HOLD#"
 
 
+def renewal_notice(account_id: str, purpose: str) -> Key:
+    """Something the renewal schedule announced once (must not exist): ``failed#<sid>#<term>#<day>``,
+    ``forecast#<first due date>``."""
+    return account_pk(account_id), f"RENEWALNOTE#{purpose}"
+
+
 # --------------------------------------------------------------------------- deposits (card top-ups)
 
 
