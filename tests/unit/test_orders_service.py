@@ -179,7 +179,8 @@ def test_card_replay_never_charges_again(store: MemoryStore, open_account: Opene
     assert again.replayed and again.body == first.body
     assert len(fake.charge_calls) == 1, "the stored answer is found before the provider is called"
     assert first.body["payment"]["card"]["payment_id"] == "pi_fake_1"
-    assert fake.charge_calls[0]["key"] == records.charge_key(acc, "o-1")
+    card_id = first.body["payment"]["card"]["payment_method_id"]
+    assert fake.charge_calls[0]["key"] == f"{records.charge_key(acc, 'o-1')}-{card_id}", "one charge per order and card"
     assert fake.charge_calls[0]["amount"] == Money(PRICE, "USD")
 
 
@@ -272,6 +273,11 @@ def test_get_order_shows_how_it_was_paid(store: MemoryStore, open_account: Opene
         "from_credit": PRICE - 3_000,
         "entry_id": None,
         "card": None,
+        "gift_card": None,
+        "attempts": [
+            {"method": "balance", "payment_method_id": "balance", "outcome": "insufficient", "decline_code": None},
+            {"method": "credit", "payment_method_id": None, "outcome": "paid", "decline_code": None},
+        ],
     }
     assert got["state"] == "paid" and got["cancellation"] is None
 
