@@ -480,6 +480,7 @@ class _Payment:
                 "card": None,
                 "gift_card": {
                     "payment_method_id": method.payment_method_id,
+                    "code": code,  # stored for a cancel to give the value back; not in the view
                     "last4": code[-4:],
                     "remaining": remaining - total.amount,
                 },

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from account_credit.kernel.errors import Conflict, DomainError, InvalidInput
+from account_credit.kernel.errors import Conflict, DomainError, InvalidInput, NotFound
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.payment_methods.service import PaymentMethod, from_item, list_methods
 from account_credit.platform.store import Record, RecordUpdate, Store, keys
@@ -142,4 +142,18 @@ def redeem(store: Store, account_id: str, code: str, amount: int) -> tuple[Recor
             on_mismatch=lambda _old: Moved("the gift card changed meanwhile"),
         ),
         remaining,
+    )
+
+
+def give_back(store: Store, code: str, amount: int) -> RecordUpdate:
+    """The update that returns ``amount`` to the gift card (a cancelled order), conditioned on the value read."""
+    item = get(store, code)
+    if item is None:
+        raise NotFound(f"gift card ending {code[-4:]} not found")
+    remaining = int(item["remaining"])
+    return RecordUpdate(
+        *keys.gift_card(code),
+        changes={"remaining": remaining + amount, "updated_at": iso(utc_now())},
+        expect={"remaining": remaining},
+        on_mismatch=lambda _old: Moved("the gift card changed meanwhile; retry"),
     )

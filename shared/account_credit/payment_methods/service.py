@@ -172,7 +172,8 @@ def from_item(item: dict[str, Any]) -> PaymentMethod:
 
 def list_methods(store: Store, account_id: str) -> list[PaymentMethod]:
     """The stored methods (cards, gift cards, invoice), oldest first; the balance is not stored."""
-    return [from_item(i) for i in store.query_prefix(*keys.payment_methods_prefix(account_id), limit=1000)]
+    items = store.query_prefix(*keys.payment_methods_prefix(account_id), limit=1000)
+    return sorted((from_item(i) for i in items), key=lambda m: (m.created_at, m.payment_method_id))
 
 
 def get_method(store: Store, account_id: str, payment_method_id: str) -> PaymentMethod | None:
