@@ -237,7 +237,7 @@ def test_bill_to_balance_turned_off_elsewhere_is_honoured(fake: FakeProvider) ->
     account = accounts_svc.open_account(store, account_request())
     acc = set_up(store, account, balance=50_000, card_token="pm_card_visa")
     store.snapshots[acc] = store.get_account(acc)  # cached with bill_to_balance on
-    store.update_account(acc, {"settings": {"bill_to_balance": False, "cards_enabled": True, "default_method": "card"}})
+    store.update_account(acc, {"settings": {"bill_to_balance": False, "cards_enabled": True}})
     body = pay(store, acc, order("o-1"), fake).body
     assert body["payment"]["method"] == "card", "the balance transaction saw the newer settings and started over"
     assert balance_of(store, acc) == 50_000
@@ -250,7 +250,7 @@ def test_cards_turned_off_elsewhere_are_never_charged(fake: FakeProvider) -> Non
     acc = set_up(store, account, balance=0, bill_to_balance=False, card_token="pm_card_visa")
     store.snapshots[acc] = store.get_account(acc)  # cached with cards on
     store.update_account(
-        acc, {"settings": {"bill_to_balance": False, "cards_enabled": False, "default_method": "card"}}
+        acc, {"settings": {"bill_to_balance": False, "cards_enabled": False}}
     )
     body = pay(store, acc, order("o-1", may_use_credit=True), fake).body
     assert body["payment"]["method"] == "credit"

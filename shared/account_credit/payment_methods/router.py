@@ -72,7 +72,7 @@ def update_card(account_id: str, payment_method_id: str, body: CardUpdate) -> Pa
     "/accounts/<account_id>/payment-methods/<payment_method_id>",
     tags=TAG,
     summary="Remove a payment method (refused while it is the only method of an auto-renewing subscription)",
-    responses={204: {"description": "Removed"}},
+    responses={204: {"description": "Removed", "content": {}}},
 )
 def delete(account_id: str, payment_method_id: str) -> Response[None]:
     authorized(router, account_id)
