@@ -249,9 +249,7 @@ def test_cards_turned_off_elsewhere_are_never_charged(fake: FakeProvider) -> Non
     account = accounts_svc.open_account(store, account_request())
     acc = set_up(store, account, balance=0, bill_to_balance=False, card_token="pm_card_visa")
     store.snapshots[acc] = store.get_account(acc)  # cached with cards on
-    store.update_account(
-        acc, {"settings": {"bill_to_balance": False, "cards_enabled": False}}
-    )
+    store.update_account(acc, {"settings": {"bill_to_balance": False, "cards_enabled": False}})
     body = pay(store, acc, order("o-1", may_use_credit=True), fake).body
     assert body["payment"]["method"] == "credit"
     assert fake.charge_calls == []
