@@ -132,7 +132,9 @@ def test_a_card_is_in_the_expiry_index_of_its_month_kept_right_on_update_and_gon
     methods.delete_method(store, acc, pm)
     assert store.get_item(*keys.payment_method(acc, pm)) is None
     assert store.get_item(*keys.card_token(acc, "fake", "pm_a")) is None
-    assert methods.save_card(store, acc, card("pm_a")).payment_method_id != pm, "the card may be added again"
+    again = methods.save_card(store, acc, card("pm_a")).payment_method_id
+    assert again != pm, "the card may be added again"
+    assert methods.preferences(store, acc).alternate == again, "the account's card again the first: the alternate"
 
 
 def test_deleting_the_default_or_alternate_clears_the_role(store: MemoryStore, open_account: Opener) -> None:

@@ -457,3 +457,7 @@ def delete_method(store: Store, account_id: str, payment_method_id: str) -> None
     if method.card is not None:
         store.delete_record(*keys.card_token(account_id, method.card.provider, method.card.token))
     store.delete_record(*keys.payment_method(account_id, payment_method_id))
+    first = store.get_item(*keys.first_card(account_id))
+    if first is not None and first.get("payment_method_id") == payment_method_id:
+        # The next card registered while the account has none becomes the alternate again.
+        store.delete_record(*keys.first_card(account_id))
