@@ -6,6 +6,11 @@ top-up, or send a bank transfer - each as a signed webhook delivered to the runn
     python -m tools.sandbox pay ACCOUNT_ID DEPOSIT_ID --refund    # charge.refunded (--amount: cumulative)
     python -m tools.sandbox pay ACCOUNT_ID DEPOSIT_ID --dispute   # charge.dispute.created
     python -m tools.sandbox transfer --reference 1234567890 --amount 25000 --currency EUR [--transfer-id ID]
+    python -m tools.sandbox card-declines TOKEN [--code card_declined|expired_card] [--off]
+
+``card-declines`` makes a card registered already decline from now on (``--off``: approve again): it writes
+``$LOCAL_STATE_DIR/sandbox-cards.json`` (default ``.local/``), which the sandbox provider of every local server
+process reads on each charge. Nothing is sent to the server.
 
 ``--base`` (default ``$BASE``, else http://127.0.0.1:``$PORT`` as for ``make run``) picks the server.
 The webhook secrets are dev-only values generated once into ``.local/webhook-secrets.json``; the local
@@ -21,6 +26,7 @@ import secrets
 import sys
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from tools import localauth
@@ -50,11 +56,22 @@ def local_secrets() -> dict[str, str]:
     return dict(json.loads(SECRETS_FILE.read_text()))
 
 
+def state_dir() -> Path:
+    """The local stack's state directory: ``LOCAL_STATE_DIR`` or <repo>/.local (as the local server's)."""
+    return Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local").expanduser().resolve()
+
+
+def cards_file() -> Path:
+    return state_dir() / "sandbox-cards.json"
+
+
 def local_environment() -> dict[str, str]:
     """What the deposit functions need locally: the sandbox provider, its secrets, demo seller details."""
     values = local_secrets()
     return {
         "PAYMENT_PROVIDER": "sandbox",
+        # The sandbox cards told to decline (python -m tools.sandbox card-declines), read on every charge.
+        "SANDBOX_CARDS_FILE": str(cards_file()),
         "SANDBOX_WEBHOOK_SECRET": values["sandbox_webhook_secret"],
         "BANK_WEBHOOK_SECRET": values["bank_webhook_secret"],
         # Demo seller for proforma invoices and billing documents on this machine only (the IBAN is the registry's
@@ -188,7 +205,14 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--transfer-id")
     tr.add_argument("--payer", default="Sandbox Payer")
     tr.add_argument("--message", help="remittance text, e.g. the invoice number it pays (PF-2026-000001)")
+    dc = sub.add_parser("card-declines", help="make a registered sandbox card decline from now on (--off: approve)")
+    dc.add_argument("token", help="the card's provider token, as registered (e.g. pm_card_visa)")
+    dc.add_argument("--code", default="card_declined", choices=["card_declined", "expired_card", "insufficient_funds"])
+    dc.add_argument("--off", action="store_true", help="approve the card again")
     args = parser.parse_args(argv)
+    if args.command == "card-declines":
+        card_declines(args.token, None if args.off else args.code)
+        return
     import requests
 
     try:
@@ -198,6 +222,17 @@ def main(argv: list[str] | None = None) -> None:
             f"no local server answers at {args.base}: start it with `make run` "
             "(or pass --base, or set BASE or PORT to where it listens)"
         ) from None
+
+
+def card_declines(token: str, code: str | None) -> dict[str, str]:
+    """Make the sandbox card ``token`` decline with ``code`` from now on (None: approve it again)."""
+    _shared_on_path()
+    from account_credit.platform.payments.sandbox import set_declining
+
+    declining = set_declining(str(cards_file()), token, code)
+    state = f"declines with {code}" if code else "approves again"
+    print(f"sandbox card {token} {state} ({len(declining)} declining in {cards_file()})")
+    return declining
 
 
 def _run(args: argparse.Namespace) -> None:

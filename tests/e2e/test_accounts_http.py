@@ -221,7 +221,6 @@ def test_settings_credit_limit_and_details(api: Api, operator: str) -> None:
         json={
             "bill_to_balance": True,
             "cards_enabled": False,
-            "default_method": "balance",
             "low_balance_threshold": 5_000,
         },
     )
@@ -231,6 +230,7 @@ def test_settings_credit_limit_and_details(api: Api, operator: str) -> None:
             "PUT",
             f"/accounts/{acc}/settings",
             customer,
+            # which method pays is the payment preferences (payment methods), no longer a setting
             json={"bill_to_balance": True, "cards_enabled": False, "default_method": "card"},
         ),
         422,

@@ -119,7 +119,8 @@ def test_card_fallback_with_the_sandbox_provider(api: Api, operator: str, produc
     acc, customer = funded(api, operator, 1_000)
     method = register_card(api, customer, acc, "pm_card_visa")
     listed = api.call("GET", f"/accounts/{acc}/payment-methods", customer).json()["items"]
-    assert [m["payment_method_id"] for m in listed] == [method["payment_method_id"]] and method["is_default"]
+    assert [m["payment_method_id"] for m in listed] == ["balance", method["payment_method_id"]]
+    assert method["role"] == "alternate", "the first card is tried when the balance falls short"
     r = place(api, customer, acc, "card-1", product)
     assert r.status_code == 201, r.text
     payment = r.json()["payment"]

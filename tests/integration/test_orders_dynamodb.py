@@ -178,6 +178,8 @@ def test_warm_balance_order_is_one_transact_write_and_no_read(
         "from_credit": 0,
         "entry_id": "",
         "card": None,
+        "gift_card": None,
+        "attempts": [{"method": "balance", "payment_method_id": "balance", "outcome": "paid", "decline_code": None}],
     }
     [transact] = captured.items
     assert _kinds(transact) == [
@@ -199,9 +201,7 @@ def test_calls_on_the_credit_and_card_paths(store: DynamoStore, counter: CallCou
     code = product(store, 1_000)
     with pytest.raises(InsufficientFunds):
         orders.pay_order(store, req("warm-up", code).command(account_id, OPERATOR.actor))  # warms the catalog
-    accounts_svc.put_settings(
-        store, account_id, Settings(bill_to_balance=True, cards_enabled=False, default_method="balance")
-    )
+    accounts_svc.put_settings(store, account_id, Settings(bill_to_balance=True, cards_enabled=False))
     counter.reset()
     emergency = orders.pay_order(store, req("credit-1", code, credit=True).command(account_id, OPERATOR.actor))
     assert emergency.body["payment"]["method"] == "credit"
@@ -209,15 +209,14 @@ def test_calls_on_the_credit_and_card_paths(store: DynamoStore, counter: CallCou
     # record (the store's commit reads twice before it declines), then one write into credit.
     assert dict(counter.calls) == {"BatchGetItem": 2, "TransactWriteItems": 1}
 
-    accounts_svc.put_settings(
-        store, account_id, Settings(bill_to_balance=True, cards_enabled=True, default_method="balance")
-    )
+    accounts_svc.put_settings(store, account_id, Settings(bill_to_balance=True, cards_enabled=True))
     save_card(store, account_id)
     counter.reset()
     by_card = orders.pay_order(store, req("card-1", code).command(account_id, OPERATOR.actor))
     assert by_card.body["payment"]["method"] == "card"
-    # + the default card (Query), fresh settings and the idempotency record (GetItem x2) before the charge
-    assert dict(counter.calls) == {"BatchGetItem": 2, "Query": 1, "GetItem": 2, "TransactWriteItems": 1}
+    # + the preferences and the card they name (GetItem x2), fresh settings and the idempotency record (GetItem x2)
+    # before the charge
+    assert dict(counter.calls) == {"BatchGetItem": 2, "GetItem": 4, "TransactWriteItems": 1}
     assert store.get_account(account_id).balance == 100 - 1_000  # type: ignore[union-attr]
     assert_ledger_consistent(store, account_id)
 
@@ -249,9 +248,7 @@ def test_settings_changed_in_another_container_are_honoured(table_name: str, dyn
     code = product(warm, 1_000)
     save_card(warm, account_id)
     orders.pay_order(warm, req("by-balance", code).command(account_id, OPERATOR.actor))  # warm: bill to balance is on
-    accounts_svc.put_settings(
-        other, account_id, Settings(bill_to_balance=False, cards_enabled=True, default_method="card")
-    )
+    accounts_svc.put_settings(other, account_id, Settings(bill_to_balance=False, cards_enabled=True))
     paid = orders.pay_order(warm, req("after-change", code).command(account_id, OPERATOR.actor))
     assert paid.body["payment"]["method"] == "card"
     assert warm.get_account(account_id).balance == 49_000  # type: ignore[union-attr]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from _support import OPERATOR, adjustment
@@ -11,10 +11,11 @@ from _support import OPERATOR, adjustment
 from account_credit.accounts import service as accounts_svc
 from account_credit.catalog import service as catalog
 from account_credit.kernel.domain import Account
+from account_credit.kernel.errors import PaymentProviderError
 from account_credit.kernel.money import Money
 from account_credit.orders.schemas import OrderCreate, ProductPut
 from account_credit.payment_methods import service as payment_methods
-from account_credit.platform.payments.port import Charge, Checkout, Refund, SavedCard, WebhookEvent
+from account_credit.platform.payments.port import BillingAddress, Charge, Checkout, Refund, SavedCard, WebhookEvent
 from account_credit.platform.store.memory import MemoryStore
 
 PRODUCT = "ssl-ov-1y"
@@ -37,6 +38,7 @@ class FakeProvider:
     refunds: dict[str, Refund] = field(default_factory=dict)
     charge_calls: list[dict[str, Any]] = field(default_factory=list)
     refund_calls: list[dict[str, Any]] = field(default_factory=list)
+    update_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def charge_saved_card(
         self, *, amount: Money, card: SavedCard, account_id: str, reference: str, idempotency_key: str
@@ -55,6 +57,14 @@ class FakeProvider:
                     status="declined", payment_id=f"pi_fake_{n}", decline_code="card_declined"
                 )
         return self.charges[idempotency_key]
+
+    def update_card(
+        self, *, card: SavedCard, exp_month: int, exp_year: int, billing_address: BillingAddress | None
+    ) -> SavedCard:
+        self.update_calls.append({"token": card.token, "exp": (exp_month, exp_year), "address": billing_address})
+        if self.fail:
+            raise PaymentProviderError("provider timed out")
+        return replace(card, exp_month=exp_month, exp_year=exp_year)
 
     def refund(self, *, payment_id: str, amount: Money, reference: str, idempotency_key: str) -> Refund:
         self.refund_calls.append({"payment_id": payment_id, "amount": amount, "key": idempotency_key})
@@ -104,17 +114,7 @@ def set_up(
         accounts_svc.adjust(store, adjustment("credit", balance).command(acc, f"setup-credit-{acc}", OPERATOR.actor))
     elif balance < 0:
         accounts_svc.adjust(store, adjustment("debit", -balance).command(acc, f"setup-debit-{acc}", OPERATOR.actor))
-    # Straight to the item: the API refuses "both off" (no default method), the service must still cope.
-    store.update_account(
-        acc,
-        {
-            "settings": {
-                "bill_to_balance": bill_to_balance,
-                "cards_enabled": cards_enabled,
-                "default_method": "balance" if bill_to_balance else "card",
-            }
-        },
-    )
+    store.update_account(acc, {"settings": {"bill_to_balance": bill_to_balance, "cards_enabled": cards_enabled}})
     if card_token is not None:
         payment_methods.save_card(
             store,

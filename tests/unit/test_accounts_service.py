@@ -542,12 +542,23 @@ def test_a_malformed_cursor_is_refused(store: MemoryStore, open_account: Opener,
 # --------------------------------------------------------------------------- settings and details
 
 
+def test_an_account_stored_with_the_old_default_method_setting_still_reads(
+    store: MemoryStore, open_account: Opener
+) -> None:
+    acc = open_account()
+    store.update_account(
+        acc.account_id, {"settings": {"bill_to_balance": True, "cards_enabled": True, "default_method": "card"}}
+    )
+    account = store.get_account(acc.account_id)
+    assert account is not None and account.settings.bill_to_balance and account.settings.cards_enabled
+    assert "default_method" not in svc.view(account)["settings"]
+
+
 def test_put_settings_replaces_the_payment_settings(store: MemoryStore, open_account: Opener) -> None:
     acc = open_account()
-    new = schemas.Settings(bill_to_balance=False, cards_enabled=True, default_method="card", low_balance_threshold=5000)
+    new = schemas.Settings(bill_to_balance=False, cards_enabled=True, low_balance_threshold=5000)
     updated = svc.put_settings(store, acc.account_id, new)
     assert updated.settings.bill_to_balance is False
-    assert updated.settings.default_method == "card"
     assert updated.settings.low_balance_threshold == 5000
     assert store.get_account(acc.account_id).settings == updated.settings  # type: ignore[union-attr]
     assert svc.view(updated)["settings"] == new.model_dump()
@@ -556,7 +567,6 @@ def test_put_settings_replaces_the_payment_settings(store: MemoryStore, open_acc
     cleared = svc.put_settings(store, acc.account_id, schemas.Settings(bill_to_balance=True, cards_enabled=False))
     assert cleared.settings.low_balance_threshold is None
     assert cleared.settings.cards_enabled is False
-    assert cleared.settings.default_method == "balance"
     # Money is untouched by settings.
     assert (cleared.balance, cleared.credit_limit, cleared.seq) == (acc.balance, acc.credit_limit, acc.seq)
 
@@ -564,10 +574,9 @@ def test_put_settings_replaces_the_payment_settings(store: MemoryStore, open_acc
 @pytest.mark.parametrize(
     "body",
     [
-        {"bill_to_balance": True, "cards_enabled": False, "default_method": "card"},
-        {"bill_to_balance": False, "cards_enabled": True, "default_method": "balance"},
         {"bill_to_balance": True, "cards_enabled": True, "low_balance_threshold": -1},
-        {"bill_to_balance": True, "cards_enabled": True, "default_method": "cash"},
+        # which method pays is the payment preferences now, not a setting
+        {"bill_to_balance": True, "cards_enabled": True, "default_method": "balance"},
         {"bill_to_balance": True},
     ],
 )

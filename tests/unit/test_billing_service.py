@@ -26,6 +26,8 @@ from account_credit.kernel.domain import Account, EntryType, Floor, Movement
 from account_credit.kernel.money import Money
 from account_credit.orders import service as orders
 from account_credit.orders.schemas import OrderCancel, OrderCreate
+from account_credit.payment_methods import gift_cards
+from account_credit.payment_methods import service as payment_methods
 from account_credit.platform.commit import commit
 from account_credit.platform.store import keys
 from account_credit.platform.store.memory import MemoryStore
@@ -194,6 +196,20 @@ def test_a_card_order_gets_a_paid_invoice_and_its_cancellation_a_credit_note(
     history.cancel("c1")
     (note,) = kinds(history.documents())["credit_note"]
     assert (note.type_code, note.corrects, note.totals.gross) == ("381", invoice.number, 12_300)
+
+
+def test_a_gift_card_order_is_invoiced_like_a_card_order(history: History, store: MemoryStore) -> None:
+    set_up(store, history.account, credit_limit=0)
+    code = gift_cards.create(store, "GC-BILL-0001", 50_000, history.account.currency, "operator:op-1")["code"]
+    pm = gift_cards.add_to_account(store, history.acc, history.account.currency, code)[0].payment_method_id
+    payment_methods.set_preferences(store, history.acc, pm, None)
+    assert history.order("g1")["payment"]["method"] == "gift_card"
+    (invoice,) = kinds(history.documents())["card_invoice"]
+    assert (invoice.totals.gross, invoice.totals.payable) == (12_300, 0), "paid"
+    history.cancel("g1")
+    (note,) = kinds(history.documents())["credit_note"]
+    assert (note.corrects, note.totals.gross) == (invoice.number, 12_300)
+    assert gift_cards.get(store, code)["remaining"] == 50_000  # type: ignore[index]
 
 
 def test_an_order_cancelled_the_next_month_gets_a_credit_note_against_its_statement(history: History) -> None:

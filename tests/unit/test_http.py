@@ -417,15 +417,10 @@ def test_patch_details_settings_and_credit_limit(api: Api) -> None:
     res = api.request(
         "PUT",
         f"/accounts/{aid}/settings",
-        body={"bill_to_balance": False, "cards_enabled": True, "default_method": "card", "low_balance_threshold": 500},
+        body={"bill_to_balance": False, "cards_enabled": True, "low_balance_threshold": 500},
     )
     assert res.status == 200
-    assert res.json["settings"] == {
-        "bill_to_balance": False,
-        "cards_enabled": True,
-        "default_method": "card",
-        "low_balance_threshold": 500,
-    }
+    assert res.json["settings"] == {"bill_to_balance": False, "cards_enabled": True, "low_balance_threshold": 500}
 
     res = api.request("PUT", f"/accounts/{aid}/credit-limit", body={"credit_limit": 0})
     assert res.status == 200
@@ -440,7 +435,7 @@ def test_patch_details_settings_and_credit_limit(api: Api) -> None:
 @pytest.mark.parametrize(
     ("path_suffix", "body", "field"),
     [
-        ("/settings", {"bill_to_balance": False, "cards_enabled": True}, "default_method"),
+        ("/settings", {"bill_to_balance": False, "cards_enabled": True, "default_method": "card"}, "default_method"),
         ("/credit-limit", {"credit_limit": -1}, "credit_limit"),
         ("", {}, "body"),
     ],

@@ -19,10 +19,24 @@ from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import InsufficientFunds
 from account_credit.orders import service as orders
 from account_credit.orders.config import order_settings
-from account_credit.orders.decision import PaymentContext, PayMethod, attempts, covers, decide, split
+from account_credit.orders.decision import (
+    BALANCE,
+    CREDIT,
+    Option,
+    Outcome,
+    PaymentContext,
+    PayMethod,
+    attempts,
+    covers,
+    decide,
+    split,
+)
+from account_credit.payment_methods import service as payment_methods
 from account_credit.platform.store.memory import MemoryStore
 
-B, CARD, C = PayMethod.BALANCE, PayMethod.CARD, PayMethod.CREDIT
+B, CARD, GIFT, C, INV = PayMethod.BALANCE, PayMethod.CARD, PayMethod.GIFT_CARD, PayMethod.CREDIT, PayMethod.INVOICE
+C1, C2, G1 = Option(CARD, "pm_1"), Option(CARD, "pm_2"), Option(GIFT, "pm_g")
+INVOICE, GONE = Option(INV, "invoice"), Option(None, "pm_gone")
 
 
 @pytest.fixture(autouse=True)
@@ -36,31 +50,51 @@ def _quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # --------------------------------------------------------------------------- the pure rule
 
 
-def ctx(bill: bool = True, cards: bool = True, channel_cards: bool = True, card: bool = True, credit: bool = False):
+def ctx(
+    bill: bool = True,
+    cards: bool = True,
+    channel_cards: bool = True,
+    credit: bool = False,
+    preferred: tuple[Option, ...] = (BALANCE, C1),
+    given: tuple[Option, ...] | None = None,
+) -> PaymentContext:
     return PaymentContext(
         bill_to_balance=bill,
         cards_enabled=cards,
         channel_accepts_cards=channel_cards,
-        has_card=card,
         may_use_credit=credit,
+        preferred=preferred,
+        given=given,
     )
 
 
 @pytest.mark.parametrize(
     ("context", "expected"),
     [
-        (ctx(), (B, CARD)),
-        (ctx(credit=True), (B, CARD, C)),
-        (ctx(bill=False), (CARD,)),
-        (ctx(bill=False, credit=True), (CARD, C)),
-        (ctx(cards=False), (B,)),
-        (ctx(channel_cards=False, credit=True), (B, C)),
-        (ctx(card=False), (B,)),
+        (ctx(), (BALANCE, C1)),
+        (ctx(credit=True), (BALANCE, C1, CREDIT)),
+        (ctx(bill=False), (C1,)),
+        (ctx(bill=False, credit=True), (C1, CREDIT)),
+        (ctx(cards=False), (BALANCE,)),
+        (ctx(channel_cards=False, credit=True), (BALANCE, CREDIT)),
+        (ctx(preferred=(BALANCE,)), (BALANCE,)),
         (ctx(bill=False, cards=False), ()),
-        (ctx(bill=False, cards=False, credit=True), (C,)),
+        (ctx(bill=False, cards=False, credit=True), (CREDIT,)),
+        # default and alternate: cards and gift cards, in that order, each once
+        (ctx(preferred=(C1, C2)), (BALANCE, C1, C2)),
+        (ctx(preferred=(G1, C1), credit=True), (BALANCE, G1, C1, CREDIT)),
+        (ctx(preferred=(C1, C1)), (BALANCE, C1)),
+        # pay on invoice never pays an API order; a method that is gone is left out
+        (ctx(preferred=(INVOICE, C2)), (BALANCE, C2)),
+        (ctx(preferred=(GONE, C2)), (BALANCE, C2)),
+        # the caller's list: exactly those, in order, whatever the settings
+        (ctx(given=(C2, BALANCE, CREDIT)), (C2, BALANCE, CREDIT)),
+        (ctx(bill=False, given=(BALANCE,)), (BALANCE,)),
+        (ctx(given=(INVOICE, C1, C1)), (INVOICE, C1)),
+        (ctx(given=()), ()),
     ],
 )
-def test_attempts_in_the_documented_order(context: PaymentContext, expected: tuple[PayMethod, ...]) -> None:
+def test_attempts_in_the_documented_order(context: PaymentContext, expected: tuple[Option, ...]) -> None:
     assert attempts(context) == expected
 
 
@@ -74,13 +108,32 @@ def test_covers_states_the_two_floors() -> None:
         covers(CARD, balance=0, credit_limit=0, total=1)
 
 
-def test_decide_prefers_balance_then_card_then_credit() -> None:
-    assert decide(ctx(credit=True), balance=100, credit_limit=0, total=100, card_approved=True) is B
-    assert decide(ctx(credit=True), balance=99, credit_limit=999, total=100, card_approved=True) is CARD
-    assert decide(ctx(credit=True), balance=99, credit_limit=999, total=100, card_approved=False) is C
-    assert decide(ctx(credit=False), balance=99, credit_limit=999, total=100, card_approved=False) is None
+def test_decide_prefers_balance_then_the_default_then_the_alternate_then_credit() -> None:
+    two = ctx(credit=True, preferred=(C1, C2))
+    assert decide(two, balance=100, credit_limit=0, total=100, accepts={"pm_1": True})[0] == BALANCE
+    assert decide(two, balance=99, credit_limit=999, total=100, accepts={"pm_1": True})[0] == C1
+    paid, tried = decide(two, balance=99, credit_limit=999, total=100, accepts={"pm_2": True})
+    assert paid == C2, "the alternate pays when the default declines"
+    assert [outcome for _, outcome in tried] == [Outcome.INSUFFICIENT, Outcome.DECLINED, Outcome.PAID]
+    assert decide(two, balance=99, credit_limit=999, total=100, accepts={})[0] == CREDIT
+    assert decide(ctx(credit=False), balance=99, credit_limit=999, total=100, accepts={})[0] is None
     # a balance-only channel never pays by card, even an approved one
-    assert decide(ctx(channel_cards=False), balance=0, credit_limit=0, total=1, card_approved=True) is None
+    assert decide(ctx(channel_cards=False), balance=0, credit_limit=0, total=1, accepts={"pm_1": True})[0] is None
+    # a gift card that does not cover the total is insufficient, not declined
+    _, tried = decide(ctx(preferred=(G1,)), balance=0, credit_limit=0, total=1, accepts={})
+    assert tried == ((BALANCE, Outcome.INSUFFICIENT), (G1, Outcome.INSUFFICIENT))
+
+
+def test_decide_on_a_callers_list_records_every_outcome() -> None:
+    given = ctx(cards=False, given=(GONE, INVOICE, C1, BALANCE))
+    paid, tried = decide(given, balance=100, credit_limit=0, total=100, accepts={"pm_1": True})
+    assert paid == BALANCE
+    assert tried == (
+        (GONE, Outcome.UNAVAILABLE),
+        (INVOICE, Outcome.NEEDS_TRANSFER),
+        (C1, Outcome.UNAVAILABLE),  # cards are off: the card is not charged
+        (BALANCE, Outcome.PAID),
+    )
 
 
 @pytest.mark.parametrize(
@@ -143,15 +196,24 @@ def test_payment_decision_for_every_combination(
         card_token=token,
     )
     fake = FakeProvider()
+    card_option = ()
+    if token is not None:
+        [saved] = payment_methods.list_methods(store, acc)
+        assert payment_methods.preferences(store, acc).alternate == saved.payment_method_id, "the first card"
+        card_option = (Option(CARD, saved.payment_method_id),)
     context = PaymentContext(
         bill_to_balance=bill,
         cards_enabled=cards,
         channel_accepts_cards=channel != "azure-key-vault",
-        has_card=token is not None,
         may_use_credit=credit,
+        preferred=(BALANCE, *card_option),
     )
-    expected = decide(context, balance=balance, credit_limit=limit, total=PRICE, card_approved=card == "card-approves")
-    card_tried = CARD in attempts(context) and not (bill and balance >= PRICE)
+    accepts = {o.payment_method_id or "": card == "card-approves" for o in card_option}
+    expected, tried = decide(context, balance=balance, credit_limit=limit, total=PRICE, accepts=accepts)
+    card_tried = any(o.method is CARD for o, _ in tried)
+    recorded = [
+        {"method": str(o.method), "payment_method_id": o.payment_method_id, "outcome": str(out)} for o, out in tried
+    ]
     entries_before = entries_of(store, acc)
     request = order("o-1", channel=channel, may_use_credit=credit)
 
@@ -165,28 +227,32 @@ def test_payment_decision_for_every_combination(
         else:
             shortfall = PRICE
         assert info.value.extra["shortfall"] == shortfall
+        assert [{k: a[k] for k in recorded[0]} for a in info.value.extra["attempts"]] == recorded
         assert balance_of(store, acc) == balance, "a decline debits nothing"
         assert entries_of(store, acc) == entries_before
         assert store.get_item(f"ACCOUNT#{acc}", "ORDER#o-1") is None, "a decline is not stored"
         [declined] = events_of(store, acc, "order.declined")
         assert declined["payload"]["shortfall"] == shortfall
+        assert declined["payload"]["attempts"] == info.value.extra["attempts"]
         assert events_of(store, acc, "order.paid") == []
     else:
         result = orders.pay_order(store, request.command(acc, customer_of(acc).actor), providers=lambda _: fake)
         assert not result.replayed
         payment = result.body["payment"]
-        assert payment["method"] == expected
-        moved = 0 if expected is CARD else -PRICE
+        assert payment["method"] == expected.method
+        assert [{k: a[k] for k in recorded[0]} for a in payment["attempts"]] == recorded
+        moved = 0 if expected.method is CARD else -PRICE
         assert balance_of(store, acc) == balance + moved
         [entry] = entries_of(store, acc)[len(entries_before) :]
-        assert entry["type"] == {B: "order_balance", CARD: "order_card", C: "order_credit"}[expected]
+        assert entry["type"] == {B: "order_balance", CARD: "order_card", C: "order_credit"}[expected.method]
         assert (entry["amount"], entry["balance_after"]) == (moved, balance + moved)
-        paid_from = {B: (PRICE, 0), CARD: (0, 0), C: split(balance, PRICE)}[expected]
+        paid_from = {B: (PRICE, 0), CARD: (0, 0), C: split(balance, PRICE)}[expected.method]
         assert (payment["from_balance"], payment["from_credit"]) == paid_from
         [paid] = events_of(store, acc, "order.paid")
         assert (paid["payload"]["from_balance"], paid["payload"]["from_credit"]) == paid_from
+        assert paid["payload"]["attempts"] == payment["attempts"]
         debited = events_of(store, acc, "balance.debited")
-        assert len(debited) == (0 if expected is CARD else 1)
+        assert len(debited) == (0 if expected.method is CARD else 1)
         assert events_of(store, acc, "order.declined") == []
         stored = store.get_item(f"ACCOUNT#{acc}", "ORDER#o-1")
         assert stored is not None and stored["state"] == "paid"
@@ -194,4 +260,4 @@ def test_payment_decision_for_every_combination(
     assert len(fake.charge_calls) == (1 if card_tried else 0)
     if channel == "azure-key-vault" or not cards:
         assert fake.charge_calls == [], "a balance-only channel or cards off never charges a card"
-    assert len(fake.money_taken) == (1 if expected is CARD else 0)
+    assert len(fake.money_taken) == (1 if expected is not None and expected.method is CARD else 0)

@@ -124,12 +124,14 @@ def test_register_a_sandbox_card_once_and_list_it(apis: dict[str, Api]) -> None:
     card = {"token": "pm_card_visa", "brand": "Visa", "last4": "4242", "exp_month": 12, "exp_year": 2099}
     first = apis["order"].request("POST", f"/accounts/{acc}/payment-methods", body=card, claims=cust)
     assert first.status == 201, first.raw_body
-    assert first.json["provider"] == "sandbox" and first.json["is_default"] is True and first.json["brand"] == "visa"
+    assert first.json["provider"] == "sandbox" and first.json["role"] == "alternate" and first.json["brand"] == "visa"
     again = apis["order"].request("POST", f"/accounts/{acc}/payment-methods", body=card, claims=cust)
     assert again.status == 200 and again.json["payment_method_id"] == first.json["payment_method_id"]
     listed = apis["order"].request("GET", f"/accounts/{acc}/payment-methods", claims=cust)
-    assert [m["payment_method_id"] for m in listed.json["items"]] == [first.json["payment_method_id"]]
-    assert "token" not in listed.json["items"][0], "the provider token is never handed out"
+    assert [m["payment_method_id"] for m in listed.json["items"]] == ["balance", first.json["payment_method_id"]]
+    assert [m["role"] for m in listed.json["items"]] == ["default", "alternate"]
+    assert listed.json["preferences"] == {"default": "balance", "alternate": first.json["payment_method_id"]}
+    assert "token" not in listed.json["items"][1], "the provider token is never handed out"
     other = open_funded(apis, 0)
     assert apis["order"].request("GET", f"/accounts/{other}/payment-methods", claims=cust).status == 404
 

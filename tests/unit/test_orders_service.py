@@ -179,7 +179,8 @@ def test_card_replay_never_charges_again(store: MemoryStore, open_account: Opene
     assert again.replayed and again.body == first.body
     assert len(fake.charge_calls) == 1, "the stored answer is found before the provider is called"
     assert first.body["payment"]["card"]["payment_id"] == "pi_fake_1"
-    assert fake.charge_calls[0]["key"] == records.charge_key(acc, "o-1")
+    card_id = first.body["payment"]["card"]["payment_method_id"]
+    assert fake.charge_calls[0]["key"] == f"{records.charge_key(acc, 'o-1')}-{card_id}", "one charge per order and card"
     assert fake.charge_calls[0]["amount"] == Money(PRICE, "USD")
 
 
@@ -236,7 +237,7 @@ def test_bill_to_balance_turned_off_elsewhere_is_honoured(fake: FakeProvider) ->
     account = accounts_svc.open_account(store, account_request())
     acc = set_up(store, account, balance=50_000, card_token="pm_card_visa")
     store.snapshots[acc] = store.get_account(acc)  # cached with bill_to_balance on
-    store.update_account(acc, {"settings": {"bill_to_balance": False, "cards_enabled": True, "default_method": "card"}})
+    store.update_account(acc, {"settings": {"bill_to_balance": False, "cards_enabled": True}})
     body = pay(store, acc, order("o-1"), fake).body
     assert body["payment"]["method"] == "card", "the balance transaction saw the newer settings and started over"
     assert balance_of(store, acc) == 50_000
@@ -248,9 +249,7 @@ def test_cards_turned_off_elsewhere_are_never_charged(fake: FakeProvider) -> Non
     account = accounts_svc.open_account(store, account_request())
     acc = set_up(store, account, balance=0, bill_to_balance=False, card_token="pm_card_visa")
     store.snapshots[acc] = store.get_account(acc)  # cached with cards on
-    store.update_account(
-        acc, {"settings": {"bill_to_balance": False, "cards_enabled": False, "default_method": "card"}}
-    )
+    store.update_account(acc, {"settings": {"bill_to_balance": False, "cards_enabled": False}})
     body = pay(store, acc, order("o-1", may_use_credit=True), fake).body
     assert body["payment"]["method"] == "credit"
     assert fake.charge_calls == []
@@ -272,6 +271,11 @@ def test_get_order_shows_how_it_was_paid(store: MemoryStore, open_account: Opene
         "from_credit": PRICE - 3_000,
         "entry_id": None,
         "card": None,
+        "gift_card": None,
+        "attempts": [
+            {"method": "balance", "payment_method_id": "balance", "outcome": "insufficient", "decline_code": None},
+            {"method": "credit", "payment_method_id": None, "outcome": "paid", "decline_code": None},
+        ],
     }
     assert got["state"] == "paid" and got["cancellation"] is None
 

@@ -189,36 +189,14 @@ class AccountPatch(Strict):
 
 
 class Settings(Strict):
-    # The document states the rule of _consistent too: "card" needs cards_enabled, "balance" bill_to_balance.
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        json_schema_extra={
-            "if": {"properties": {"default_method": {"const": "card"}}, "required": ["default_method"]},
-            "then": {"properties": {"cards_enabled": {"const": True}}},
-            "else": {"properties": {"bill_to_balance": {"const": True}}},
-        },
-    )
+    """Payment settings. Which payment method pays (the default and the alternate) is set with the account's
+    payment methods (``PUT /accounts/{account_id}/payment-methods/preferences``), not here."""
 
     bill_to_balance: bool = Field(description="Pay orders from the account balance")
-    cards_enabled: bool = Field(description="Allow card payments")
-    default_method: Literal["balance", "card"] = Field(
-        default="balance",
-        validate_default=True,
-        description="'card' needs cards_enabled, 'balance' needs bill_to_balance",
-    )
+    cards_enabled: bool = Field(description="Allow card (and gift card) payments")
     low_balance_threshold: int | None = Field(
         default=None, ge=0, le=10**13, description="Minor units; email when the balance falls below it. null = no alert"
     )
-
-    @field_validator("default_method")
-    @classmethod
-    def _consistent(cls, method: str, info: ValidationInfo) -> str:
-        if method == "card" and info.data.get("cards_enabled") is False:
-            raise ValueError("default_method 'card' needs cards_enabled")
-        if method == "balance" and info.data.get("bill_to_balance") is False:
-            raise ValueError("default_method 'balance' needs bill_to_balance")
-        return method
 
 
 class CreditLimit(Strict):

@@ -184,8 +184,8 @@ def credit_invoice(
     )
 
 
-def card_invoice(ctx: Context, order: dict[str, Any], entry: dict[str, Any]) -> Document:
-    """An order paid by card (380): its lines, paid."""
+def card_invoice(ctx: Context, order: dict[str, Any], entry: dict[str, Any], *, gift_card: bool = False) -> Document:
+    """An order paid by card or gift card (380): its lines, paid."""
     treatment = order_treatment(order, ctx.treatment)
     lines = order_lines(order, int(order["total"]), entry["entry_id"])
     gross = sum(x.gross for x in lines)
@@ -195,9 +195,9 @@ def card_invoice(ctx: Context, order: dict[str, Any], entry: dict[str, Any]) -> 
         treatment,
         lines,
         prepaid=gross,
-        means=MEANS_CARD,
+        means=MEANS_CLEARING if gift_card else MEANS_CARD,
         movements=(entry["entry_id"],),
-        notes=_notes(treatment, "Paid by card."),
+        notes=_notes(treatment, "Paid by gift card." if gift_card else "Paid by card."),
     )
 
 

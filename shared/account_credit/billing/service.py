@@ -110,7 +110,13 @@ def _covers(entries: list[LedgerEntry], doc: Document) -> list[tuple[str, str]]:
 
 
 # What each kind of placed entry calls for; any other entry only registers its account for the monthly run.
-_PER_ENTRY = (*DEPOSITS, EntryType.ORDER_CARD, EntryType.DEPOSIT_REVERSAL, EntryType.ORDER_CANCELLATION)
+_PER_ENTRY = (
+    *DEPOSITS,
+    EntryType.ORDER_CARD,
+    EntryType.ORDER_GIFT_CARD,
+    EntryType.DEPOSIT_REVERSAL,
+    EntryType.ORDER_CANCELLATION,
+)
 _registered: set[str] = set()  # accounts this process registered already (the registry item is idempotent anyway)
 
 
@@ -139,7 +145,7 @@ def on_entry_placed(
     if entry.type in DEPOSITS:
         attr = attribute(e for e in entries if e.seq is not None and e.seq <= (entry.seq or 0))
         return _deposit(store, ctx, entries, entry, attr)
-    if entry.type == EntryType.ORDER_CARD:
+    if entry.type in (EntryType.ORDER_CARD, EntryType.ORDER_GIFT_CARD):
         return _card_order(store, ctx, entries, entry)
     if entry.type == EntryType.DEPOSIT_REVERSAL:
         return _reversal(store, ctx, entries, entry)
@@ -224,7 +230,7 @@ def _card_order(store: Store, ctx: Context, entries: list[LedgerEntry], entry: L
     order = _order(store, ctx.account_id, order_id)
     if order is None:
         raise NotReady(f"order {order_id} not found yet")
-    draft = builders.card_invoice(ctx, order, _entry_dict(entry))
+    draft = builders.card_invoice(ctx, order, _entry_dict(entry), gift_card=entry.type == EntryType.ORDER_GIFT_CARD)
     doc, _ = issue(store, draft, f"card_invoice#{order_id}", entries=_covers(entries, draft))
     return [doc.number]
 

@@ -303,13 +303,6 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
                 },
             )
         )
-        if deposit.save_card and event.card is not None:
-            existing = payment_methods.list_methods(store, account_id)
-            if not any(m.card.provider == event.card.provider and m.card.token == event.card.token for m in existing):
-                _pm, card_rec = payment_methods.card_record(
-                    account_id, event.card, is_default=not any(m.type == "card" for m in existing)
-                )
-                uow.put(card_rec)
         key = f"{event.provider}:{event.payment_id}:credit"
         claim = idempotency.claim(
             account_id, "deposit-webhook", key, {"payment_id": event.payment_id, "credit": t.credit}
@@ -373,6 +366,9 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
         return body
 
     result = commit(uow, claim, respond)
+    if t.credit and deposit.save_card and event.card is not None:
+        # After the credit, which must not depend on it (also on a redelivery: saving is idempotent per token).
+        payment_methods.save_card(store, account_id, event.card)
     if result.replayed:
         return {"outcome": "duplicate"}
     if t.outcome == "currency_mismatch":

@@ -32,6 +32,7 @@ class EntryType(StrEnum):
     ORDER_BALANCE = "order_balance"  # order paid from the balance
     ORDER_CREDIT = "order_credit"  # order paid into the credit line (emergency purchase)
     ORDER_CARD = "order_card"  # order paid by card: recorded, balance unchanged (amount 0)
+    ORDER_GIFT_CARD = "order_gift_card"  # order paid by gift card: recorded, balance unchanged (amount 0)
     ORDER_CANCELLATION = "order_cancellation"  # order cancelled before fulfilment: money back
 
 
@@ -62,8 +63,13 @@ class TaxDetails:
 class PaymentSettings:
     bill_to_balance: bool = True
     cards_enabled: bool = True
-    default_method: str = "balance"
     low_balance_threshold: int | None = None  # minor units; None = no alert
+    # Which payment method pays is the account's payment preferences (payment_methods.service), not a setting.
+
+    @classmethod
+    def from_item(cls, raw: dict[str, Any]) -> PaymentSettings:
+        """From a stored account's settings; names that are no longer settings (``default_method``) are ignored."""
+        return cls(**{k: v for k, v in raw.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from account_credit.kernel.money import Money
 from account_credit.orders.commands import CancelOrder
 from account_credit.orders.records import CANCEL_SCOPE, Providers, refund_key, view_of
 from account_credit.orders.state import Order, OrderNotCancellable, OrderState, PaidBy
+from account_credit.payment_methods import gift_cards
 from account_credit.platform import idempotency
 from account_credit.platform.commit import commit
 from account_credit.platform.events import DomainEvent, EventType
@@ -93,6 +94,19 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
             type=EntryType.ORDER_CANCELLATION,
             record_only=True,
             description=f"Order {order_id} cancelled: refunded to the card ending {card.last4}",
+            actor=cmd.actor,
+            reference=reference,
+        )
+    elif order.payment.method is PaidBy.GIFT_CARD and order.payment.gift_card_code:
+        code = order.payment.gift_card_code
+        uow.update(gift_cards.give_back(store, code, total.amount))  # in this transaction, like the redemption
+        reference.update(gift_card_amount=str(total.amount), gift_card=code[-4:])
+        movement = Movement(
+            account_id=account_id,
+            amount=Money.zero(total.currency),
+            type=EntryType.ORDER_CANCELLATION,
+            record_only=True,
+            description=f"Order {order_id} cancelled: returned to the gift card ending {code[-4:]}",
             actor=cmd.actor,
             reference=reference,
         )

@@ -7,14 +7,15 @@ independently; the shared building blocks (``Strict``, ``Text``) are reused from
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from account_credit.accounts.schemas import CurrencyCode, Strict, Text, trimmed_text
 from account_credit.orders.commands import CancelOrder, PayOrder
 from account_credit.orders.commands import OrderLine as CommandLine
 from account_credit.platform.http.model import Model
+from account_credit.platform.payments.port import BillingAddress
 
 OrderId = Annotated[
     str,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     CancelReason = str
 else:
     CancelReason = trimmed_text(1, 500, multiline=True)
-PaidBy = Literal["balance", "card", "credit"]
+PaidBy = Literal["balance", "card", "gift_card", "credit"]
 
 # --------------------------------------------------------------------------- catalog
 
@@ -143,13 +144,33 @@ class CardPaymentView(Model):
     payment_id: str | None
 
 
+class GiftCardPaymentView(Model):
+    payment_method_id: str
+    last4: str = Field(description="The last four characters of the gift card's code")
+    remaining: int = Field(description="What was left on the gift card after this order (minor units)")
+
+
+class AttemptView(Model):
+    method: Literal["balance", "card", "gift_card", "credit", "invoice"] | None = Field(
+        description="The kind of method tried (null: a payment method that no longer exists)"
+    )
+    payment_method_id: str | None = Field(description="The payment method tried ('balance' for the balance)")
+    outcome: Literal["paid", "declined", "insufficient", "needs_transfer", "unavailable"]
+    decline_code: str | None = Field(default=None, description="The provider's decline code of a declined card")
+
+
 class PaymentView(Model):
-    method: PaidBy = Field(description="balance, card, or credit (debited into the credit line)")
+    method: PaidBy = Field(description="balance, card, gift_card, or credit (debited into the credit line)")
     amount: int
     from_balance: int = Field(description="Part of the amount covered by a positive balance")
     from_credit: int = Field(description="Part of the amount drawn on the credit line (invoiced later)")
-    entry_id: str = Field(description="The ledger entry of the payment (record-only for card payments)")
+    entry_id: str = Field(description="The ledger entry of the payment (record-only for card and gift card payments)")
     card: CardPaymentView | None = None
+    gift_card: GiftCardPaymentView | None = None
+    attempts: list[AttemptView] = Field(
+        default_factory=list,
+        description="The methods tried in order, the last one paid (empty on orders made before attempts were kept)",
+    )
 
 
 class CancellationView(Model):
@@ -185,36 +206,179 @@ class OrderView(Model):
 _PAN = re.compile(r"^[\d\s-]{12,23}$")
 
 
-class CardRegistration(Strict):
-    """A card the payment provider already holds. Never a card number."""
+class BillingAddressBody(Strict):
+    line1: Text
+    line2: Text | None = None
+    city: Text
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+    state: Text | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(description="ISO 3166-1 alpha-2")
 
-    token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,255}$")] = Field(
-        description="The provider's reusable payment-method token (e.g. pm_card_visa in the sandbox)"
+    def address(self) -> BillingAddress:
+        return BillingAddress(
+            line1=self.line1,
+            line2=self.line2,
+            city=self.city,
+            postal_code=self.postal_code,
+            state=self.state,
+            country=self.country,
+        )
+
+
+Brand = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z_][A-Za-z_ ]{0,18}[A-Za-z_]$")]
+Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,255}$")]
+GiftCardCode = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{5,39}$")]
+_CARD_FIELDS = ["token", "brand", "last4", "exp_month", "exp_year"]
+
+
+# The document states the rule of _fields_of_the_type too: what each type needs and refuses.
+_ADD_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"type": {"const": "gift_card"}}, "required": ["type"]},
+            "then": {
+                "required": ["code"],
+                "not": {"anyOf": [{"required": [f]} for f in [*_CARD_FIELDS, "billing_address"]]},
+            },
+        },
+        {
+            "if": {"properties": {"type": {"const": "invoice"}}, "required": ["type"]},
+            "then": {"not": {"anyOf": [{"required": [f]} for f in [*_CARD_FIELDS, "billing_address", "code"]]}},
+        },
+        {
+            "if": {"properties": {"type": {"const": "card"}}},
+            "then": {"required": _CARD_FIELDS, "not": {"required": ["code"]}},
+        },
+    ]
+}
+
+
+def _add_schema(schema: dict[str, Any]) -> None:
+    """Optional fields are left out, never null (the rules above say which a type takes)."""
+    for prop in schema.get("properties", {}).values():
+        kinds = prop.get("anyOf")
+        if kinds and {"type": "null"} in kinds:
+            rest = [k for k in kinds if k != {"type": "null"}]
+            del prop["anyOf"]
+            prop.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+            if prop.get("default", 0) is None:
+                del prop["default"]
+    schema.update(_ADD_RULES)
+
+
+class CardRegistration(Strict):
+    """Add a payment method. A card (``type`` card, the default) the payment provider already holds: its token,
+    brand, last four, expiry and optionally billing address - never a card number. A gift card by its code. Or
+    pay on invoice (bank transfer or check)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra=_add_schema,
     )
-    brand: Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z_][A-Za-z_ ]{0,18}[A-Za-z_]$")]
-    last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
+
+    type: Literal["card", "gift_card", "invoice"] = Field(
+        default="card", description="card (default), gift_card, invoice"
+    )
+    token: Token | None = Field(
+        default=None,
+        description="card: the provider's reusable payment-method token (e.g. pm_card_visa in the sandbox)",
+    )
+    brand: Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z_][A-Za-z_ ]{0,18}[A-Za-z_]$")] | None = (
+        None
+    )
+    last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] | None = None
+    exp_month: int | None = Field(default=None, ge=1, le=12)
+    exp_year: int | None = Field(default=None, ge=2000, le=2100)
+    billing_address: BillingAddressBody | None = None
+    code: GiftCardCode | None = Field(default=None, description="gift_card: the gift card's code")
 
     @field_validator("token")
     @classmethod
-    def _not_a_card_number(cls, v: str) -> str:
-        if _PAN.match(v) and sum(c.isdigit() for c in v) >= 12:
+    def _not_a_card_number(cls, v: str | None) -> str | None:
+        if v is not None and _PAN.match(v) and sum(c.isdigit() for c in v) >= 12:
             raise ValueError("looks like a card number; send the provider's token, never the number")
         return v
 
+    @field_validator(*_CARD_FIELDS, "billing_address", "code", mode="before")
+    @classmethod
+    def _left_out_not_null(cls, v: Any) -> Any:
+        if v is None:
+            raise ValueError("leave the field out instead of sending null")
+        return v
+
+    @model_validator(mode="after")
+    def _fields_of_the_type(self) -> CardRegistration:
+        given = {f for f in [*_CARD_FIELDS, "billing_address", "code"] if getattr(self, f) is not None}
+        need = {"card": set(_CARD_FIELDS), "gift_card": {"code"}, "invoice": set()}[self.type]
+        allowed = need | ({"billing_address"} if self.type == "card" else set())
+        if missing := sorted(need - given):
+            raise ValueError(f"a {self.type} needs {', '.join(missing)}")
+        if extra := sorted(given - allowed):
+            raise ValueError(f"a {self.type} takes no {', '.join(extra)}")
+        return self
+
+
+class CardUpdate(Strict):
+    """A card's new expiry and (optionally) billing address, changed at the provider first."""
+
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    billing_address: BillingAddressBody | None = None
+
+
+class PreferencesPut(Strict):
+    default: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(
+        description="'balance' or a payment method id: tried first"
+    )
+    alternate: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        default=None, description="'balance', a payment method id or null: tried when the default fails"
+    )
+
+
+class PreferencesView(Model):
+    default: str
+    alternate: str | None
+
+
+class BillingAddressView(Model):
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    state: str | None = None
+    country: str
+
 
 class PaymentMethodView(Model):
-    payment_method_id: str
-    type: str
-    provider: str
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-    is_default: bool
+    payment_method_id: str = Field(description="'balance' for the account balance, 'invoice' for pay on invoice")
+    type: Literal["balance", "card", "gift_card", "invoice"]
+    role: Literal["default", "alternate"] | None = Field(description="The method's role in the account's preferences")
     created_at: str
+    provider: str | None = None
+    brand: str | None = None
+    last4: str | None = Field(default=None, description="A card's last four digits, a gift card code's last four")
+    exp_month: int | None = None
+    exp_year: int | None = None
+    billing_address: BillingAddressView | None = None
+    currency: str | None = Field(default=None, description="gift_card: its currency")
+    remaining: int | None = Field(default=None, description="gift_card: what is left on it (minor units)")
 
 
 class PaymentMethodList(Model):
     items: list[PaymentMethodView]
+    preferences: PreferencesView
+
+
+class GiftCardCreate(Strict):
+    code: GiftCardCode | None = Field(default=None, description="The code; generated when omitted")
+    amount: int = Field(gt=0, le=10**13, description="Minor units")
+    currency: CurrencyCode
+
+
+class GiftCardView(Model):
+    code: str
+    currency: str
+    amount: int
+    remaining: int
+    created_at: str

@@ -36,6 +36,7 @@ class OrderNotCancellable(Conflict):
 class PaidBy(StrEnum):
     BALANCE = "balance"
     CARD = "card"
+    GIFT_CARD = "gift_card"
     CREDIT = "credit"
 
 
@@ -52,6 +53,7 @@ class Payment:
     amount: int
     entry_id: str
     card: CardCharge | None = None
+    gift_card_code: str | None = None  # the gift card an order paid by gift card took its value from
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Order:
                 amount=int(pay["amount"]),
                 entry_id=pay["entry_id"],
                 card=CardCharge(card["provider"], card.get("payment_id"), card["last4"]) if card else None,
+                gift_card_code=(pay.get("gift_card") or {}).get("code"),
             ),
         )
 

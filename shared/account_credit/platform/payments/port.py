@@ -30,6 +30,39 @@ class SavedCard:
 
 
 @dataclass(frozen=True)
+class BillingAddress:
+    """The card holder's billing address, as the provider keeps it with the card."""
+
+    line1: str
+    city: str
+    postal_code: str
+    country: str  # ISO 3166-1 alpha-2
+    line2: str | None = None
+    state: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "line1": self.line1,
+            "line2": self.line2,
+            "city": self.city,
+            "postal_code": self.postal_code,
+            "state": self.state,
+            "country": self.country,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, str | None]) -> BillingAddress:
+        return cls(
+            line1=str(raw["line1"]),
+            city=str(raw["city"]),
+            postal_code=str(raw["postal_code"]),
+            country=str(raw["country"]),
+            line2=raw.get("line2"),
+            state=raw.get("state"),
+        )
+
+
+@dataclass(frozen=True)
 class Checkout:
     """What a client needs to pay a pending top-up."""
 
@@ -90,6 +123,13 @@ class PaymentProvider(Protocol):
 
     def refund(self, *, payment_id: str, amount: Money, reference: str, idempotency_key: str) -> Refund:
         """Give ``amount`` of charge ``payment_id`` back to the card; the same key never refunds twice."""
+        ...
+
+    def update_card(
+        self, *, card: SavedCard, exp_month: int, exp_year: int, billing_address: BillingAddress | None
+    ) -> SavedCard:
+        """Change a saved card's expiry (and billing address) at the provider; returns the card as it holds it now.
+        Raises ``PaymentProviderError`` when the provider refuses or fails."""
         ...
 
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:

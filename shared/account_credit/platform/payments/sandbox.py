@@ -1,7 +1,11 @@
 """Sandbox payment provider: no network, deterministic outcomes, for the local stack and tests.
 
 Saved cards: a token containing ``decline`` (e.g. ``pm_card_chargeDeclined``) is
-declined, ``expired`` answers expired_card, anything else is approved.
+declined, ``expired`` answers expired_card, anything else is approved. A card registered
+already can be made to decline from now on (``python -m tools.sandbox card-declines``):
+the tokens and decline codes are in the JSON file ``SANDBOX_CARDS_FILE`` (the local
+stack sets it to ``.local/sandbox-cards.json``), read on every charge so every process of
+the local server sees a change at once. Unset (tests, AWS): no such overrides.
 
 Checkout: a PaymentIntent-like id derived from the account and the idempotency key (the
 same request gives the same payment, like Stripe's idempotency), a ``client_secret`` in
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +28,7 @@ from typing import Any
 
 from account_credit.kernel.money import Money
 from account_credit.platform.payments import stripe_format
-from account_credit.platform.payments.port import Charge, Checkout, Refund, SavedCard, WebhookEvent
+from account_credit.platform.payments.port import BillingAddress, Charge, Checkout, Refund, SavedCard, WebhookEvent
 from account_credit.platform.secrets import secret
 
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -47,6 +52,10 @@ class SandboxProvider:
         self, *, amount: Money, card: SavedCard, account_id: str, reference: str, idempotency_key: str
     ) -> Charge:
         payment_id = "pi_sbx_" + hashlib.sha256(f"{account_id}:{idempotency_key}".encode()).hexdigest()[:24]
+        forced = declining_cards().get(card.token)
+        if forced:
+            message = "Your card has expired." if forced == "expired_card" else "Your card was declined."
+            return Charge(status="declined", payment_id=payment_id, decline_code=forced, message=message)
         if "decline" in card.token.lower():
             return Charge(
                 status="declined",
@@ -59,6 +68,19 @@ class SandboxProvider:
                 status="declined", payment_id=payment_id, decline_code="expired_card", message="Your card has expired."
             )
         return Charge(status="succeeded", payment_id=payment_id)
+
+    def update_card(
+        self, *, card: SavedCard, exp_month: int, exp_year: int, billing_address: BillingAddress | None
+    ) -> SavedCard:
+        """The sandbox accepts any new expiry and address of a card it holds."""
+        return SavedCard(
+            provider=self.name,
+            token=card.token,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=exp_month,
+            exp_year=exp_year,
+        )
 
     def refund(self, *, payment_id: str, amount: Money, reference: str, idempotency_key: str) -> Refund:
         """Refund a sandbox charge (``pi_sbx_...``); anything else fails like an unknown payment would.
@@ -90,6 +112,39 @@ class SandboxProvider:
             SIGNATURE_HEADER: stripe_format.sign(payload, self._secret(), timestamp),
             "Content-Type": "application/json",
         }
+
+
+CARDS_FILE_ENV = "SANDBOX_CARDS_FILE"
+
+
+def declining_cards() -> dict[str, str]:
+    """Token -> decline code of the cards told to decline (``SANDBOX_CARDS_FILE``); empty when unset or absent."""
+    path = os.environ.get(CARDS_FILE_ENV)
+    return _read_cards(path) if path else {}
+
+
+def _read_cards(path: str) -> dict[str, str]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def set_declining(path: str, token: str, code: str | None) -> dict[str, str]:
+    """Make the card ``token`` decline with ``code`` from now on (None: approve again); atomic for readers."""
+    current = _read_cards(path)
+    if code is None:
+        current.pop(token, None)
+    else:
+        current[token] = code
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(current, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+    return current
 
 
 def sandbox_card(payment_method_id: str) -> SavedCard:

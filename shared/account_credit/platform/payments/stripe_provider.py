@@ -8,6 +8,9 @@
 * ``charge_saved_card``: an off-session, confirmed PaymentIntent for the saved payment
   method (its Customer is read from the payment method); card errors become a declined
   ``Charge``.
+* ``update_card``: ``PaymentMethod.modify`` (POST /v1/payment_methods/<id>) with the card's new
+  ``exp_month``/``exp_year`` and ``billing_details.address``; a card error (e.g. an expiry in the
+  past) is refused as invalid input.
 * ``parse_webhook``: the shared Stripe-format verification (SDK signature check, 300 s
   tolerance in both directions) and normalisation.
 
@@ -27,7 +30,7 @@ from typing import Any
 from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
 from account_credit.kernel.money import Money
 from account_credit.platform.payments import stripe_format
-from account_credit.platform.payments.port import Charge, Checkout, Refund, SavedCard, WebhookEvent
+from account_credit.platform.payments.port import BillingAddress, Charge, Checkout, Refund, SavedCard, WebhookEvent
 from account_credit.platform.secrets import secret
 
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -140,6 +143,35 @@ class StripeProvider:
             payment_id=intent.id,
             decline_code=intent.status,
             message="The payment needs the customer (authentication required).",
+        )
+
+    def update_card(
+        self, *, card: SavedCard, exp_month: int, exp_year: int, billing_address: BillingAddress | None
+    ) -> SavedCard:
+        import stripe
+
+        params: dict[str, Any] = {"card": {"exp_month": exp_month, "exp_year": exp_year}}
+        if billing_address is not None:
+            params["billing_details"] = {
+                "address": {k: v for k, v in billing_address.as_dict().items() if v is not None}
+            }
+        try:
+            method = self._client().v1.payment_methods.update(card.token, params=params)
+        except stripe.CardError as exc:
+            raise InvalidInput(
+                f"the provider refused the card change: {exc.user_message or exc}", field="exp_year"
+            ) from None
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(f"Stripe failed the card update: {exc.user_message or exc}") from None
+        data = method.to_dict()
+        held = data.get("card") if isinstance(data.get("card"), dict) else {}
+        return SavedCard(
+            provider=self.name,
+            token=card.token,
+            brand=str(held.get("brand") or card.brand),
+            last4=str(held.get("last4") or card.last4),
+            exp_month=int(held.get("exp_month") or exp_month),
+            exp_year=int(held.get("exp_year") or exp_year),
         )
 
     def refund(self, *, payment_id: str, amount: Money, reference: str, idempotency_key: str) -> Refund:

@@ -53,7 +53,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
         company=CompanyDetails(**item.get("company", {})),
         billing_emails=tuple(item.get("billing_emails", ())),
         partner_id=item.get("partner_id"),
-        settings=PaymentSettings(**item.get("settings", {})),
+        settings=PaymentSettings.from_item(item.get("settings", {})),
         credit_limit=int(item["credit_limit"]),
         balance=int(item["balance"]),
         held=int(item.get("held", 0)),
