@@ -9,15 +9,19 @@ from datetime import date
 from typing import Any
 
 import pytest
-from _order_support import PRICE, FakeProvider, add_product, balance_of, events_of, set_up
+from _order_support import PRICE, PRODUCT, FakeProvider, add_product, balance_of, events_of, set_up
 from _renewal_support import read, renewal_orders, set_subscription, subscription
 from _support import OPERATOR, adjustment
 
 from account_credit.accounts import service as accounts_svc
 from account_credit.holds import service as holds
 from account_credit.kernel.domain import Account
+from account_credit.kernel.errors import InsufficientFunds
 from account_credit.orders import service as orders
+from account_credit.orders.commands import OrderLine, PayOrder
+from account_credit.payment_methods import service as payment_methods
 from account_credit.platform.events import EventType
+from account_credit.platform.payments.port import SavedCard
 from account_credit.platform.store.memory import MemoryStore
 from account_credit.renewals import service as renewals
 from account_credit.renewals.config import RenewalSettings
@@ -261,3 +265,53 @@ def test_a_renewal_whose_product_is_no_longer_sold_fails_and_says_why(
     assert report.failed == ["sub_i#2"] and report.renewed == ["sub_a#2"]
     (failed,) = types(store, a, EventType.RENEWAL_FAILED)
     assert "gone-1y" in failed["payload"]["reasons"][0]
+
+
+def test_a_balance_that_exactly_covers_the_renewal_pays_it_through_its_hold(
+    store: MemoryStore, open_account: Any, provider: FakeProvider
+) -> None:
+    """The hold reserves the whole balance; the renewal's own debit uses it up in the same write, and meanwhile an
+    order cannot take any of it."""
+    add_product(store)
+    account: Account = open_account()
+    a = set_up(store, account, balance=PRICE, credit_limit=0, cards_enabled=False)
+    subscription(store, a, "sub_x", start=START)
+    assert run(store, date(2027, 1, 3), provider).holds_placed == ["renewal-sub_x-2"]
+    now = store.get_account(a)
+    assert now is not None and (now.balance, now.held, now.available) == (PRICE, PRICE, 0)
+    with pytest.raises(InsufficientFunds):
+        orders.pay_order(store, PayOrder(a, "o-1", "portal", (OrderLine(PRODUCT, 1),), False, "customer:x"))
+    assert run(store, RENEWAL, provider).renewed == ["sub_x#2"]
+    now = store.get_account(a)
+    assert now is not None and (now.balance, now.held) == (0, 0)
+    hold = holds.get(store, a, "renewal-sub_x-2")
+    assert hold is not None and (hold.state, hold.reason) == ("captured", "order renewal-sub_x-2")
+    (order,) = renewal_orders(store, a)
+    assert order["payment"]["method"] == "balance" and order["subscription"] == {"subscription_id": "sub_x", "term": 2}
+
+
+def test_the_alternate_card_pays_when_the_default_card_declines(
+    store: MemoryStore, open_account: Any, provider: FakeProvider
+) -> None:
+    add_product(store)
+    account: Account = open_account()
+    a = set_up(store, account, balance=0, credit_limit=0, cards_enabled=True)
+    first = payment_methods.save_card(store, a, _card("pm_first"))
+    declining = payment_methods.save_card(store, a, _card("pm_will_decline"))
+    payment_methods.set_preferences(store, a, declining.payment_method_id, first.payment_method_id)
+    subscription(store, a, "sub_c", start=START)
+    report = run(store, RENEWAL, provider)
+    assert report.paid_with_alternate == ["sub_c#2"]
+    (order,) = renewal_orders(store, a)
+    assert [(t["payment_method_id"], t["outcome"], t["decline_code"]) for t in order["payment"]["attempts"]] == [
+        (declining.payment_method_id, "declined", "card_declined"),
+        (first.payment_method_id, "paid", None),
+    ]
+    (told,) = types(store, a, EventType.RENEWAL_PAID_WITH_ALTERNATE)
+    assert told["payload"]["failed_method"] == declining.payment_method_id
+    assert [c["token"] for c in provider.charge_calls] == ["pm_will_decline", "pm_first"]
+    assert run(store, RENEWAL, provider).renewed == [] and len(provider.charge_calls) == 2
+
+
+def _card(token: str) -> SavedCard:
+    return SavedCard(provider="fake", token=token, brand="visa", last4=token[-4:], exp_month=12, exp_year=2099)

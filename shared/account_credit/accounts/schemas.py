@@ -231,7 +231,13 @@ class AccountView(Model):
     settings: Settings
     balance: int
     credit_limit: int
-    available: int = Field(description="balance + credit_limit: what can be spent now including credit")
+    held: int = Field(
+        default=0,
+        description="Part of the balance reserved for renewals due soon (holds): orders cannot spend it",
+    )
+    available: int = Field(
+        description="balance - held + credit_limit: what orders can spend now including credit (available to spend)"
+    )
     payment_reference: str | None = Field(
         default=None, description="Give it with every bank transfer (variable symbol); it has a check digit"
     )

@@ -37,6 +37,7 @@ def view(account: Account) -> dict[str, Any]:
         settings=schemas.Settings(**vars(account.settings)),
         balance=account.balance,
         credit_limit=account.credit_limit,
+        held=account.held,
         available=account.available,
         payment_reference=account.payment_reference,
         created_at=account.created_at,

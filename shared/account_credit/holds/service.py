@@ -84,7 +84,7 @@ class _Placed(Conflict):
     """The hold id was placed before."""
 
 
-class _NotActive(Conflict):
+class HoldNotActive(Conflict):
     """The hold was used up or released meanwhile."""
 
 
@@ -174,7 +174,7 @@ def release(store: Store, account_id: str, hold_id: str, *, reason: str) -> bool
     uow.emit(DomainEvent(account_id=account_id, type=EventType.HOLD_RELEASED, payload=closed))
     try:
         commit(uow, None, _answer(closed))
-    except _NotActive:
+    except HoldNotActive:
         return False
     return True
 
@@ -197,5 +197,5 @@ def _close(hold: Hold, state: str, reason: str) -> RecordUpdate:
         *keys.hold(hold.account_id, hold.hold_id),
         changes={"state": state, "reason": reason, "closed_at": iso(utc_now())},
         expect={"state": "active"},
-        on_mismatch=lambda _old: _NotActive(f"hold {hold.hold_id} is no longer active"),
+        on_mismatch=lambda _old: HoldNotActive(f"hold {hold.hold_id} is no longer active"),
     )

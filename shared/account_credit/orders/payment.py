@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from account_credit.holds import service as holds
 from account_credit.kernel.domain import Account, EntryType, Floor, Movement
 from account_credit.kernel.errors import (
     ConcurrentUpdate,
@@ -217,6 +218,11 @@ class _Payment:
             "cancellation": None,
             "actor": self.req.actor,
             "created_at": iso(utc_now()),
+            "subscription": (
+                {"subscription_id": self.req.subscription[0], "term": self.req.subscription[1]}
+                if self.req.subscription
+                else None
+            ),
         }
 
     def _finish(
@@ -265,6 +271,13 @@ class _Payment:
         method = option.method
         total = self.priced.total
         uow = self.store.unit_of_work()
+        # A renewal uses up the hold that reserved its price: given back to the balance in this same write, so
+        # the debit may spend it (holds/service.py); a hold that is no longer active is simply not used.
+        capture = (
+            holds.use_up(self.store, self.account_id, self.req.capture_hold, self.req.order_id)
+            if (self.req.capture_hold)
+            else None
+        )
         uow.move(
             Movement(
                 account_id=self.account_id,
@@ -274,8 +287,11 @@ class _Payment:
                 description=_describe(self.req, self.priced),
                 actor=self.req.actor,
                 reference={"order_id": self.req.order_id, "channel": self.req.channel},
+                hold=-capture[0] if capture else 0,
             )
         )
+        if capture:
+            uow.update(capture[1])
 
         def respond(posting: Posting) -> Answer:
             before = posting.accounts_before[self.account_id]
@@ -298,7 +314,12 @@ class _Payment:
             )
 
         started = time.perf_counter()
-        result = commit(uow, self.claim, respond)
+        try:
+            result = commit(uow, self.claim, respond)
+        except holds.HoldNotActive:
+            # Released or used meanwhile (auto-renewal turned off, another run): pay without it.
+            self.req = replace(self.req, capture_hold=None)
+            return self._debit(option)
         if not result.replayed:
             order_metrics.debit_latency(str(method), (time.perf_counter() - started) * 1000)
             order_metrics.order_paid(str(method))

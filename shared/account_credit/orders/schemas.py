@@ -180,6 +180,11 @@ class CancellationView(Model):
     refund_id: str | None = None
 
 
+class SubscriptionTermView(Model):
+    subscription_id: str
+    term: int
+
+
 class OrderView(Model):
     order_id: str
     account_id: str
@@ -198,6 +203,9 @@ class OrderView(Model):
     created_at: str
     documents: list[str] = Field(
         default_factory=list, description="Numbers of the billing documents the order appears on (invoice, statement)"
+    )
+    subscription: SubscriptionTermView | None = Field(
+        default=None, description="The subscription and term the order pays for (its first term, inventory, a renewal)"
     )
 
 

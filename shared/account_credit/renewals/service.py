@@ -42,6 +42,7 @@ from account_credit.orders import service as orders
 from account_credit.orders.commands import OrderLine, PayOrder
 from account_credit.orders.pricing import price
 from account_credit.orders.records import Providers
+from account_credit.payment_methods import service as payment_methods
 from account_credit.platform.events import DomainEvent, EventType
 from account_credit.platform.payments import provider as default_provider
 from account_credit.platform.store import Record, RecordUpdate, Store, keys
@@ -49,6 +50,7 @@ from account_credit.platform.store.base import write_alone
 from account_credit.renewals import rules
 from account_credit.renewals.config import RenewalSettings, renewal_settings
 from account_credit.subscriptions.domain import StaleSubscription, Subscription, update_of
+from account_credit.subscriptions.service import renewal_hold_id
 
 logger = Logger(child=True)
 
@@ -66,9 +68,7 @@ def renewal_order_id(subscription_id: str, term: int) -> str:
     return f"renewal-{subscription_id}-{term}"
 
 
-def hold_id(subscription_id: str, term: int) -> str:
-    """The hold reserving the price of ``term`` (the term being paid for)."""
-    return f"renewal-{subscription_id}-{term}"
+hold_id = renewal_hold_id  # the hold reserving the price of a term: the one the subscriptions service releases
 
 
 # --------------------------------------------------------------------------- the subscription, as renewals read it
@@ -149,17 +149,6 @@ def _suspend(item: dict[str, Any], now: str) -> RecordUpdate:
     """Suspended after its grace period: out of the renewal index; expects the version read."""
     old = Subscription.from_item(item)
     return update_of(old, replace(old, state="suspended"), now)
-
-
-# --------------------------------------------------------------------------- hooks to the payment methods
-
-
-def _methods(store: Store, account_id: str, assigned: str | None) -> tuple[str, ...] | None:
-    """INTEGRATOR: ``payment_methods.service.plan_for(store, account_id, assigned)`` (the assigned method or the
-    account's default, then the alternate). Until it exists: the assigned method alone, else the account's rule
-    for orders (None)."""
-    del store, account_id
-    return None if assigned is None else (assigned,)
 
 
 # --------------------------------------------------------------------------- pricing
@@ -306,7 +295,7 @@ def _renew(
         hid = hold_id(sub.subscription_id, sub.next_term)
         hold = holds.get(store, sub.account_id, hid)
         capture = hid if hold is not None and hold.state == "active" else None
-        cmd = _command(sub, _methods(store, sub.account_id, sub.payment_method_id), capture)
+        cmd = _command(sub, payment_methods.plan_for(store, sub.account_id, sub.payment_method_id), capture)
         try:
             order = orders.pay_order(store, cmd, providers=providers).body
         except InsufficientFunds as exc:

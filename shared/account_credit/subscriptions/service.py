@@ -15,8 +15,9 @@ an order id derived from the request, so a retry finds the same order and nothin
 * state changes (``domain.py``'s rules) are one conditional write each (the version read), with their event.
 
 Interfaces for the other capabilities: ``save_update(store_or_uow, old, new)`` (the renewal schedule advances a term
-with it), ``settle_pending(store, account_id, today)`` (the monthly billing run), ``_methods`` (replaced by
-``payment_methods.service.plan_for`` when that exists) and ``_on_renewal_stopped`` (the holds hook).
+with it), ``settle_pending(store, account_id, today)`` (the monthly billing run), ``renewal_hold_id`` and
+``_on_renewal_stopped`` (the renewal's hold is released when the subscription stops renewing). Charges try
+``payment_methods.service.plan_for``: the subscription's method (or the account's default), then the alternate.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from account_credit.kernel.proration import add_months, prorate
 from account_credit.orders import service as orders
 from account_credit.orders.commands import OrderLine, PayOrder, Proration
 from account_credit.orders.records import Providers
+from account_credit.payment_methods import service as payment_methods
 from account_credit.platform import idempotency
 from account_credit.platform.commit import commit
 from account_credit.platform.config import settings as platform_settings
@@ -84,14 +86,6 @@ def first_order_id(subscription_id: str) -> str:
 
 def inventory_order_id(subscription_id: str, charge_id: str) -> str:
     return f"sub-{subscription_id}-inv-{charge_id}"
-
-
-def _methods(store: Store, account_id: str, assigned: str | None) -> tuple[str, ...] | None:
-    """INTEGRATOR: replace with ``payment_methods.service.plan_for(store, account_id, assigned)`` (the assigned
-    method or the account's default, then the alternate). Until then: None (PayOrder's account rule for orders)
-    without an assigned method, else just that method."""
-    del store, account_id
-    return None if assigned is None else (assigned,)
 
 
 def renewal_hold_id(subscription_id: str, term: int) -> str:
@@ -253,7 +247,9 @@ def _command(
         lines=tuple(OrderLine(x.product_code, x.quantity) for x in lines),
         may_use_credit=may_use_credit,
         actor=actor,
-        methods=methods,
+        # The subscription's method (or the account's default), then the alternate; the credit line last when the
+        # caller opted in, as for any order.
+        methods=(*methods, "credit") if methods is not None and may_use_credit and "credit" not in methods else methods,
         proration=proration,
         subscription=subscription,
     )
@@ -329,7 +325,7 @@ def create(
             lines,
             may_use_credit=req.may_use_credit,
             actor=actor,
-            methods=_methods(store, account_id, req.payment_method_id),
+            methods=payment_methods.plan_for(store, account_id, req.payment_method_id),
             proration=proration,
             subscription=(sid, 1),
         ),
@@ -505,7 +501,7 @@ def add_inventory(
                 lines,
                 may_use_credit=req.may_use_credit,
                 actor=actor,
-                methods=_methods(store, account_id, sub.payment_method_id),
+                methods=payment_methods.plan_for(store, account_id, sub.payment_method_id),
                 proration=proration,
                 subscription=(subscription_id, sub.term),
             ),
@@ -587,7 +583,7 @@ def settle_pending(store: Store, account_id: str, today: date, *, providers: Pro
             tuple(Line(str(x["product_code"]), int(x["quantity"])) for x in row["lines"]),
             may_use_credit=bool(row.get("may_use_credit", False)),
             actor=SETTLE_ACTOR,
-            methods=_methods(store, account_id, row.get("payment_method_id")),
+            methods=payment_methods.plan_for(store, account_id, row.get("payment_method_id")),
             proration=Proration(
                 date.fromisoformat(str(row["term_start"])), months, date.fromisoformat(str(row["added_on"]))
             ),
