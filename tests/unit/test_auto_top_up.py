@@ -32,11 +32,11 @@ from pydantic import ValidationError
 from account_credit.accounts import service as accounts
 from account_credit.auto_top_up import rules
 from account_credit.auto_top_up import service as svc
-from account_credit.auto_top_up.methods import Preferences
 from account_credit.auto_top_up.schemas import AutoTopUpUpdate
 from account_credit.deposits import service as deposits
 from account_credit.kernel.errors import InvalidInput
 from account_credit.kernel.money import Money
+from account_credit.payment_methods.reliance import Preferences
 from account_credit.platform.payments.port import WebhookEvent
 from account_credit.platform.payments.sandbox import SandboxProvider
 from account_credit.platform.store import keys

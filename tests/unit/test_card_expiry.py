@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from _auto_top_up_support import events_of, prefer, save_card, subscribe
 
-from account_credit.auto_top_up.methods import Preferences, Subscription
 from account_credit.payment_methods import expiry
+from account_credit.payment_methods.reliance import Preferences, Subscription
 from account_credit.platform.store.memory import MemoryStore
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from account_credit.auto_top_up.methods import Preferences
+from account_credit.payment_methods.reliance import Preferences
 
 BALANCE = "balance"
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from account_credit.auto_top_up import methods, rules
+from account_credit.auto_top_up import rules
 from account_credit.auto_top_up.schemas import AutoTopUpUpdate, AutoTopUpView, CardView
 from account_credit.deposits.records import check_amount, plain
 from account_credit.deposits.state import Deposit, DepositState, Method
@@ -43,6 +43,7 @@ from account_credit.kernel.domain import Account, EntryType, Movement
 from account_credit.kernel.errors import Conflict, DomainError, IdempotencyKeyReused, NotFound
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
+from account_credit.payment_methods import reliance as methods
 from account_credit.platform import idempotency, payments
 from account_credit.platform.commit import commit
 from account_credit.platform.events import DomainEvent, EventType

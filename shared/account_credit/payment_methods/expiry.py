@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from account_credit.auto_top_up import methods
+from account_credit.payment_methods import reliance as methods
 from account_credit.platform.events import DomainEvent, EventType, announce_once
 from account_credit.platform.store import Store, keys
 
