@@ -95,6 +95,11 @@ def test_a_backdated_subscription_inventory_and_suspension_walkthrough(api: Api,
     assert changed.json()["renewal_inventory"] == [{"product_code": product, "quantity": 5}]
     assert_problem(api.call("PATCH", f"{path}/{sid}", customer, json={}), 422)
 
+    # the renewal forecast: this renewal is ten months away, outside the 30-day window
+    forecast = api.call("GET", f"/accounts/{acc}/renewals/forecast", customer)
+    assert forecast.status_code == 200, forecast.text
+    assert (forecast.json()["due"], forecast.json()["short"], forecast.json()["subscriptions"]) == (0, False, [])
+
     # suspend and reactivate: no charge
     paid_so_far = balance(api, customer, acc)
     held = api.call("POST", f"{path}/{sid}/suspend", customer)

@@ -7,8 +7,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from account_credit.accounts.router import IdemHeader
+from account_credit.kernel.ids import utc_now
 from account_credit.platform.http.problems import documented as problem
 from account_credit.platform.http.resolver import authorized, json_response, store
+from account_credit.renewals import service as renewals
+from account_credit.renewals.config import renewal_settings
 from account_credit.subscriptions import schemas
 from account_credit.subscriptions import service as svc
 
@@ -35,6 +38,22 @@ def create(
     caller = authorized(router, account_id)
     result = svc.create(store(), account_id, body, idempotency_key, caller.actor)
     return json_response(201, result.body, result.replayed)
+
+
+@router.get(
+    "/accounts/<account_id>/renewals/forecast",
+    tags=TAG,
+    summary="What the renewals due soon will cost, against what can pay them (the renewal-aware low-balance forecast)",
+    description="Active auto-renewing subscriptions whose renewal date falls within the forecast window "
+    "(RENEWAL_FORECAST_DAYS, 30 by default), or is past it within the grace period. `short` says the balance and "
+    "credit will not cover them; the daily renewal run tells the customer once per window.",
+)
+def renewal_forecast(account_id: str) -> schemas.RenewalForecast:
+    authorized(router, account_id)
+    days = renewal_settings().forecast_days
+    return schemas.RenewalForecast.model_validate(
+        renewals.forecast(store(), account_id, utc_now().date(), days).as_dict()
+    )
 
 
 @router.get("/accounts/<account_id>/subscriptions", tags=TAG, summary="The account's subscriptions, newest first")

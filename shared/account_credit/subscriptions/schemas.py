@@ -118,3 +118,22 @@ class InventoryAdded(Model):
     order_id: str | None = Field(description="The order that paid it now (immediate)")
     charge_id: str
     amount: int | None = Field(description="What the order cost (immediate); null until the billing run charges it")
+
+
+class ForecastRenewal(Model):
+    subscription_id: str
+    renewal_date: date
+    term: int = Field(description="The term the renewal starts")
+    amount: int = Field(description="Its gross price now (catalog prices of the renewal inventory, with VAT)")
+
+
+class RenewalForecast(Model):
+    window_end: date = Field(description="The last day counted")
+    due: int = Field(description="What the renewals in the window cost (gross, minor units)")
+    available: int = Field(
+        description="What can pay them: balance - held + credit limit, plus what is already held for these renewals"
+    )
+    currency: str
+    short: bool = Field(description="Whether the renewals cost more than that (the customer is told once per window)")
+    shortfall: int = Field(description="How much is missing (0 when not short): top up at least this much")
+    subscriptions: list[ForecastRenewal]
