@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from _deposit_support import configure
 from _order_support import PRICE, PRODUCT, FakeProvider, add_product, balance_of, events_of, set_up
 from _renewal_support import read, renewal_orders, set_subscription, subscription
 from _support import OPERATOR, adjustment
@@ -315,3 +316,44 @@ def test_the_alternate_card_pays_when_the_default_card_declines(
 
 def _card(token: str) -> SavedCard:
     return SavedCard(provider="fake", token=token, brand="visa", last4=token[-4:], exp_month=12, exp_year=2099)
+
+
+def test_a_renewal_paid_on_invoice_issues_one_payment_request_and_is_paid_once_the_transfer_is_in(
+    store: MemoryStore, open_account: Any, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch)
+    add_product(store)
+    account: Account = open_account()
+    a = set_up(store, account, balance=0, credit_limit=0, cards_enabled=False)
+    payment_methods.add_invoice(store, a)
+    subscription(store, a, "sub_i", start=START, payment_method_id="invoice")
+
+    first = run(store, RENEWAL, provider)
+    assert (first.awaiting_transfer, first.failed, first.renewed) == (["sub_i#2"], [], [])
+    again = run(store, date(2027, 1, 11), provider)
+    assert (again.awaiting_transfer, again.failed) == ([], [])  # the request is issued once, nothing "failed"
+    (requested,) = types(store, a, EventType.RENEWAL_AWAITING_TRANSFER)
+    (proforma,) = types(store, a, EventType.PROFORMA_ISSUED)  # the payment request, mailed with the bank details
+    assert requested["payload"]["proforma_number"] == proforma["payload"]["number"]
+    assert proforma["payload"]["amount"] == PRICE and requested["payload"]["term"] == 2
+
+    top_up(store, a, PRICE, "the-transfer")  # the transfer is credited to the balance
+    paid = run(store, date(2027, 1, 12), provider)
+    assert paid.renewed == ["sub_i#2"]
+    (order,) = renewal_orders(store, a)
+    assert order["payment"]["method"] == "balance" and balance_of(store, a) == 0
+    assert read(store, a, "sub_i")["term"] == 2
+
+
+def test_a_renewal_on_invoice_without_a_transfer_is_suspended_after_the_grace_period(
+    store: MemoryStore, open_account: Any, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch)
+    add_product(store)
+    account: Account = open_account()
+    a = set_up(store, account, balance=0, credit_limit=0, cards_enabled=False)
+    payment_methods.add_invoice(store, a)
+    subscription(store, a, "sub_j", start=START, payment_method_id="invoice")
+    run(store, RENEWAL, provider)
+    assert run(store, date(2027, 1, 13), provider).suspended == ["sub_j"]  # grace of 3 days in CFG
+    assert read(store, a, "sub_j")["state"] == "suspended"

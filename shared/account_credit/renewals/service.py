@@ -33,17 +33,20 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from account_credit.bank.proformas import issue_proforma
 from account_credit.holds import service as holds
 from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import Conflict, DomainError, InsufficientFunds, InvalidInput, NotFound
 from account_credit.kernel.ids import iso, utc_now
+from account_credit.kernel.money import Money
 from account_credit.kernel.proration import add_months
 from account_credit.orders import service as orders
 from account_credit.orders.commands import OrderLine, PayOrder
 from account_credit.orders.pricing import price
 from account_credit.orders.records import Providers
 from account_credit.payment_methods import service as payment_methods
-from account_credit.platform.events import DomainEvent, EventType
+from account_credit.platform import idempotency
+from account_credit.platform.events import DomainEvent, EventType, announce_once
 from account_credit.platform.payments import provider as default_provider
 from account_credit.platform.store import Record, RecordUpdate, Store, keys
 from account_credit.platform.store.base import write_alone
@@ -56,6 +59,7 @@ logger = Logger(child=True)
 
 CHANNEL = "renewal"
 ACTOR = "schedule:renewals"
+TRANSFER_SCOPE = "renewal-transfer"  # the idempotency scope of a renewal's payment request (one per term)
 ADVANCE_ATTEMPTS = 5  # re-reads when a customer's change moved the version between the read and the write
 PAGE = 100
 
@@ -187,6 +191,7 @@ class RunReport:
     failed: list[str] = field(default_factory=list)
     suspended: list[str] = field(default_factory=list)
     forecast_alerts: list[str] = field(default_factory=list)
+    awaiting_transfer: list[str] = field(default_factory=list)  # pay on invoice: payment requests issued
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -199,6 +204,7 @@ class RunReport:
             "failed": self.failed,
             "suspended": self.suspended,
             "forecast_alerts": self.forecast_alerts,
+            "awaiting_transfer": self.awaiting_transfer,
             "errors": self.errors,
         }
 
@@ -295,10 +301,20 @@ def _renew(
         hid = hold_id(sub.subscription_id, sub.next_term)
         hold = holds.get(store, sub.account_id, hid)
         capture = hid if hold is not None and hold.state == "active" else None
-        cmd = _command(sub, payment_methods.plan_for(store, sub.account_id, sub.payment_method_id), capture)
+        planned = payment_methods.plan_for(store, sub.account_id, sub.payment_method_id)
+        # Pay on invoice: the transfer, once it is credited, is on the balance, so the balance takes its place.
+        on_invoice = payment_methods.INVOICE in planned
+        if on_invoice:
+            planned = tuple(
+                dict.fromkeys(payment_methods.BALANCE if m == payment_methods.INVOICE else m for m in planned)
+            )
+        cmd = _command(sub, planned, capture)
         try:
             order = orders.pay_order(store, cmd, providers=providers).body
         except InsufficientFunds as exc:
+            if on_invoice and not last:
+                _request_transfer(store, sub, report)
+                return
             _unpaid(store, sub, today, cfg, report, last=last, detail=str(exc), extra=exc.extra)
             return
         except InvalidInput as exc:  # the renewal inventory is no longer sold: nothing can pay it
@@ -436,6 +452,42 @@ def _unpaid(
     except (_Noted, _Moved):
         return
     report.failed.append(f"{sub.subscription_id}#{term}")
+
+
+def _request_transfer(store: Store, sub: Due, report: RunReport) -> None:
+    """A renewal paid on invoice: its payment request (a proforma with the seller's bank details and the account's
+    payment reference, emailed as any proforma) is issued once per term, and ``renewal.awaiting_transfer`` said
+    once. The renewal waits: when the transfer is credited, the next day's run pays it from the balance; if none
+    arrives within the grace period, the subscription is suspended like any unpaid renewal."""
+    term = sub.next_term
+    account = store.get_account(sub.account_id)
+    if account is None:
+        raise NotFound(f"account {sub.account_id} not found")
+    amount = renewal_price(store, account, sub)
+    purpose = {"subscription_id": sub.subscription_id, "term": term}
+    claim = idempotency.claim(sub.account_id, TRANSFER_SCOPE, f"{sub.subscription_id}#{term}", purpose)
+    issued = issue_proforma(store, account, Money(amount, account.currency), claim, actor=ACTOR).body
+    proforma = issued.get("proforma") or {}
+    told = announce_once(
+        store,
+        keys.renewal_notice(sub.account_id, f"transfer#{sub.subscription_id}#{term}"),
+        {"kind": "renewal_notice", **purpose},
+        DomainEvent(
+            account_id=sub.account_id,
+            type=EventType.RENEWAL_AWAITING_TRANSFER,
+            payload={
+                **purpose,
+                "order_id": renewal_order_id(sub.subscription_id, term),
+                "amount": amount,
+                "currency": account.currency,
+                "deposit_id": issued.get("deposit_id"),
+                "proforma_number": proforma.get("number"),
+                "due_date": proforma.get("due_date"),
+            },
+        ),
+    )
+    if told:
+        report.awaiting_transfer.append(f"{sub.subscription_id}#{term}")
 
 
 def _suspend_after_grace(store: Store, sub: Due, report: RunReport) -> None:
