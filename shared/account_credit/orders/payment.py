@@ -384,27 +384,31 @@ class _Payment:
             self._void(provider, charge, method.payment_method_id)
         return result
 
+    def _paid_elsewhere(self, entry_type: EntryType, **reference: str) -> Movement:
+        """The record-only entry of an order paid outside the balance (card, gift card): amount 0, what was paid
+        and how in its reference."""
+        return Movement(
+            account_id=self.account_id,
+            amount=Money.zero(self.priced.currency),
+            type=entry_type,
+            record_only=True,
+            description=_describe(self.req, self.priced),
+            actor=self.req.actor,
+            reference={"order_id": self.req.order_id, "channel": self.req.channel, **reference},
+        )
+
     def _record_card(self, option: Option, method: payment_methods.PaymentMethod, charge: Charge) -> CommitResult:
         card = method.card
         assert card is not None
         total = self.priced.total
         uow = self.store.unit_of_work()
         uow.move(
-            Movement(
-                account_id=self.account_id,
-                amount=Money.zero(self.priced.currency),
-                type=EntryType.ORDER_CARD,
-                record_only=True,
-                description=_describe(self.req, self.priced),
-                actor=self.req.actor,
-                reference={
-                    "order_id": self.req.order_id,
-                    "channel": self.req.channel,
-                    "card_amount": str(total.amount),
-                    "provider": card.provider,
-                    "payment_id": charge.payment_id or "",
-                    "last4": card.last4,
-                },
+            self._paid_elsewhere(
+                EntryType.ORDER_CARD,
+                card_amount=str(total.amount),
+                provider=card.provider,
+                payment_id=charge.payment_id or "",
+                last4=card.last4,
             )
         )
 
@@ -475,20 +479,7 @@ class _Payment:
         uow = self.store.unit_of_work()
         uow.update(redemption)
         uow.move(
-            Movement(
-                account_id=self.account_id,
-                amount=Money.zero(self.priced.currency),
-                type=EntryType.ORDER_GIFT_CARD,
-                record_only=True,
-                description=_describe(self.req, self.priced),
-                actor=self.req.actor,
-                reference={
-                    "order_id": self.req.order_id,
-                    "channel": self.req.channel,
-                    "gift_card_amount": str(total.amount),
-                    "gift_card": code[-4:],
-                },
-            )
+            self._paid_elsewhere(EntryType.ORDER_GIFT_CARD, gift_card_amount=str(total.amount), gift_card=code[-4:])
         )
 
         def respond(posting: Posting) -> Answer:
