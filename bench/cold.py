@@ -8,7 +8,10 @@ A. the handler: ``/opt/python`` (shared/) and ``/var/task`` (the function's fold
    handler module and run its FIRST invocation with a real event: an API Gateway HTTP API v2 event with
    the JWT authorizer's claims for API functions, a DynamoDB stream batch of real table items for the
    notify function, a signed provider webhook for the webhooks function, the schedule's event for the
-   scan. What each invocation needs (account, product, pending deposit) is seeded before, untimed.
+   scans, an account item's change through its auto top-up level (both images) for the auto top-up
+   function, the renewal run on a subscription's renewal day. What each invocation needs (account, product,
+   pending deposit, card, subscription) is seeded before, untimed, through the functions' own routes.
+   ``EVENTS`` names every function's event (tests/unit/test_bench_events.py keeps it complete).
 B. the floor: ``import boto3``, create the DynamoDB client and make the same first DynamoDB call the
    handler makes (operation and parameters recorded from an untimed run of A; nothing if it makes none).
 
@@ -168,12 +171,12 @@ def _open_account(balance: int) -> str:
     return account_id
 
 
-def _adjustment(account_id: str, amount: int) -> dict[str, Any]:
+def _adjustment(account_id: str, amount: int, kind: str = "credit") -> dict[str, Any]:
     return api_event(
         "POST",
         "/accounts/{account_id}/adjustments",
         {"account_id": account_id},
-        {"type": "credit", "amount": amount, "reason": "bench cold start"},
+        {"type": kind, "amount": amount, "reason": "bench cold start"},
         {"idempotency-key": uuid.uuid4().hex},
     )
 
@@ -374,11 +377,94 @@ def _purchase_order_event() -> dict[str, Any]:
     )
 
 
-def _subscriptions_event() -> dict[str, Any]:
-    account_id = _open_account(0)
+def _subscribe(account_id: str) -> dict[str, Any]:
+    """A 12-month subscription of the bench product paid from the balance (its first term charged now)."""
+    body = {
+        "term_months": 12,
+        "lines": [{"product_code": _product(), "quantity": 1}],
+        "payment_method_id": "balance",
+    }
     return api_event(
-        "GET", "/accounts/{account_id}/subscriptions", {"account_id": account_id}, claims=_customer(account_id)
+        "POST",
+        "/accounts/{account_id}/subscriptions",
+        {"account_id": account_id},
+        body,
+        {"idempotency-key": uuid.uuid4().hex},
+        claims=_customer(account_id),
     )
+
+
+def _subscriptions_event() -> dict[str, Any]:
+    """Create a subscription: its first term is an order paid from the balance (the money-moving route)."""
+    return _subscribe(_open_account(100_000))
+
+
+def _renewals_event() -> dict[str, Any]:
+    """The daily renewal run on the day a subscription (created through the subscriptions function, paid from the
+    balance) renews: the run walks the renewal index and renews it from the balance. ``today`` and ``account_id``
+    are the run's documented inputs (the schedule sets neither): the day its term ends, and its account only, so
+    every timed run renews exactly one subscription however many earlier runs left in the table."""
+    account_id = _open_account(100_000)
+    created = json.loads(_call(_subscribe(account_id))["body"])
+    return {"today": created["term_end"], "account_id": account_id}
+
+
+def _card(account_id: str, exp_month: int = 12, exp_year: int = 2030) -> str:
+    """A card the provider holds (sandbox token), registered through the payment-methods route and made the
+    account's default; its id."""
+    body = {"token": "pm_card_visa", "brand": "visa", "last4": "4242", "exp_month": exp_month, "exp_year": exp_year}
+    path = "/accounts/{account_id}/payment-methods"
+    added = json.loads(_call(api_event("POST", path, {"account_id": account_id}, body))["body"])
+    pm_id = str(added["payment_method_id"])
+    prefs = {"default": pm_id, "alternate": "balance"}
+    _call(api_event("PUT", path + "/preferences", {"account_id": account_id}, prefs))
+    return pm_id
+
+
+def _auto_top_up_setting(account_id: str) -> dict[str, Any]:
+    return api_event(
+        "PUT",
+        "/accounts/{account_id}/auto-top-up",
+        {"account_id": account_id},
+        {"enabled": True, "below": 5_000, "amount": 20_000},
+        claims=_customer(account_id),
+    )
+
+
+def _auto_top_up_api_event() -> dict[str, Any]:
+    """Turn auto top-up on for an account whose default is a card (the setting's write)."""
+    account_id = _open_account(0)
+    _card(account_id)
+    return _auto_top_up_setting(account_id)
+
+
+def _auto_top_up_event() -> dict[str, Any]:
+    """The stream record of an account item whose balance a debit took below its auto top-up level (10,000 to
+    4,000, level 5,000), both images: the first invocation charges the default card (sandbox) and credits it as a
+    card top-up, in one transaction."""
+    from account_credit.platform.config import settings
+    from account_credit.platform.store.codec import client
+
+    account_id = _open_account(10_000)
+    _card(account_id)
+    _call(_auto_top_up_setting(account_id))
+    table = settings().table_name
+
+    def account_item() -> dict[str, Any]:
+        key = {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
+        return dict(client().get_item(TableName=table, Key=key, ConsistentRead=True)["Item"])
+
+    old = account_item()
+    _call(_adjustment(account_id, 6_000, "debit"))
+    return {"Records": [_stream_record(table, account_item(), old, 1, "MODIFY")]}
+
+
+def _card_expiry_event() -> dict[str, Any]:
+    """The daily scan as its schedule fires it, with a card that expires this month relied on as an account's
+    default: the first invocation reads the expiry index and announces that card (a marker and its event)."""
+    today = time.gmtime()
+    _card(_open_account(0), today.tm_mon, today.tm_year)
+    return _schedule_event()
 
 
 def _billing_run_event() -> dict[str, Any]:
@@ -408,8 +494,11 @@ def _schedule_event() -> dict[str, Any]:
 # The first request each function is measured with: the money-moving route where it has one.
 EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "AccountsFunction": _accounts_event,
+    "AutoTopUpApiFunction": _auto_top_up_api_event,
+    "AutoTopUpFunction": _auto_top_up_event,
     "BillingFunction": _documents_api_event,
     "BillingRunFunction": _billing_run_event,
+    "CardExpiryFunction": _card_expiry_event,
     "CatalogFunction": _catalog_event,
     "DepositFunction": _deposit_event,
     "DocumentsFunction": _document_event,
@@ -417,6 +506,7 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "OpenApiFunction": _openapi_event,
     "OrderFunction": _order_event,
     "PurchaseOrdersFunction": _purchase_order_event,
+    "RenewalsFunction": _renewals_event,
     "SequencerFunction": _sequencer_event,
     "SubscriptionsFunction": _subscriptions_event,
     "ThresholdScanFunction": _schedule_event,

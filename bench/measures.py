@@ -783,16 +783,16 @@ function); Powertools' Tracer and the X-Ray SDK only with the stack parameter `X
 `aws-xray-sdk` must be added to the deployment). The SDK's import and patching cost a cold order 0.19 s of
 CPU (0.39 s wall in the issue's measurement); by default nothing imports it (tested for every function).
 
-**Cold first invocation** (row 2): the stream and schedule functions import neither the HTTP edge nor
-pydantic (settings are a dataclass; the process's store lives in `platform/store/process.py`) and meet the
-1.3 target or come close. **The API functions do not (1.6-1.9).** Measured after `import boto3` + client,
-each on its own (CPU, whole process, 8 runs): importing pydantic's `BaseModel` adds 0.21x the floor,
-Powertools' `event_handler` package (its `__init__` imports every resolver, the AppSync one `asyncio`) about
-0.12x, `utilities.data_classes` 0.11x, Logger + Metrics 0.06x, then the routes' own modules; a cold order
-also makes three DynamoDB calls (the account, whose currency, settings and limits the plan needs; the
-catalog; the write) where the floor makes one. Reaching 1.3 would mean not importing Powertools' resolver
-and pydantic on the way to the first request — replacing the validated request models and the resolver the
-project is built on — so it is left as measured.
+**Cold first invocation** (row 2): the notify, sequencer, threshold-scan and card-expiry functions import
+neither the HTTP edge nor pydantic (settings are a dataclass; the process's store lives in
+`platform/store/process.py`) and meet the 1.3 target or come close. **The API functions do not (1.6-1.9).**
+Measured after `import boto3` + client, each on its own (CPU, whole process, 8 runs): importing pydantic's
+`BaseModel` adds 0.21x the floor, Powertools' `event_handler` package (its `__init__` imports every resolver,
+the AppSync one `asyncio`) about 0.12x, `utilities.data_classes` 0.11x, Logger + Metrics 0.06x, then the
+routes' own modules; a cold order also makes three DynamoDB calls (the account, whose currency, settings and
+limits the plan needs; the catalog; the write) where the floor makes one. Reaching 1.3 would mean not
+importing Powertools' resolver and pydantic on the way to the first request — replacing the validated request
+models and the resolver the project is built on — so it is left as measured.
 
 **Billing documents.** The PDF and e-invoice libraries (fpdf2 with fontTools and Pillow, Babel) are in their
 own layer (`documents/`), which only the documents and notify functions (and the threshold scan, for Babel's
@@ -803,4 +803,19 @@ documents function's cold first invocation renders and archives a document (UBL 
 it is off every request path (the table's stream), so its row measures what a burst of documents costs
 first, not a caller's wait. The notify function's first email now formats money and dates with Babel (the
 issue asks for the locale's formats: `1 234,50 €` in Slovak), which took its row from 1.31 to 1.40.
+
+**Subscriptions, renewals, auto top-up, card expiry.** Each function's first event does its money or notice
+path end to end (`bench/cold.py` EVENTS, seeded through the functions' own routes): a subscription created
+with its first term paid from the balance; the renewal run on a subscription's renewal day (its documented
+`today` and `account_id` inputs, so each timed run renews exactly one subscription from the balance); an
+account item's change from 10,000 to 4,000 through an auto top-up level of 5,000, both images, whose first
+invocation charges the default card (sandbox provider) and credits it; the auto top-up setting turned on; the
+card-expiry scan announcing a default card that expires this month. Three schedule and stream functions now
+import pydantic on the way to their first event, which puts them with the API functions (about 1.7-1.8)
+rather than with the scans: the renewal run and the billing run import the order service
+(`orders/schemas.py`), the billing run also the purchase-orders service (`bank/proformas.py` imports
+`deposits/config.py`), and the auto top-up consumer its own `auto_top_up/schemas.py` through its service. The
+billing run's row went from 1.11 to 1.71 when it took in subscription inventory and purchase orders. Keeping
+those request models out of the services' import paths would bring these rows back towards the scans' (the
+card-expiry scan, which imports no pydantic, measured 1.38 with CPU 1.20 on a busy machine).
 """
