@@ -92,8 +92,15 @@ def test_portal_order_from_balance(api: Api, operator: str, product: str) -> Non
         "amount": PRICE,
         "vat": 0,  # the local seller is not VAT-registered: net = gross
         "gross": PRICE,
+        # a whole term: no proration (a subscription's prorated line states these)
+        "full_amount": None,
+        "term_start": None,
+        "term_end": None,
+        "remaining_days": None,
+        "term_days": None,
     }
     assert (order["net"], order["vat"], order["tax"]["category"]) == (PRICE, 0, "O")
+    assert order["subscription"] is None
     assert api.call("GET", f"/accounts/{acc}/orders/portal-1", customer).json() == order
     assert balance(api, customer, acc) == 7_000
     assert entry_types(api, customer, acc)[0] == "order_balance"
