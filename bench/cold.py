@@ -377,6 +377,14 @@ def _purchase_order_event() -> dict[str, Any]:
     )
 
 
+def _statements_event() -> dict[str, Any]:
+    account_id = _open_account(0)
+    body = {"from": "2026-01-01", "to": "2026-12-31", "format": "csv", "kind": "summary"}
+    return api_event(
+        "POST", "/accounts/{account_id}/exports", {"account_id": account_id}, body, {}, claims=_customer(account_id)
+    )
+
+
 def _subscribe(account_id: str) -> dict[str, Any]:
     """A 12-month subscription of the bench product paid from the balance (its first term charged now)."""
     body = {
@@ -506,6 +514,7 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "OpenApiFunction": _openapi_event,
     "OrderFunction": _order_event,
     "PurchaseOrdersFunction": _purchase_order_event,
+    "StatementsFunction": _statements_event,
     "RenewalsFunction": _renewals_event,
     "SequencerFunction": _sequencer_event,
     "SubscriptionsFunction": _subscriptions_event,

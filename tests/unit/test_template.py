@@ -244,7 +244,9 @@ def test_the_billing_run_reaches_the_table_and_the_payment_secret_only() -> None
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_s3_grants_are_on_the_documents_prefix_of_the_documents_bucket(function: str) -> None:
-    documents = {"Fn::Sub": "${DocumentsBucket.Arn}/documents/*"}
+    # Statement exports (statements/service.py) are archived under their own prefix, by their own function.
+    prefix = "exports" if function == "StatementsFunction" else "documents"
+    documents = {"Fn::Sub": f"${{DocumentsBucket.Arn}}/{prefix}/*"}
     bucket = {"Fn::GetAtt": "DocumentsBucket.Arn"}
     for st in _statements(function):
         actions = _listed(st["Action"])
@@ -259,7 +261,7 @@ def test_s3_grants_are_on_the_documents_prefix_of_the_documents_bucket(function:
             assert set(s3) <= {"s3:GetObject", "s3:PutObject"}
             assert _listed(st["Resource"]) == [documents]
     writers = {f for f in FUNCTIONS for st in _statements(f) if "s3:PutObject" in _listed(st["Action"])}
-    assert writers == {"DocumentsFunction"}
+    assert writers == {"DocumentsFunction", "StatementsFunction"}
 
 
 # --------------------------------------------------------------------------- the documents bucket

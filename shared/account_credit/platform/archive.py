@@ -31,6 +31,7 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".html": "text/html; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",  # statement exports (statements/exports.py)
 }
 MAX_KEY_LENGTH = 1024  # S3's limit (UTF-8 bytes; the segments below are ASCII)
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

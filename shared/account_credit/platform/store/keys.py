@@ -342,3 +342,11 @@ def subscription_charge(account_id: str, subscription_id: str, charge_id: str) -
 
 def subscription_charges_prefix(account_id: str) -> Key:
     return account_pk(account_id), "SUBCHARGE#"
+
+
+# --------------------------------------------------------------------------- statement exports (statements/)
+
+
+def export(account_id: str, export_id: str) -> Key:
+    """An export job of the account's summary or transactions (its state and progress; the file is archived)."""
+    return account_pk(account_id), f"EXPORT#{export_id}"
