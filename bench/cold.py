@@ -481,6 +481,12 @@ def _billing_run_event() -> dict[str, Any]:
     return {"run": "overdue"}
 
 
+def _reconciliation_event() -> dict[str, Any]:
+    """The nightly run for one account (as an on-demand run gives it): reads its item, ledger, holds, documents
+    and billing runs, and writes its report."""
+    return {"account_id": _open_account(0)}
+
+
 def _openapi_event() -> dict[str, Any]:
     return api_event("GET", "/openapi.json")
 
@@ -515,6 +521,7 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "OrderFunction": _order_event,
     "PurchaseOrdersFunction": _purchase_order_event,
     "StatementsFunction": _statements_event,
+    "ReconciliationFunction": _reconciliation_event,
     "RenewalsFunction": _renewals_event,
     "SequencerFunction": _sequencer_event,
     "SubscriptionsFunction": _subscriptions_event,

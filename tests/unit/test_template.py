@@ -394,6 +394,7 @@ def test_the_local_server_fires_rate_schedules_and_names_the_cron_ones_it_leaves
         "OverdueScan": True,
         "CardExpiryScan": True,
         "RenewalRun": True,
+        "Reconciliation": True,
     }
     assert local_server.parse_rate("rate(1 hour)") == 3600
     stop = threading.Event()

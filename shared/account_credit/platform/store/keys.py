@@ -350,3 +350,41 @@ def subscription_charges_prefix(account_id: str) -> Key:
 def export(account_id: str, export_id: str) -> Key:
     """An export job of the account's summary or transactions (its state and progress; the file is archived)."""
     return account_pk(account_id), f"EXPORT#{export_id}"
+
+
+# --------------------------------------------------------------------------- reconciliation (docs/RECONCILIATION.md)
+
+
+def touched(day: str, account_id: str) -> Key:
+    """An account whose money state (balance, held, entries) changed on ``day`` (``YYYY-MM-DD``): the sparse index
+    the nightly reconciliation reads instead of scanning every account. Written once per account and day by the
+    ledger sequencer; expires after a while (``expires_at``)."""
+    return f"TOUCHED#{day}", account_pk(account_id)
+
+
+def touched_prefix(day: str) -> Key:
+    """Every account touched on ``day``: one partition."""
+    return f"TOUCHED#{day}", "ACCOUNT#"
+
+
+def reconciliation_run(day: str, run_id: str) -> Key:
+    """The summary of one reconciliation run of ``day`` (``run_id``: when it ran, so the newest sorts last)."""
+    return f"RECON#{day}", f"RUN#{run_id}"
+
+
+def reconciliation_runs_prefix(day: str) -> Key:
+    return f"RECON#{day}", "RUN#"
+
+
+def reconciliation_finding(day: str, run_id: str, index: int) -> Key:
+    """One mismatch a run found (the operators' report item); never changes money."""
+    return f"RECON#{day}", f"FINDING#{run_id}#{index:06d}"
+
+
+def reconciliation_findings_prefix(day: str, run_id: str) -> Key:
+    return f"RECON#{day}", f"FINDING#{run_id}#"
+
+
+def billing_runs_prefix(account_id: str) -> Key:
+    """The monthly runs of an account that completed (``keys.billing_run``)."""
+    return account_pk(account_id), "BILLRUN#"

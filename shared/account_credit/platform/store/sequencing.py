@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from account_credit.platform.store.codec import from_item
@@ -79,3 +80,21 @@ def from_stream_record(record: Mapping[str, Any]) -> tuple[str | None, list[Plac
         return None, []
     placed = from_images(_image(ddb.get("OldImage")), new)
     return (str(new["pk"]) if placed else None), placed
+
+
+_MONEY = ("balance", "held", "seq")
+
+
+def touched(record: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(account id, day) of a stream record that changed an account's money state (balance, held, entries), for
+    the reconciliation's sparse "touched" index; None for any other change. The day is when DynamoDB made the
+    change (``ApproximateCreationDateTime``), so a backlog processed after midnight still names the right day."""
+    ddb = record.get("dynamodb") or {}
+    new, old = ddb.get("NewImage") or {}, ddb.get("OldImage") or {}
+    if (new.get("kind") or {}).get("S") != "account" or "account_id" not in new:
+        return None
+    if all(new.get(k) == old.get(k) for k in _MONEY):
+        return None
+    at = ddb.get("ApproximateCreationDateTime")
+    when = datetime.fromtimestamp(float(at), UTC) if isinstance(at, int | float) else datetime.now(UTC)
+    return str(from_item({"a": new["account_id"]})["a"]), when.date().isoformat()
