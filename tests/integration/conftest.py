@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,17 @@ def dynamo_client(ddb_endpoint: str) -> Any:
 def store(table_name: str, dynamo_client: Any) -> DynamoStore:
     """A store with its own account cache, like one warm Lambda container."""
     return DynamoStore(table_name, dynamo_client=dynamo_client, cache=AccountCache())
+
+
+@pytest.fixture
+def own_table(ddb_endpoint: str) -> str:
+    """A table of its own (from template.yaml), for a test that writes items no ledger write made (seeded ledgers,
+    tampering) or needs its partitions to hold only its own data: the shared table's stream readers never see them."""
+    from tools import ddb_local
+
+    name = f"own-{uuid.uuid4().hex[:12]}"
+    ddb_local.ensure_table(ddb_endpoint, name)
+    return name
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 import tempfile
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -59,16 +58,6 @@ def _run_sequencer_function(store: DynamoStore, monkeypatch: pytest.MonkeyPatch)
     checkpoint = Path(tempfile.mkdtemp(prefix="recon-")) / "checkpoint.json"
     StreamPoller(store.client.meta.endpoint_url, store.table, invoke, checkpoint).poll_once()
     return seen
-
-
-@pytest.fixture
-def own_table(ddb_endpoint: str) -> str:
-    """A table of its own: the day's touched index then holds exactly the harness's accounts."""
-    from tools import ddb_local
-
-    name = f"recon-{uuid.uuid4().hex[:12]}"
-    ddb_local.ensure_table(ddb_endpoint, name)
-    return name
 
 
 def test_the_fault_harness_history_reconciles_with_zero_mismatches_and_a_tampered_entry_is_found(
