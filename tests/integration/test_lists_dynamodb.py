@@ -74,6 +74,9 @@ def test_orders_page_newest_first_with_date_bounds(store: DynamoStore, monkeypat
     assert [o["order_id"] for o in rest.items] == ["x"]
     after = page(until="2026-04-03T23:00:00.000000Z", limit=5, cursor=rest.next_cursor)
     assert [o["order_id"] for o in after.items] == ["b", "k"]
+    # a start (``to`` or a cursor) beyond ``from`` is an empty page, not a start key DynamoDB refuses
+    assert page(since="2026-04-04T00:00:00.000000Z", until="2026-04-02T00:00:00.000000Z").items == []
+    assert page(since="2026-04-04T00:00:00.000000Z", cursor=rest.next_cursor) == views.OrderPage([], None)
 
 
 def test_directory_search_and_partner_change(store: DynamoStore) -> None:

@@ -53,7 +53,7 @@ def open_account(body: schemas.AccountCreate) -> Response[schemas.AccountView]:
     "only its own customers (`partner_id`, if sent, must be its own: 403 otherwise); a customer gets 403. A page "
     "may hold fewer than `limit` accounts and still have a `next_cursor`: follow it until it is null. A cursor "
     "not handed out for the same search scope is 422 naming `cursor`.",
-    responses={403: problem("A customer, or a partner naming another partner")},
+    responses={200: {"description": "One page"}, 403: problem("A customer, or a partner naming another partner")},
 )
 def search_accounts(
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -91,7 +91,10 @@ def search_scope(caller: Principal, requested: str | None) -> str | None:
     summary="Change the partner that manages the account (operator; audited)",
     description="`partner_id` null: no partner. Written with an `account.partner_changed` event (old and new "
     "partner, reason, who, when); the same partner again changes nothing.",
-    responses={409: problem("The account changed meanwhile: nothing written, retry")},
+    responses={
+        200: {"description": "The account as it is now"},
+        409: problem("The account changed meanwhile: nothing written, retry"),
+    },
 )
 def put_partner(account_id: str, body: schemas.PartnerChange) -> schemas.AccountView:
     caller = operator(router, "change an account's partner", account_id)

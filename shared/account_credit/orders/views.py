@@ -71,6 +71,9 @@ def list_orders(
     index = keys.orders_index(account_id)
     stop = keys.orders_index_sk(since, "\uffff") if since is not None else None
     start = _start(account_id, cursor, until)
+    if stop is not None and start is not None and decode_cursor(start, None)["gsi1sk"] > stop:
+        # Nothing lies between the start (``to`` or the cursor) and ``from``; DynamoDB refuses such a start key.
+        return OrderPage([], None)
     found: list[dict[str, Any]] = []
     for _ in range(MAX_READS):
         page, following = store.index_page(index, until=stop, cursor=start, limit=limit)
