@@ -44,6 +44,64 @@ def open_account(body: schemas.AccountCreate) -> Response[schemas.AccountView]:
     return json_response(201, svc.view(account))
 
 
+@router.get(
+    "/accounts",
+    tags=TAG,
+    summary="Find accounts: by company name, VAT id or payment reference (operators, partners)",
+    description="Sorted by company name. `q`: a case-insensitive part of the company name, or the exact VAT id, "
+    "or the exact payment reference. An operator sees every account (`partner_id`: one partner's); a partner "
+    "only its own customers (`partner_id`, if sent, must be its own: 403 otherwise); a customer gets 403. A page "
+    "may hold fewer than `limit` accounts and still have a `next_cursor`: follow it until it is null. A cursor "
+    "not handed out for the same search scope is 422 naming `cursor`.",
+    responses={200: {"description": "One page"}, 403: problem("A customer, or a partner naming another partner")},
+)
+def search_accounts(
+    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    partner_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = None,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> schemas.AccountList:
+    page = svc.search_accounts(
+        store(),
+        partner_id=search_scope(principal(router), partner_id),
+        q=q,
+        currency=currency,
+        cursor=cursor,
+        limit=limit,
+    )
+    return schemas.AccountList.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+
+
+def search_scope(caller: Principal, requested: str | None) -> str | None:
+    """Whose accounts ``caller`` searches: an operator any partner's (or everyone's: None), a partner only its
+    own; a customer none (403)."""
+    if caller.role is Role.CUSTOMER:
+        raise Forbidden("only an operator or a partner may search accounts")
+    if caller.role is Role.PARTNER:
+        if requested is not None and requested != caller.partner_id:
+            raise Forbidden("a partner may search only its own customers")
+        return caller.partner_id
+    return requested
+
+
+@router.put(
+    "/accounts/<account_id>/partner",
+    tags=TAG,
+    summary="Change the partner that manages the account (operator; audited)",
+    description="`partner_id` null: no partner. Written with an `account.partner_changed` event (old and new "
+    "partner, reason, who, when); the same partner again changes nothing.",
+    responses={
+        200: {"description": "The account as it is now"},
+        409: problem("The account changed meanwhile: nothing written, retry"),
+    },
+)
+def put_partner(account_id: str, body: schemas.PartnerChange) -> schemas.AccountView:
+    caller = operator(router, "change an account's partner", account_id)
+    account = svc.change_partner(store(), account_id, body, caller.actor)
+    return schemas.AccountView.model_validate(svc.view(account))
+
+
 @router.get("/accounts/<account_id>", tags=TAG, summary="Balance, credit limit, available and settings")
 def get_account(account_id: str) -> schemas.AccountView:
     authorized(router, account_id)

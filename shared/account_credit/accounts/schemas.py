@@ -277,3 +277,33 @@ class AdjustmentResult(Model):
 class EntryPage(Model):
     items: list[Entry]
     next_cursor: str | None
+
+
+# --------------------------------------------------------------------------- the directory (GET /accounts)
+
+PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class AccountSummary(Model):
+    """An account as the directory lists it (the full account: ``GET /accounts/{account_id}``)."""
+
+    account_id: str
+    company_name: str
+    vat_id: str | None
+    payment_reference: str | None
+    currency: str
+    partner_id: str | None
+
+
+class AccountList(Model):
+    """One page of the directory, by company name; ``next_cursor`` (null at the end) asks for the next."""
+
+    items: list[AccountSummary]
+    next_cursor: str | None
+
+
+class PartnerChange(Strict):
+    """Who manages the account from now on (``null``: no partner), and why (kept in the audit event)."""
+
+    partner_id: PartnerId | None = Field(description="The new managing partner; null: none")
+    reason: Reason

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from account_credit.accounts import schemas
+from account_credit.accounts import directory, schemas
 from account_credit.accounts.commands import DEFAULT_FLOOR, Adjust, Direction
 from account_credit.bank.references import allocate_reference
 from account_credit.kernel.domain import Account, CompanyDetails, EntryType, Floor, Movement, PaymentSettings
@@ -65,6 +65,7 @@ def open_account(store: Store, req: schemas.AccountCreate) -> Account:
     # A unique bank-transfer reference, reserved (REF#<reference>) before the account is written.
     account = replace(account, payment_reference=allocate_reference(store, account.account_id))
     store.create_account(account)
+    directory.add(store, account)  # after the account: an entry never names an account that is not there
     return account
 
 
@@ -89,7 +90,22 @@ def update_details(store: Store, account_id: str, req: schemas.AccountPatch) -> 
         changes["language"] = req.language
     if "tax" in req.model_fields_set:
         changes["tax"] = req.tax.model_dump(exclude_none=True) if req.tax is not None else {}
-    return store.update_account(account_id, changes)
+    updated = store.update_account(account_id, changes)
+    if "company" in changes or "tax" in changes:  # the name and VAT id the directory lists
+        directory.sync(store, updated)
+    return updated
+
+
+def search_accounts(
+    store: Store, *, partner_id: str | None, q: str | None, currency: str | None, cursor: str | None, limit: int
+) -> directory.DirectoryPage:
+    """The directory (all accounts, or ``partner_id``'s customers) by company name; see accounts/directory.py."""
+    return directory.search(store, partner_id=partner_id, q=q, currency=currency, cursor=cursor, limit=limit)
+
+
+def change_partner(store: Store, account_id: str, req: schemas.PartnerChange, actor: str) -> Account:
+    """Operator-only (checked at the edge): move the account to another partner (or none), audited."""
+    return directory.change_partner(store, account_id, req.partner_id, req.reason, actor)
 
 
 def put_settings(store: Store, account_id: str, req: schemas.Settings) -> Account:
@@ -244,7 +260,7 @@ def parse_bound(text: str | None, field: str) -> datetime | date | None:
         raise InvalidInput(f"{text!r} is not an ISO 8601 date or date-time", field=field) from None
 
 
-def _bound(value: datetime | date | None, end: bool) -> str | None:
+def bound(value: datetime | date | None, end: bool) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -267,8 +283,8 @@ def list_transactions(
     get_account(store, account_id)
     return store.list_entries(
         account_id,
-        since=_bound(since, end=False),
-        until=_bound(until, end=True),
+        since=bound(since, end=False),
+        until=bound(until, end=True),
         entry_type=entry_type,
         cursor=cursor,
         limit=limit,

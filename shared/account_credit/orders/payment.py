@@ -233,7 +233,7 @@ class _Payment:
         attrs = {"kind": "order", **self._order(), "payment": payment}
         order = Record(
             *keys.order(self.account_id, self.req.order_id),
-            attrs=attrs,
+            attrs={**attrs, **keys.order_index_keys(self.account_id, attrs["created_at"], self.req.order_id)},
             on_exists=lambda _old: Conflict(f"order {self.req.order_id} already exists", field="order_id"),
         )
         common = {

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic.json_schema import SkipJsonSchema
 
 from account_credit.accounts import schemas
-from account_credit.accounts.router import IdemHeader
+from account_credit.accounts import service as accounts
+from account_credit.accounts.router import BOUND, ISO, IdemHeader
 from account_credit.kernel.errors import InvalidInput
 from account_credit.orders import service as svc
-from account_credit.orders.schemas import OrderCancel, OrderCreate, OrderView
+from account_credit.orders import views
+from account_credit.orders.schemas import OrderCancel, OrderCreate, OrderList, OrderView
 from account_credit.platform.http.problems import documented as problem
 from account_credit.platform.http.resolver import authorized, json_response, store
 
@@ -47,6 +49,37 @@ def create_order(account_id: str, body: OrderCreate, idempotency_key: OptionalId
         )
     result = svc.pay_order(store(), body.command(account_id, caller.actor))
     return json_response(201, result.body, result.replayed)
+
+
+@router.get(
+    "/accounts/<account_id>/orders",
+    tags=TAG,
+    summary="The account's orders, newest first, cursor paging",
+    description="Filters: `from`/`to` (the order's `created_at`), `state`, `channel`. A page may hold fewer than "
+    "`limit` orders and still have a `next_cursor` (a rare filter): follow it until it is null. A cursor not "
+    "handed out for this account's orders is 422 naming `cursor`.",
+)
+def list_orders(
+    account_id: str,
+    since: Annotated[str | SkipJsonSchema[None], Query(alias="from", description=BOUND, json_schema_extra=ISO)] = None,
+    until: Annotated[str | SkipJsonSchema[None], Query(alias="to", description=BOUND, json_schema_extra=ISO)] = None,
+    state: Annotated[Literal["paid", "cancelled"] | None, Query()] = None,
+    channel: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> OrderList:
+    authorized(router, account_id)
+    page = views.list_orders(
+        store(),
+        account_id,
+        since=accounts.bound(accounts.parse_bound(since, "from"), end=False),
+        until=accounts.bound(accounts.parse_bound(until, "to"), end=True),
+        state=state,
+        channel=channel,
+        cursor=cursor,
+        limit=limit,
+    )
+    return OrderList.model_validate({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @router.get("/accounts/<account_id>/orders/<order_id>", tags=TAG, summary="One order and how it was paid")

@@ -390,3 +390,10 @@ class GiftCardView(Model):
     amount: int
     remaining: int
     created_at: str
+
+
+class OrderList(Model):
+    """One page of an account's orders, newest first; ``next_cursor`` (null at the end) asks for the next."""
+
+    items: list[OrderView]
+    next_cursor: str | None

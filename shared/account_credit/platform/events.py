@@ -57,6 +57,7 @@ class EventType(StrEnum):
     CARD_EXPIRING = "card.expiring"  # a card a subscription or the default relies on expires soon
     AUTO_TOP_UP_SUCCEEDED = "auto_top_up.succeeded"
     AUTO_TOP_UP_DECLINED = "auto_top_up.declined"
+    ACCOUNT_PARTNER_CHANGED = "account.partner_changed"  # an operator moved the account: old, new, reason, actor
 
 
 @dataclass(frozen=True)

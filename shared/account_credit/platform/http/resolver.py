@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, ResponseBuilder, Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from account_credit.kernel.auth import Principal, visible
+from account_credit.kernel.auth import Principal, Role, visible
 from account_credit.platform.http import edge, problems
 from account_credit.platform.store.process import store
 
@@ -77,7 +77,10 @@ def authorized(router: Router | APIGatewayHttpResolver, account_id: str) -> Prin
     """The caller, once it is clear it may act on ``account_id``: a missing account and someone else's both
     answer 404 (authorization at the edge; the services below take commands, not principals)."""
     caller = principal(router)
-    visible(caller, store().known_account(account_id), account_id)
+    # Who manages an account can change (PUT /accounts/{id}/partner): a partner's access is checked on the account
+    # as stored now, never on this container's cached copy. Owner and operator checks rest on immutable fields.
+    found = store().get_account(account_id) if caller.role is Role.PARTNER else store().known_account(account_id)
+    visible(caller, found, account_id)
     return caller
 
 

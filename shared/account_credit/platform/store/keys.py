@@ -388,3 +388,49 @@ def reconciliation_findings_prefix(day: str, run_id: str) -> Key:
 def billing_runs_prefix(account_id: str) -> Key:
     """The monthly runs of an account that completed (``keys.billing_run``)."""
     return account_pk(account_id), "BILLRUN#"
+
+
+# --------------------------------------------------------------------------- lists: an account's orders, the directory
+
+_NEWEST_FIRST = str.maketrans("0123456789", "9876543210")
+
+
+def orders_index(account_id: str) -> str:
+    """The gsi1 partition of an account's orders (written on every order since the orders list existed)."""
+    return f"ACCOUNT#{account_id}#ORDERS"
+
+
+def orders_index_sk(created_at: str, order_id: str = "") -> str:
+    """An order's place in its account's orders index: newest first in ascending ``gsi1sk`` order. The digits of the
+    fixed-width ``created_at`` are inverted (9 - d), so a later time sorts before an earlier one; with an empty
+    ``order_id`` it is the bound just before every order made at ``created_at``."""
+    return f"{created_at.translate(_NEWEST_FIRST)}#{order_id}"
+
+
+def order_index_keys(account_id: str, created_at: str, order_id: str) -> dict[str, str]:
+    """The gsi1 attributes an order item carries so that ``GET /accounts/{id}/orders`` pages it by date."""
+    return {"gsi1pk": orders_index(account_id), "gsi1sk": orders_index_sk(created_at, order_id)}
+
+
+DIRECTORY_PK = "DIRECTORY"  # gsi1: every account's directory entry, gsi1sk = <company name, folded>#<account id>
+
+
+def directory_entry(account_id: str) -> Key:
+    """The account's entry in the directory of all accounts (``gsi1pk = DIRECTORY``), which ``GET /accounts`` reads."""
+    return account_pk(account_id), "DIRECTORY"
+
+
+def partner_directory_entry(account_id: str) -> Key:
+    """The account's entry in its partner's directory (``gsi1pk = partner_directory(partner)``); it carries no gsi1
+    keys while no partner manages the account."""
+    return account_pk(account_id), "DIRPARTNER"
+
+
+def partner_directory(partner_id: str) -> str:
+    """The gsi1 partition of the accounts ``partner_id`` manages."""
+    return f"DIRECTORY#PARTNER#{partner_id}"
+
+
+def directory_sk(name: str, account_id: str) -> str:
+    """Directory order: the company name case-folded, then the account id (unique)."""
+    return f"{name.casefold()}#{account_id}"
