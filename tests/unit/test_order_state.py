@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from account_credit.kernel.money import Money
-from account_credit.orders.state import TRANSITIONS, Order, OrderNotCancellable, OrderState, PaidBy
+from account_credit.orders.state import TRANSITIONS, Order, OrderNotCancellable, OrderNotRefundable, OrderState, PaidBy
 
 
 def stored(state: str = "paid", method: str = "balance", **payment: Any) -> dict[str, Any]:
@@ -57,7 +57,30 @@ def test_no_state_but_paid_can_be_cancelled(state: OrderState) -> None:
 
 
 def test_every_transition_leads_to_a_known_state() -> None:
-    for moves in TRANSITIONS.values():
+    for action, moves in TRANSITIONS.items():
         for source, target in moves.items():
             assert isinstance(source, OrderState) and isinstance(target, OrderState)
-            assert source is not target
+            # only refunding some of a partly refunded order stays where it is (more certificates refunded)
+            assert source is not target or (action, source) == ("refund_some", OrderState.PARTLY_REFUNDED)
+
+
+@pytest.mark.parametrize(
+    ("state", "everything_left", "after"),
+    [
+        (OrderState.PAID, False, OrderState.PARTLY_REFUNDED),
+        (OrderState.PAID, True, OrderState.REFUNDED),
+        (OrderState.PARTLY_REFUNDED, False, OrderState.PARTLY_REFUNDED),
+        (OrderState.PARTLY_REFUNDED, True, OrderState.REFUNDED),
+    ],
+)
+def test_a_refund_moves_a_paid_or_partly_refunded_order(
+    state: OrderState, everything_left: bool, after: OrderState
+) -> None:
+    assert Order.from_item(stored(state=str(state))).after_refund(everything_left) is after
+
+
+@pytest.mark.parametrize("state", [OrderState.CANCELLED, OrderState.REFUNDED])
+@pytest.mark.parametrize("everything_left", [False, True])
+def test_nothing_of_a_cancelled_or_refunded_order_can_be_refunded(state: OrderState, everything_left: bool) -> None:
+    with pytest.raises(OrderNotRefundable, match="nothing of it is left"):
+        Order.from_item(stored(state=str(state))).after_refund(everything_left)

@@ -10,6 +10,9 @@ entry was attributed to (every rule looks only backwards).
   money left; what none covers is *uncovered*: drawn on credit, owed until a later top-up repays it.
 * A **cancellation** of an order gives its draw back where it came from, last portion first: to its sources, or
   off the debt. A portion that was already repaid comes back as a new source (money the account now holds).
+* A **refund** of some of an order's certificates (``order_refund`` with an amount: a balance or credit order) gives
+  back like a cancellation, each portion at most what it has not given back before; several refunds of one order
+  take the portions last first, as one cancellation of the same total would.
 * A **deposit reversal** (card refund or dispute at the provider) takes back what is left of its top-up; the rest
   is owed like an uncovered draw (the balance went below what top-ups cover).
 
@@ -72,6 +75,7 @@ class Attribution:
     tax_base: dict[str, int] = field(default_factory=dict)
     owed: list[list[object]] = field(default_factory=list)  # FIFO of [owing entry id, outstanding]
     order_draw: dict[str, str] = field(default_factory=dict)  # order id -> its draw's entry id
+    given: dict[str, list[int]] = field(default_factory=dict)  # draw entry id -> given back so far, per portion
 
     def balance(self) -> int:
         return sum(s.left for s in self.sources.values()) - sum(int(str(o[1])) for o in self.owed)
@@ -109,17 +113,25 @@ def _repay(attr: Attribution, top_up: str, amount: int) -> int:
     return amount
 
 
-def _give_back(attr: Attribution, entry: LedgerEntry) -> None:
+def _give_back(attr: Attribution, entry: LedgerEntry, *, cancels: bool = True) -> None:
     order_id = entry.reference.get("order_id")
     draw = attr.order_draw.get(order_id or "")
     amount = entry.amount
     returned: list[Portion] = []
+    repaid_back = 0  # given back of portions on credit that a top-up repaid already: the account holds it
     if draw is not None:
-        attr.cancelled_by[draw] = entry.entry_id
-        for portion in reversed(attr.portions.get(draw, [])):
+        if cancels:
+            attr.cancelled_by[draw] = entry.entry_id
+        portions = attr.portions.get(draw, [])
+        given = attr.given.setdefault(draw, [0] * len(portions))
+        for i in reversed(range(len(portions))):
+            portion = portions[i]
             if amount == 0:
                 break
-            part = min(portion.amount, amount)
+            part = min(portion.amount - given[i], amount)
+            if part <= 0:
+                continue
+            given[i] += part
             if portion.source is not None:
                 attr.sources[portion.source].left += part
                 returned.append(Portion(draw, portion.source, part))
@@ -134,8 +146,10 @@ def _give_back(attr: Attribution, entry: LedgerEntry) -> None:
                     attr.owed.remove(still)
             if off:
                 returned.append(Portion(draw, None, off))
-            amount -= off
+            amount -= part
+            repaid_back += part - off
     attr.returned[entry.entry_id] = returned
+    amount += repaid_back
     if amount:  # given back beyond what is owed: the account holds it, like a top-up
         _add_source(attr, entry, amount)
 
@@ -182,6 +196,8 @@ def attribute(entries: Iterable[LedgerEntry]) -> Attribution:
             _take(attr, entry.entry_id, -entry.amount)
         elif kind == EntryType.ORDER_CANCELLATION:
             _give_back(attr, entry)
+        elif kind == EntryType.ORDER_REFUND and entry.amount > 0:
+            _give_back(attr, entry, cancels=False)
         elif kind == EntryType.DEPOSIT_REVERSAL:
             _reverse(attr, entry)
         # ORDER_CARD moves no balance: invoiced on its own (billing/builders.py)

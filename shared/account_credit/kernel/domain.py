@@ -34,6 +34,7 @@ class EntryType(StrEnum):
     ORDER_CARD = "order_card"  # order paid by card: recorded, balance unchanged (amount 0)
     ORDER_GIFT_CARD = "order_gift_card"  # order paid by gift card: recorded, balance unchanged (amount 0)
     ORDER_CANCELLATION = "order_cancellation"  # order cancelled before fulfilment: money back
+    ORDER_REFUND = "order_refund"  # certificates of an order refunded: money back (record-only for card orders)
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from aws_lambda_powertools import Logger
 
+from account_credit.kernel.auth import Role
 from account_credit.kernel.domain import EntryType, Movement
 from account_credit.kernel.errors import (
+    Conflict,
     DomainError,
+    Forbidden,
     NotFound,
     ServiceUnavailable,
 )
+from account_credit.kernel.ids import iso, utc_now
 from account_credit.kernel.money import Money
 from account_credit.orders.commands import CancelOrder
 from account_credit.orders.records import CANCEL_SCOPE, Providers, refund_key, view_of
+from account_credit.orders.refunds import may_refund
 from account_credit.orders.state import Order, OrderNotCancellable, OrderState, PaidBy
 from account_credit.payment_methods import gift_cards
 from account_credit.platform import idempotency
@@ -31,6 +39,35 @@ from account_credit.platform.store.base import Answer, stored_response
 logger = Logger(child=True)
 
 
+class RefundWindowClosed(Forbidden):
+    slug = "refund-window-closed"
+    title = "The order is past the refund window"
+
+
+class RefundInProgress(Conflict):
+    slug = "refund-in-progress"
+    title = "Another refund of the order is being made"
+
+
+def placed_at(item: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00"))
+
+
+def take_refund_number(store: Store, account_id: str, order_id: str, number: int, key: str, amount: int) -> None:
+    """Claim refund ``number`` of a card order for the request with Idempotency-Key ``key`` before the provider is
+    asked; RefundInProgress when another request holds it (the same request, retried, holds it already)."""
+    at = keys.order_refund_claim(account_id, order_id, number)
+    mine = {"kind": "order_refund_claim", "idempotency_key": key, "amount": amount, "created_at": iso(utc_now())}
+    if store.put_if_absent(at, mine):
+        return
+    held = store.get_item(*at) or {}
+    if held.get("idempotency_key") != key or int(held.get("amount", -1)) != amount:
+        raise RefundInProgress(
+            f"refund {number} of order {order_id} is being made by another request; retry when it is done "
+            "(GET the order)"
+        )
+
+
 class RefundFailed(DomainError):
     """The provider refused to refund a card payment; the order stays paid."""
 
@@ -39,8 +76,14 @@ class RefundFailed(DomainError):
     title = "The card refund failed"
 
 
-def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = default_provider) -> CommitResult:
+def cancel_order(
+    store: Store, cmd: CancelOrder, *, now: datetime | None = None, providers: Providers = default_provider
+) -> CommitResult:
     """Cancel a paid order before fulfilment: the full amount goes back the way it came, once.
+
+    Cancel is "refund everything", under the refunds' rules: owners and partners within the refund window
+    (``orders.refunds.may_refund``), operators at any age. A partly refunded order gets the rest refunded instead
+    (``orders.service.cancel_order`` sends it to ``orders.refund``: the same Idempotency-Key, state -> refunded).
 
     Balance and credit orders: an ``order_cancellation`` entry credits the total back.
     Card orders: the provider refunds the charge (idempotent per order), and a record-only
@@ -59,6 +102,9 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
         old = store.get_item(claim.pk, claim.sk)
         if old is not None:
             return stored_response(old, claim)
+    why = may_refund(Role.OPERATOR if cmd.by_operator else Role.CUSTOMER, placed_at(item), now or utc_now())
+    if why is not None:
+        raise RefundWindowClosed(why)
     order.cancelled()  # OrderNotCancellable from any state but paid
     total = order.total
     method = str(order.payment.method)
@@ -72,6 +118,7 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
         old = store.get_item(claim.pk, claim.sk)  # a reused key is refused before the provider is called
         if old is not None:
             return stored_response(old, claim)
+        take_refund_number(store, account_id, order_id, 1, cmd.idempotency_key, total.amount)
         try:
             refund = providers(card.provider).refund(
                 payment_id=card.payment_id,
@@ -85,6 +132,7 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
                 "the payment provider did not answer; retry the cancel (the card is refunded at most once)"
             ) from exc
         if refund.status != "succeeded":
+            store.delete_record(*keys.order_refund_claim(account_id, order_id, 1))  # nothing refunded: free again
             raise RefundFailed(f"the provider did not refund order {order_id}: {refund.message or 'refused'}")
         refund_id = refund.refund_id
         reference.update(card_amount=str(total.amount), refund_id=refund_id or "")
@@ -148,7 +196,7 @@ def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = defau
                 "refund_id": refund_id,
             },
         )
-        body = {**view_of(item), "state": str(OrderState.CANCELLED), "cancellation": cancellation}
+        body = view_of({**item, "state": str(OrderState.CANCELLED), "cancellation": cancellation})
         return Answer(body, records=(event.record(),), updates=(update,))
 
     return commit(uow, claim, respond)

@@ -73,6 +73,39 @@ class CancelOrder:
     idempotency_key: str
     actor: str
     reason: str | None = None
+    by_operator: bool = False  # operators cancel an order of any age; owners and partners within the refund window
 
     def fingerprint(self) -> dict[str, Any]:
         return {"order_id": self.order_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    """``quantity`` more certificates of the order's line number ``line`` (1-based, as the order lists them)."""
+
+    line: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class RefundOrder:
+    """Refund certificates of a paid order, once per ``idempotency_key``: ``lines`` (or, with ``everything``, all
+    that is left of every line: a cancel of a partly refunded order). ``by_operator``: the caller is an operator,
+    who may refund an order of any age (owners and partners: within ``orders.refunds.WINDOW_DAYS``)."""
+
+    account_id: str
+    order_id: str
+    idempotency_key: str
+    actor: str
+    lines: tuple[RefundLine, ...] = ()
+    everything: bool = False
+    reason: str | None = None
+    by_operator: bool = False
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "lines": [{"line": x.line, "quantity": x.quantity} for x in self.lines],
+            "everything": self.everything,
+            "reason": self.reason,
+        }

@@ -12,10 +12,11 @@ from pydantic.json_schema import SkipJsonSchema
 from account_credit.accounts import schemas
 from account_credit.accounts import service as accounts
 from account_credit.accounts.router import BOUND, ISO, IdemHeader
+from account_credit.kernel.auth import Role
 from account_credit.kernel.errors import InvalidInput
 from account_credit.orders import service as svc
 from account_credit.orders import views
-from account_credit.orders.schemas import OrderCancel, OrderCreate, OrderList, OrderView
+from account_credit.orders.schemas import OrderCancel, OrderCreate, OrderList, OrderView, RefundCreate
 from account_credit.platform.http.problems import documented as problem
 from account_credit.platform.http.resolver import authorized, json_response, store
 
@@ -63,7 +64,7 @@ def list_orders(
     account_id: str,
     since: Annotated[str | SkipJsonSchema[None], Query(alias="from", description=BOUND, json_schema_extra=ISO)] = None,
     until: Annotated[str | SkipJsonSchema[None], Query(alias="to", description=BOUND, json_schema_extra=ISO)] = None,
-    state: Annotated[Literal["paid", "cancelled"] | None, Query()] = None,
+    state: Annotated[Literal["paid", "cancelled", "partly_refunded", "refunded"] | None, Query()] = None,
     channel: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -91,9 +92,14 @@ def get_order(account_id: str, order_id: str) -> OrderView:
 @router.post(
     "/accounts/<account_id>/orders/<order_id>/cancel",
     tags=TAG,
-    summary="Cancel a paid order before fulfilment: the full amount goes back the way it came, once",
+    summary="Cancel a paid order: refund everything left of it, the way the money came, once",
+    description="Under the refunds' rules: the owner and its partner within 30 days of the order, operators at any "
+    "age. An order nothing was refunded of becomes `cancelled`; a partly refunded one has the rest refunded "
+    "(`refunded`, a refund in `refunds`).",
     responses={
         200: {"description": "Cancelled (a replay answers the same, `Idempotent-Replayed: true`)"},
+        403: problem("refund-window-closed: the order is more than 30 days old and the caller is not an operator"),
+        409: problem("order-not-cancellable / order-not-refundable, or refund-in-progress (another card refund)"),
         502: problem("The payment provider refused the card refund; the order stays paid"),
     },
 )
@@ -101,6 +107,32 @@ def cancel_order(
     account_id: str, order_id: str, idempotency_key: IdemHeader, body: OrderCancel | SkipJsonSchema[None] = None
 ) -> Response[OrderView]:
     caller = authorized(router, account_id)
-    command = (body or OrderCancel()).command(account_id, order_id, idempotency_key, caller.actor)
+    operator = caller.role is Role.OPERATOR
+    command = (body or OrderCancel()).command(account_id, order_id, idempotency_key, caller.actor, operator)
     result = svc.cancel_order(store(), command)
     return json_response(200, result.body, result.replayed)
+
+
+@router.post(
+    "/accounts/<account_id>/orders/<order_id>/refunds",
+    tags=TAG,
+    summary="Refund certificates of an order, per line, the way the money came, once per Idempotency-Key",
+    description="The owner and its partner refund within 30 days of the order; operators at any age. Each line "
+    "gives back its share of the line's gross for the certificates named (the last one takes what rounding left). "
+    "The money goes back per source: first off the credit used, then to the balance, or to the card (a provider "
+    "refund) or the gift card. A credit note follows (docs/ORDERS.md). A replay of the key answers the first "
+    "answer; the same key with another body is 422.",
+    responses={
+        201: {"description": "Refunded: the order with the refund last in `refunds` (a replay: the first answer)"},
+        403: problem("refund-window-closed: the order is more than 30 days old and the caller is not an operator"),
+        409: problem("order-not-refundable (cancelled or refunded in full), or refund-in-progress (a card refund)"),
+        502: problem("The payment provider refused the card refund; nothing was refunded"),
+    },
+)
+def refund_order(
+    account_id: str, order_id: str, body: RefundCreate, idempotency_key: IdemHeader
+) -> Response[OrderView]:
+    caller = authorized(router, account_id)
+    operator = caller.role is Role.OPERATOR
+    result = svc.refund_order(store(), body.command(account_id, order_id, idempotency_key, caller.actor, operator))
+    return json_response(201, result.body, result.replayed)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from account_credit.accounts.schemas import CurrencyCode, Strict, Text, trimmed_text
-from account_credit.orders.commands import CancelOrder, PayOrder
+from account_credit.orders.commands import CancelOrder, PayOrder, RefundLine, RefundOrder
 from account_credit.orders.commands import OrderLine as CommandLine
 from account_credit.platform.http.model import Model
 from account_credit.platform.payments.port import BillingAddress
@@ -106,11 +106,39 @@ class OrderCreate(Strict):
 class OrderCancel(Strict):
     reason: CancelReason | None = None
 
-    def command(self, account_id: str, order_id: str, idempotency_key: str, actor: str) -> CancelOrder:
-        return CancelOrder(account_id, order_id, idempotency_key, actor, self.reason)
+    def command(
+        self, account_id: str, order_id: str, idempotency_key: str, actor: str, by_operator: bool = False
+    ) -> CancelOrder:
+        return CancelOrder(account_id, order_id, idempotency_key, actor, self.reason, by_operator)
+
+
+class RefundLineBody(Strict):
+    line: int = Field(ge=1, le=50, description="The order's line number, 1 for its first line (`lines[].line`)")
+    quantity: int = Field(ge=1, le=1000, description="How many more certificates of the line to refund")
+
+
+class RefundCreate(Strict):
+    lines: list[RefundLineBody] = Field(
+        min_length=1, max_length=50, description="Certificates to refund per order line; each line at most once"
+    )
+    reason: CancelReason | None = None
+
+    def command(
+        self, account_id: str, order_id: str, idempotency_key: str, actor: str, by_operator: bool
+    ) -> RefundOrder:
+        return RefundOrder(
+            account_id,
+            order_id,
+            idempotency_key,
+            actor,
+            lines=tuple(RefundLine(x.line, x.quantity) for x in self.lines),
+            reason=self.reason,
+            by_operator=by_operator,
+        )
 
 
 class OrderLineView(Model):
+    line: int = Field(description="The line's number (1 for the first): what a refund names")
     product_code: str
     name: str
     term_months: int
@@ -125,6 +153,10 @@ class OrderLineView(Model):
     term_end: str | None = Field(default=None, description="Day after the term's last day (prorated lines)")
     remaining_days: int | None = Field(default=None, description="Days of the term charged (prorated lines)")
     term_days: int | None = Field(default=None, description="Days of the whole term (prorated lines)")
+    refunded: int = Field(default=0, description="Certificates of the line refunded so far")
+    refundable: int = Field(
+        default=0, description="Certificates of the line that can still be refunded (0 once cancelled or refunded)"
+    )
 
 
 class TaxTreatmentView(Model):
@@ -180,6 +212,28 @@ class CancellationView(Model):
     refund_id: str | None = None
 
 
+class RefundLineView(Model):
+    line: int
+    product_code: str
+    quantity: int = Field(description="Certificates refunded by this refund")
+    amount: int = Field(description="Gross given back for them (minor units)")
+
+
+class RefundView(Model):
+    number: int = Field(description="1 for the order's first refund, then 2, ...")
+    refunded_at: str
+    lines: list[RefundLineView]
+    amount: int = Field(description="Gross given back, the sum of the lines")
+    to: dict[str, int] = Field(
+        description="Where the money went back, per source: `credit` (the credit used went down), `balance`, "
+        "`card` (a provider refund), `gift_card`"
+    )
+    entry_id: str = Field(description="The ledger entry of the refund (record-only for card and gift card orders)")
+    refund_id: str | None = Field(default=None, description="The payment provider's refund (card orders)")
+    reason: str | None = None
+    actor: str
+
+
 class SubscriptionTermView(Model):
     subscription_id: str
     term: int
@@ -189,7 +243,7 @@ class OrderView(Model):
     order_id: str
     account_id: str
     channel: str
-    state: Literal["paid", "cancelled"]
+    state: Literal["paid", "cancelled", "partly_refunded", "refunded"]
     currency: str
     lines: list[OrderLineView]
     net: int = Field(description="Sum of the lines' net amounts")
@@ -199,6 +253,7 @@ class OrderView(Model):
     may_use_credit: bool
     payment: PaymentView
     cancellation: CancellationView | None = None
+    refunds: list[RefundView] = Field(default_factory=list, description="The order's refunds, oldest first")
     actor: str
     created_at: str
     documents: list[str] = Field(

@@ -36,11 +36,13 @@ from account_credit.kernel.errors import (
     InvalidInput,
     NotFound,
 )
-from account_credit.orders.cancel import RefundFailed, cancel_order
-from account_credit.orders.commands import PayOrder
+from account_credit.orders import cancel
+from account_credit.orders.cancel import RefundFailed
+from account_credit.orders.commands import CancelOrder, PayOrder, RefundOrder
 from account_credit.orders.payment import _Payment, _SettingsChanged
 from account_credit.orders.pricing import Priced, price
 from account_credit.orders.records import SCOPE, Providers, view_of
+from account_credit.orders.refund import refund_order
 from account_credit.orders.state import OrderNotCancellable
 from account_credit.platform import idempotency
 from account_credit.platform.payments import provider as default_provider
@@ -54,7 +56,16 @@ from account_credit.platform.store.base import stored_response
 logger = Logger(child=True)
 SETTINGS_RESTARTS = 3
 
-__all__ = ["OrderNotCancellable", "Priced", "RefundFailed", "cancel_order", "get_order", "pay_order", "price"]
+__all__ = [
+    "OrderNotCancellable",
+    "Priced",
+    "RefundFailed",
+    "cancel_order",
+    "get_order",
+    "pay_order",
+    "price",
+    "refund_order",
+]
 
 
 def pay_order(store: Store, cmd: PayOrder, *, providers: Providers = default_provider) -> CommitResult:
@@ -82,6 +93,24 @@ def pay_order(store: Store, cmd: PayOrder, *, providers: Providers = default_pro
             logger.info("payment settings of %s changed during the order; deciding again", cmd.account_id)
             account = changed.account
     raise ConcurrentUpdate("the account's payment settings keep changing; retry with the same order id")
+
+
+def cancel_order(store: Store, cmd: CancelOrder, *, providers: Providers = default_provider) -> CommitResult:
+    """Cancel = refund everything: an order nothing was refunded of is cancelled (``orders/cancel.py``); a partly
+    refunded one has the rest refunded (``orders/refund.py``, with the cancel's Idempotency-Key)."""
+    item = store.get_item(*keys.order(cmd.account_id, cmd.order_id))
+    if item is not None and item.get("state") in ("partly_refunded", "refunded"):
+        rest = RefundOrder(
+            cmd.account_id,
+            cmd.order_id,
+            cmd.idempotency_key,
+            cmd.actor,
+            everything=True,
+            reason=cmd.reason,
+            by_operator=cmd.by_operator,
+        )
+        return refund_order(store, rest, providers=providers)
+    return cancel.cancel_order(store, cmd, providers=providers)
 
 
 def get_order(store: Store, account_id: str, order_id: str) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """An order as the domain sees it, and the states it may move through. Pure: no store, no HTTP.
 
     paid --cancel--> cancelled
+    paid --refund some--> partly_refunded --refund some--> partly_refunded
+    paid | partly_refunded --refund the rest--> refunded
 
-A paid order is final for its money until it is cancelled (all of it goes back the way it came). Partial
-refunds will add ``partly_refunded`` (paid --refund some--> partly_refunded --refund the rest--> refunded)
-as transitions here; cancel stays "refund everything" and is refused for any state but ``paid``.
+A paid order is final for its money until it is refunded, in part (by certificates per line) or whole, the money
+going back the way it came (``orders/refunds.py``, ``orders/refund.py``). Cancel is "refund everything": on an order
+nothing was refunded of it moves paid -> cancelled; on a partly refunded one it refunds the rest (-> refunded).
 """
 
 from __future__ import annotations
@@ -20,17 +22,30 @@ from account_credit.kernel.money import Money
 class OrderState(StrEnum):
     PAID = "paid"
     CANCELLED = "cancelled"
+    PARTLY_REFUNDED = "partly_refunded"
+    REFUNDED = "refunded"
 
 
 # Which state each action leads to, from which states.
 TRANSITIONS: dict[str, dict[OrderState, OrderState]] = {
     "cancel": {OrderState.PAID: OrderState.CANCELLED},
+    "refund_some": {
+        OrderState.PAID: OrderState.PARTLY_REFUNDED,
+        OrderState.PARTLY_REFUNDED: OrderState.PARTLY_REFUNDED,
+    },
+    "refund_rest": {OrderState.PAID: OrderState.REFUNDED, OrderState.PARTLY_REFUNDED: OrderState.REFUNDED},
 }
+REFUNDABLE = frozenset({OrderState.PAID, OrderState.PARTLY_REFUNDED})
 
 
 class OrderNotCancellable(Conflict):
     slug = "order-not-cancellable"
     title = "The order cannot be cancelled"
+
+
+class OrderNotRefundable(Conflict):
+    slug = "order-not-refundable"
+    title = "The order cannot be refunded"
 
 
 class PaidBy(StrEnum):
@@ -90,3 +105,11 @@ class Order:
         if to is None:
             raise OrderNotCancellable(f"order {self.order_id} is {self.state}; only a paid order can be cancelled")
         return Order(self.order_id, self.account_id, self.channel, to, self.total, self.payment)
+
+    def after_refund(self, everything_left: bool) -> OrderState:
+        """The state after a refund (of the rest when ``everything_left``); OrderNotRefundable when nothing of the
+        order can be refunded (cancelled or refunded in full)."""
+        to = TRANSITIONS["refund_rest" if everything_left else "refund_some"].get(self.state)
+        if to is None:
+            raise OrderNotRefundable(f"order {self.order_id} is {self.state}: nothing of it is left to refund")
+        return to

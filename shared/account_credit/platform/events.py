@@ -31,6 +31,7 @@ class EventType(StrEnum):
     ORDER_PAID = "order.paid"
     ORDER_DECLINED = "order.declined"
     ORDER_CANCELLED = "order.cancelled"
+    ORDER_REFUNDED = "order.refunded"  # certificates refunded: number, amount, to (per source), entry_id, refund_id
     BALANCE_DEBITED = "balance.debited"
     PO_SUBMITTED = "po.submitted"
     PO_APPROVED = "po.approved"

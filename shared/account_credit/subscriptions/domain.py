@@ -183,6 +183,17 @@ class Subscription:
         orders = (*self.orders, order_id) if order_id else self.orders
         return replace(self, items=merged(self.items, lines), orders=orders)
 
+    def without(self, lines: Iterable[Line]) -> Subscription:
+        """The inventory less refunded certificates (never below zero per product; products at zero are dropped).
+        The renewal inventory the customer set for the next term stays as it is."""
+        less = {x.product_code: x.quantity for x in merged(lines)}
+        items = tuple(
+            Line(x.product_code, x.quantity - min(x.quantity, less.get(x.product_code, 0)))
+            for x in self.items
+            if x.quantity > less.get(x.product_code, 0)
+        )
+        return replace(self, items=items)
+
     # -- the item
 
     def index_keys(self) -> dict[str, str] | None:

@@ -434,3 +434,9 @@ def partner_directory(partner_id: str) -> str:
 def directory_sk(name: str, account_id: str) -> str:
     """Directory order: the company name case-folded, then the account id (unique)."""
     return f"{name.casefold()}#{account_id}"
+
+
+def order_refund_claim(account_id: str, order_id: str, number: int) -> Key:
+    """Who is making refund ``number`` of an order paid by card or gift card (its Idempotency-Key), written before the
+    provider is asked: two refunds never ask the provider for the same order at once."""
+    return account_pk(account_id), f"ORDERREFUND#{order_id}#{number:04d}"
