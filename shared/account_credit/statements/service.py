@@ -14,13 +14,14 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from account_credit.billing.document import Document, Kind
 from account_credit.kernel.domain import Account, LedgerEntry
 from account_credit.kernel.errors import InvalidInput, NotFound
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.platform.archive import Archive, content_type_of
 from account_credit.platform.store import Store, keys
 from account_credit.platform.store.base import Record, RecordUpdate
-from account_credit.statements import render
+from account_credit.statements import documents_side, render
 from account_credit.statements.summary import Accumulator, Period, Summary
 
 PAGE = 1000  # entries per Query page of the export job
@@ -81,6 +82,35 @@ def _fold(acc: Accumulator, page: list[LedgerEntry]) -> None:
             acc.add_before(entry)
         else:
             acc.add(entry)
+
+
+def _all(store: Store, pk: str, prefix: str, size: int = 500) -> list[dict[str, Any]]:
+    """Every item of a partition under a sort-key prefix, a Query page at a time."""
+    out: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = store.query_prefix(pk, prefix, limit=size, after=after)
+        out.extend(page)
+        if len(page) < size:
+            return out
+        after = str(page[-1]["sk"])
+
+
+def documents_side_of(store: Store, account_id: str, period: Period) -> documents_side.DocumentsSide:
+    """How the period's summary rows reconcile to the billing documents issued for them (documents_side.py): reads
+    the ledger up to the period's end, the account's documents, the payments on its credit invoices and its
+    completed monthly runs."""
+    account = _account(store, account_id)
+    entries = [e for page in pages(store, account_id, None, period.high) for e in page]
+    docs = [Document.from_dict(i) for i in _all(store, *keys.documents_prefix(account_id))]
+    pays = [
+        documents_side.Payment(str(i["number"]), str(i["entry_id"]), int(i["amount"]))
+        for d in docs
+        if d.kind == Kind.CREDIT_INVOICE
+        for i in _all(store, *keys.document_payments_prefix(account_id, d.number))
+    ]
+    billed = [str(i["month"]) for i in _all(store, *keys.billing_runs_prefix(account_id))]
+    return documents_side.reconcile(account.currency, period, entries, docs, pays, billed)
 
 
 # --------------------------------------------------------------------------- exports
