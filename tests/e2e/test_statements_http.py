@@ -1,5 +1,6 @@
-"""Statements over real HTTP on the local stack: a customer's summary of today, and an export requested over HTTP,
-run by the statements function from the table stream, polled until done and downloaded as CSV."""
+"""Statements over real HTTP on the local stack: a customer's summary of today, and an export of a Slovak account
+requested over HTTP, run by the statements function from the table stream, polled until done and downloaded as a
+CSV in Slovak conventions (semicolons, decimal comma, a byte-order mark)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from .test_accounts_http import assert_problem, open_account
 
 
 def test_request_poll_and_download_an_export(api: Api, operator: str) -> None:
-    acc = open_account(api, operator)["account_id"]
+    acc = open_account(api, operator, language="sk")["account_id"]
     for n, (kind, amount) in enumerate([("credit", 50_000), ("debit", 1_234), ("credit", 99), ("debit", 5)]):
         r = api.call(
             "POST",
@@ -47,6 +48,7 @@ def test_request_poll_and_download_an_export(api: Api, operator: str) -> None:
     assert_problem(api.call("POST", f"/accounts/{acc}/exports", customer, json={"from": today}), 422)
     posted = api.call("POST", f"/accounts/{acc}/exports", customer, json={"from": today, "to": today, "format": "csv"})
     assert posted.status_code == 202, posted.text
+    assert posted.json()["conventions"] == "sk"
     export_id = posted.json()["export_id"]
     deadline = time.monotonic() + 60
     while True:
@@ -58,8 +60,9 @@ def test_request_poll_and_download_an_export(api: Api, operator: str) -> None:
     assert status["done"] == status["total"] == 4
     got = api.call("GET", status["download"], customer)
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(got.content.decode())))
-    assert sum(int(Decimal(r["amount"]) * 100) for r in rows) == 48_860
-    assert rows[-1]["balance_after"] == "488.60"
+    assert got.content.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig")), delimiter=";"))
+    assert sum(int(Decimal(r["amount"].replace(",", ".")) * 100) for r in rows) == 48_860
+    assert rows[-1]["balance_after"] == "488,60"
     stranger = localauth.mint("customer", account_id="acc_someone_else")
     assert api.call("GET", f"/accounts/{acc}/exports/{export_id}/file", stranger).status_code == 404

@@ -45,7 +45,8 @@ def test_an_export_of_a_few_thousand_entries(own_table: str, dynamo_client: Any,
     assert seen[1:] == [1000, 2000, 3000, 3000]  # reset to 0, a page at a time, then the final count
     body = archive.get(statements.file_key(account_id, queued["export_id"], "csv"))
     assert body is not None
-    rows = list(csv.DictReader(io.StringIO(body[0].decode())))
+    assert body[0].startswith("\ufeff".encode())  # the account's conventions (English): a byte-order mark for Excel
+    rows = list(csv.DictReader(io.StringIO(body[0].decode("utf-8-sig"))))
     assert len(rows) == N and [int(r["seq"]) for r in rows] == list(range(1, N + 1))
     assert sum(int(Decimal(r["amount"]) * 100) for r in rows) == balance
     assert rows[-1]["balance_after"] == f"{balance / 100:.2f}"

@@ -84,7 +84,7 @@ def test_an_export_job_pages_reports_progress_and_archives_the_file(
     assert name == f"transactions-{acc}-2026-02-01-2026-02-28.{fmt}"
     if fmt == "csv":
         assert media.startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(body.decode())))
+        rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
         amounts = [int(Decimal(r["amount"]) * 100) for r in rows]
     else:
         rows = json.loads(body)["entries"]
@@ -108,7 +108,9 @@ def test_a_summary_export_and_a_failed_job(
     assert done["done"] == done["total"] == 7  # the period's entries and the one before it
     rows = {
         r["row"]: r
-        for r in csv.DictReader(io.StringIO(svc.export_file(store, folder, acc, done["export_id"])[0].decode()))
+        for r in csv.DictReader(
+            io.StringIO(svc.export_file(store, folder, acc, done["export_id"])[0].decode("utf-8-sig"))
+        )
     }
     assert rows["opening_balance"]["amount"] == "500.00" and rows["renewals"]["amount"] == "-50.00"
     assert rows["closing_balance"]["amount"] == "639.90"
@@ -185,10 +187,18 @@ def test_export_over_http(api: tuple[Api, MemoryStore], clock: Clock) -> None:
         "POST", f"/accounts/{acc}/exports", body={"from": "2026-02-01", "to": "2026-02-28", "format": "xls"}
     )
     assert bad.status == 422
+    unknown = http.request(
+        "POST",
+        f"/accounts/{acc}/exports",
+        body={"from": "2026-02-01", "to": "2026-02-28", "conventions": "fr"},
+        **owner,
+    )
+    assert unknown.status == 422, unknown.raw_body
     posted = http.request("POST", f"/accounts/{acc}/exports", body={"from": "2026-02-01", "to": "2026-02-28"}, **owner)
     assert posted.status == 202, posted.raw_body
     export_id = posted.json["export_id"]
     assert posted.json["state"] == "queued" and posted.json["from"] == "2026-02-01"
+    assert posted.json["conventions"] == "en"  # the account's language (English)
     assert http.request("GET", f"/accounts/{acc}/exports/{export_id}/file", **owner).status == 404
     record = {
         "eventName": "INSERT",

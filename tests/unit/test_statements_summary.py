@@ -47,6 +47,8 @@ def entry(n: int, kind: str, amount: int, at: datetime, after: int | None = None
         (EntryType.ORDER_CREDIT, -1000, {"channel": "api"}, "orders"),
         (EntryType.ORDER_BALANCE, -1000, {"channel": "renewal"}, "renewals"),
         (EntryType.ORDER_CANCELLATION, 1000, {}, "refunds"),
+        ("order_refund", 400, {"order_id": "o1", "refund_id": "r1"}, "refunds"),  # partial refund to the balance
+        ("order_refund", 0, {"order_id": "o1", "refund_id": "r2", "card_amount": "400"}, "refunds"),  # card: 0
         (EntryType.ADJUSTMENT_CREDIT, 300, {}, "adjustments_credit"),
         (EntryType.ADJUSTMENT_DEBIT, -300, {}, "adjustments_debit"),
         (EntryType.ORDER_CARD, 0, {}, None),

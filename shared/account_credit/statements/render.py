@@ -1,10 +1,19 @@
 """The files of an export: the summary and the transaction list as CSV or JSON (docs/STATEMENTS.md, "Formats").
 
-Conventions, whatever the account's language: UTF-8 without a byte-order mark, RFC 4180 CSV (comma separator, CRLF
-line ends, fields quoted only when needed), exactly one header row, ISO 8601 dates and times in UTC, amounts as
-decimal strings in the currency's minor-unit exponent with a dot and no thousands separator (``-1234.50`` USD,
-``-1235`` JPY), the currency in its own column. A spreadsheet in any locale reads them the same way. JSON carries
-amounts twice: the integer minor units (``amount``) and the same decimal string (``amount_decimal``).
+A CSV follows one of three fixed conventions (``CONVENTIONS``; the account's language picks ``en`` or ``sk``,
+``neutral`` is asked for explicitly):
+
+* ``en``: comma separator, a dot as the decimal mark, UTF-8 with a byte-order mark (so Excel reads it as UTF-8);
+* ``sk``: semicolon separator, a decimal comma (what Excel and LibreOffice in a Slovak locale split and read as
+  numbers), UTF-8 with a byte-order mark, summary labels in Slovak;
+* ``neutral``: as ``en`` but without the byte-order mark: for programs.
+
+Always: RFC 4180 quoting (a field quoted only when it holds the separator, a quote or a line break), CRLF line
+ends, exactly one header row of machine column names, ISO 8601 dates and times in UTC, amounts in the currency's
+minor-unit exponent with no thousands separator and a leading ``-`` for debits (``-1234.50`` / ``-1234,50`` USD,
+``-1235`` JPY), the currency in its own column. Hand-written rather than Babel's: the statements function runs
+without the documents layer, and these are the few spreadsheet conventions, not CLDR's display formats. JSON is
+always machine-neutral: the integer minor units (``amount``) and the dot decimal string (``amount_decimal``).
 """
 
 from __future__ import annotations
@@ -13,11 +22,81 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from account_credit.kernel.domain import LedgerEntry
 from account_credit.kernel.money import exponent
 from account_credit.statements.summary import ROWS, Summary, row_of
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How a CSV is written: the separator, the decimal mark, a byte-order mark, the language of the labels."""
+
+    name: str
+    delimiter: str
+    decimal_mark: str
+    bom: bool
+    language: str
+
+
+CONVENTIONS = {
+    "en": Conventions("en", ",", ".", bom=True, language="en"),
+    "sk": Conventions("sk", ";", ",", bom=True, language="sk"),
+    "neutral": Conventions("neutral", ",", ".", bom=False, language="en"),
+}
+NEUTRAL = CONVENTIONS["neutral"]
+BOM = "\ufeff"
+
+
+def conventions_for(choice: str, language: str | None) -> Conventions:
+    """``choice`` ``account``: the account's language's conventions (English for any other language);
+    ``neutral``: the neutral ones."""
+    if choice == "neutral":
+        return NEUTRAL
+    return CONVENTIONS[language if language in ("en", "sk") else "en"]
+
+
+# The summary's labels (rows of summary.ROWS plus the lines around them), per language.
+_SK_LABELS = {
+    "deposit_card": "Vklady kartou",
+    "deposit_bank_transfer": "Vklady bankovým prevodom",
+    "reversals": "Vrátené vklady",
+    "orders": "Objednávky",
+    "renewals": "Obnovenia",
+    "refunds": "Refundácie objednávok",
+    "adjustments_credit": "Úpravy (v prospech)",
+    "adjustments_debit": "Úpravy (na ťarchu)",
+    "other": "Iné pohyby",
+}
+_TEXTS = {
+    "en": {
+        "opening_balance": "Opening balance on {day}",
+        "closing_balance": "Closing balance on {day}",
+        "credit_in_use_opening": "Credit in use at the opening",
+        "credit_in_use_closing": "Credit in use at the closing",
+        "credit_drawn": "Credit drawn in the period",
+        "card_orders": "Orders paid by card (outside the balance)",
+        "gift_card_orders": "Orders paid by gift card (outside the balance)",
+        **dict(ROWS),
+    },
+    "sk": {
+        "opening_balance": "Počiatočný zostatok k {day}",
+        "closing_balance": "Konečný zostatok k {day}",
+        "credit_in_use_opening": "Čerpaný kredit na začiatku",
+        "credit_in_use_closing": "Čerpaný kredit na konci",
+        "credit_drawn": "Kredit čerpaný v období",
+        "card_orders": "Objednávky zaplatené kartou (mimo zostatku)",
+        "gift_card_orders": "Objednávky zaplatené darčekovou kartou (mimo zostatku)",
+        **_SK_LABELS,
+    },
+}
+
+
+def label(key: str, language: str, **values: Any) -> str:
+    return _TEXTS[language][key].format(**values)
+
 
 TRANSACTION_COLUMNS = (
     "seq",
@@ -36,23 +115,30 @@ TRANSACTION_COLUMNS = (
 SUMMARY_COLUMNS = ("row", "label", "entries", "amount", "currency")
 
 
-def decimal(amount: int, currency: str) -> str:
-    """Minor units as a plain decimal string: ``-123450`` USD -> ``-1234.50``; ``5`` JPY -> ``5``."""
+def decimal(amount: int, currency: str, mark: str = ".") -> str:
+    """Minor units as a plain decimal string: ``-123450`` USD -> ``-1234.50`` (``-1234,50`` with mark ``,``);
+    ``5`` JPY -> ``5``."""
     exp = exponent(currency)
     sign = "-" if amount < 0 else ""
     whole, frac = divmod(abs(amount), 10**exp)
-    return f"{sign}{whole}.{str(frac).zfill(exp)}" if exp else f"{sign}{whole}"
+    return f"{sign}{whole}{mark}{str(frac).zfill(exp)}" if exp else f"{sign}{whole}"
 
 
-def _csv(rows: Iterable[Iterable[Any]]) -> str:
+def _csv(rows: Iterable[Iterable[Any]], conv: Conventions = NEUTRAL) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=conv.delimiter, lineterminator="\r\n")
     writer.writerows(rows)
     return out.getvalue()
 
 
-def transaction_row(entry: LedgerEntry) -> list[str]:
-    after = "" if entry.balance_after is None else decimal(entry.balance_after, entry.currency)
+def encode(text: str, conv: Conventions = NEUTRAL) -> bytes:
+    """A whole file's text as bytes: UTF-8, after a byte-order mark when the conventions want one."""
+    return ((BOM if conv.bom else "") + text).encode()
+
+
+def transaction_row(entry: LedgerEntry, conv: Conventions = NEUTRAL) -> list[str]:
+    mark = conv.decimal_mark
+    after = "" if entry.balance_after is None else decimal(entry.balance_after, entry.currency, mark)
     return [
         "" if entry.seq is None else str(entry.seq),
         entry.created_at,
@@ -60,7 +146,7 @@ def transaction_row(entry: LedgerEntry) -> list[str]:
         entry.type,
         row_of(entry) or "record_only",
         entry.description,
-        decimal(entry.amount, entry.currency),
+        decimal(entry.amount, entry.currency, mark),
         entry.currency,
         after,
         entry.reference.get("order_id", ""),
@@ -69,17 +155,17 @@ def transaction_row(entry: LedgerEntry) -> list[str]:
     ]
 
 
-def transactions_header() -> str:
-    return _csv([TRANSACTION_COLUMNS])
+def transactions_header(conv: Conventions = NEUTRAL) -> str:
+    return _csv([TRANSACTION_COLUMNS], conv)
 
 
-def transactions_lines(entries: Iterable[LedgerEntry]) -> str:
+def transactions_lines(entries: Iterable[LedgerEntry], conv: Conventions = NEUTRAL) -> str:
     """CSV lines (no header) of entries, in the order given."""
-    return _csv(transaction_row(e) for e in entries)
+    return _csv((transaction_row(e, conv) for e in entries), conv)
 
 
-def transactions_csv(entries: Iterable[LedgerEntry]) -> bytes:
-    return (transactions_header() + transactions_lines(entries)).encode()
+def transactions_csv(entries: Iterable[LedgerEntry], conv: Conventions = NEUTRAL) -> bytes:
+    return encode(transactions_header(conv) + transactions_lines(entries, conv), conv)
 
 
 def transaction_json(entry: LedgerEntry) -> dict[str, Any]:
@@ -90,49 +176,42 @@ def transaction_json(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def summary_csv(summary: Summary) -> bytes:
-    cur = summary.currency
+def summary_csv(summary: Summary, conv: Conventions = NEUTRAL) -> bytes:
+    cur, lang = summary.currency, conv.language
+
+    def money(amount: int) -> str:
+        return decimal(amount, cur, conv.decimal_mark)
+
     rows: list[list[Any]] = [list(SUMMARY_COLUMNS)]
     rows.append(
         [
             "opening_balance",
-            f"Opening balance on {summary.period.start}",
+            label("opening_balance", lang, day=summary.period.start),
             "",
-            decimal(summary.opening_balance, cur),
+            money(summary.opening_balance),
             cur,
         ]
     )
-    for key, label in ROWS:
-        rows.append([key, label, summary.counts[key], decimal(summary.rows[key], cur), cur])
+    for key, _ in ROWS:
+        rows.append([key, label(key, lang), summary.counts[key], money(summary.rows[key]), cur])
     rows.append(
         [
             "closing_balance",
-            f"Closing balance on {summary.period.end}",
+            label("closing_balance", lang, day=summary.period.end),
             summary.entries,
-            decimal(summary.closing_balance, cur),
+            money(summary.closing_balance),
             cur,
         ]
     )
-    rows.append(
-        ["credit_in_use_opening", "Credit in use at the opening", "", decimal(summary.credit_in_use_opening, cur), cur]
-    )
-    rows.append(
-        ["credit_in_use_closing", "Credit in use at the closing", "", decimal(summary.credit_in_use_closing, cur), cur]
-    )
-    rows.append(["credit_drawn", "Credit drawn in the period", "", decimal(summary.credit_drawn, cur), cur])
-    rows.append(
-        ["card_orders", "Orders paid by card (outside the balance)", summary.paid_by_card, decimal(0, cur), cur]
-    )
-    rows.append(
-        [
-            "gift_card_orders",
-            "Orders paid by gift card (outside the balance)",
-            summary.paid_by_gift_card,
-            decimal(0, cur),
-            cur,
-        ]
-    )
-    return _csv(rows).encode()
+    for key, count, amount in (
+        ("credit_in_use_opening", "", summary.credit_in_use_opening),
+        ("credit_in_use_closing", "", summary.credit_in_use_closing),
+        ("credit_drawn", "", summary.credit_drawn),
+        ("card_orders", summary.paid_by_card, 0),
+        ("gift_card_orders", summary.paid_by_gift_card, 0),
+    ):
+        rows.append([key, label(key, lang), count, money(amount), cur])
+    return encode(_csv(rows, conv), conv)
 
 
 def summary_json(summary: Summary) -> bytes:

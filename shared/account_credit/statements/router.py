@@ -47,7 +47,14 @@ def get_summary(
 def post_export(account_id: str, body: schemas.ExportRequest) -> Response[schemas.ExportStatus]:
     caller = authorized(router, account_id)
     result = svc.request_export(
-        store(), account_id, since=body.since, until=body.until, fmt=body.format, kind=body.kind, actor=caller.actor
+        store(),
+        account_id,
+        since=body.since,
+        until=body.until,
+        fmt=body.format,
+        kind=body.kind,
+        actor=caller.actor,
+        conventions=body.conventions,
     )
     return json_response(202, schemas.ExportStatus.model_validate(result).model_dump(by_alias=True))
 

@@ -13,6 +13,8 @@ from account_credit.platform.http.model import Model
 Format = Literal["csv", "json"]
 Kind = Literal["summary", "transactions"]
 State = Literal["queued", "running", "done", "failed"]
+Conventions = Literal["account", "neutral"]
+Applied = Literal["en", "sk", "neutral"]
 
 
 class ExportRequest(Strict):
@@ -22,6 +24,14 @@ class ExportRequest(Strict):
     until: Day = Field(alias="to", description="Last day of the period (YYYY-MM-DD, UTC), inclusive")
     format: Format = "csv"
     kind: Kind = Field(default="transactions", description="The accounting summary, or every entry of the period")
+    conventions: Conventions = Field(
+        default="account",
+        description=(
+            "CSV conventions: 'account' follows the account's language (en: comma separator, decimal dot; "
+            "sk: semicolon separator, decimal comma, Slovak labels; both UTF-8 with a byte-order mark), "
+            "'neutral' is comma and dot without a byte-order mark, for programs. JSON is always neutral."
+        ),
+    )
 
 
 class ExportStatus(Model):
@@ -31,6 +41,7 @@ class ExportStatus(Model):
     account_id: str
     kind: Kind
     format: Format
+    conventions: Applied = Field(description="The CSV conventions applied: the account's language's, or neutral")
     since: str = Field(alias="from")
     until: str = Field(alias="to")
     state: State

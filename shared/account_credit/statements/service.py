@@ -14,18 +14,20 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from account_credit.billing.document import Document, Kind
 from account_credit.kernel.domain import Account, LedgerEntry
 from account_credit.kernel.errors import InvalidInput, NotFound
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.platform.archive import Archive, content_type_of
 from account_credit.platform.store import Store, keys
 from account_credit.platform.store.base import Record, RecordUpdate
-from account_credit.statements import render
+from account_credit.statements import documents_side, render
 from account_credit.statements.summary import Accumulator, Period, Summary
 
 PAGE = 1000  # entries per Query page of the export job
 FORMATS = ("csv", "json")
 KINDS = ("summary", "transactions")
+CONVENTIONS = ("account", "neutral")  # the CSV's conventions: the account's language's, or the neutral ones
 STATES = ("queued", "running", "done", "failed")
 MAX_DAYS = 366 * 10  # the longest period one request may name
 
@@ -82,6 +84,35 @@ def _fold(acc: Accumulator, page: list[LedgerEntry]) -> None:
             acc.add(entry)
 
 
+def _all(store: Store, pk: str, prefix: str, size: int = 500) -> list[dict[str, Any]]:
+    """Every item of a partition under a sort-key prefix, a Query page at a time."""
+    out: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = store.query_prefix(pk, prefix, limit=size, after=after)
+        out.extend(page)
+        if len(page) < size:
+            return out
+        after = str(page[-1]["sk"])
+
+
+def documents_side_of(store: Store, account_id: str, period: Period) -> documents_side.DocumentsSide:
+    """How the period's summary rows reconcile to the billing documents issued for them (documents_side.py): reads
+    the ledger up to the period's end, the account's documents, the payments on its credit invoices and its
+    completed monthly runs."""
+    account = _account(store, account_id)
+    entries = [e for page in pages(store, account_id, None, period.high) for e in page]
+    docs = [Document.from_dict(i) for i in _all(store, *keys.documents_prefix(account_id))]
+    pays = [
+        documents_side.Payment(str(i["number"]), str(i["entry_id"]), int(i["amount"]))
+        for d in docs
+        if d.kind == Kind.CREDIT_INVOICE
+        for i in _all(store, *keys.document_payments_prefix(account_id, d.number))
+    ]
+    billed = [str(i["month"]) for i in _all(store, *keys.billing_runs_prefix(account_id))]
+    return documents_side.reconcile(account.currency, period, entries, docs, pays, billed)
+
+
 # --------------------------------------------------------------------------- exports
 
 
@@ -90,15 +121,27 @@ def file_key(account_id: str, export_id: str, fmt: str) -> str:
 
 
 def request_export(
-    store: Store, account_id: str, *, since: str, until: str, fmt: str, kind: str, actor: str
+    store: Store,
+    account_id: str,
+    *,
+    since: str,
+    until: str,
+    fmt: str,
+    kind: str,
+    actor: str,
+    conventions: str = "account",
 ) -> dict[str, Any]:
-    """Queue an export (the stream starts its job); the export item as the status answers it."""
+    """Queue an export (the stream starts its job); the export item as the status answers it. The CSV conventions
+    are fixed here (the account's language at the time of the request), so a rerun of the job writes the same
+    bytes."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    if conventions not in CONVENTIONS:
+        raise InvalidInput(f"conventions must be one of {', '.join(CONVENTIONS)}", field="conventions")
     period = period_of(since, until)
-    _account(store, account_id)
+    account = _account(store, account_id)
     export_id = new_id("exp")
     attrs = {
         "kind": "export",
@@ -106,6 +149,7 @@ def request_export(
         "export_id": export_id,
         "export_kind": kind,
         "format": fmt,
+        "conventions": render.conventions_for(conventions, account.language).name,
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
         "state": "queued",
@@ -137,6 +181,7 @@ def status(item: dict[str, Any]) -> dict[str, Any]:
         "account_id": item["account_id"],
         "kind": item["export_kind"],
         "format": item["format"],
+        "conventions": item.get("conventions", "neutral"),
         "from": item["from"],
         "to": item["to"],
         "state": item["state"],
@@ -197,6 +242,8 @@ def run_export(
 
 
 def _build(store: Store, account: Account, period: Period, item: dict[str, Any], page_size: int) -> bytes:
+    # An export queued before conventions existed was neutral.
+    conv = render.CONVENTIONS[item.get("conventions", "neutral")]
     read, count = 0, 0
     if item["export_kind"] == "summary":
         acc = Accumulator(account.currency, period)
@@ -206,11 +253,11 @@ def _build(store: Store, account: Account, period: Period, item: dict[str, Any],
             _progress(store, item, {"done": read, "pages": count})
         _progress(store, item, {"done": read, "pages": count, "total": read})
         result = acc.summary()
-        return render.summary_csv(result) if item["format"] == "csv" else render.summary_json(result)
+        return render.summary_csv(result, conv) if item["format"] == "csv" else render.summary_json(result)
     chunks: list[str] = []  # one per page, newest first; the file lists entries oldest first
     for count, page in enumerate(pages(store, account.account_id, period.low, period.high, page_size), start=1):
         if item["format"] == "csv":
-            chunks.append(render.transactions_lines(reversed(page)))
+            chunks.append(render.transactions_lines(reversed(page), conv))
         else:
             chunks.append(
                 ",\n".join(json.dumps(render.transaction_json(e), ensure_ascii=False) for e in reversed(page))
@@ -220,7 +267,7 @@ def _build(store: Store, account: Account, period: Period, item: dict[str, Any],
     _progress(store, item, {"done": read, "pages": count, "total": read})
     chunks.reverse()
     if item["format"] == "csv":
-        return (render.transactions_header() + "".join(chunks)).encode()
+        return render.encode(render.transactions_header(conv) + "".join(chunks), conv)
     head = json.dumps(
         {"account_id": account.account_id, "currency": account.currency, "from": item["from"], "to": item["to"]}
     )[:-1]
