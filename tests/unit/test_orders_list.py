@@ -63,7 +63,9 @@ def history(store: MemoryStore, open_account: Opener, order_clock: Clock) -> str
     for n, oid in enumerate(["zeta", "alpha", "mike", "bravo", "yankee", "charlie"]):
         order_clock.set(datetime(2026, 3, 1 + n, 9, 0, tzinfo=UTC))
         pay(store, acc, oid, channel="api" if oid == "mike" else "portal")
-    cancel = OrderCancel(reason="ordered by mistake").command(acc, "bravo", "cancel-bravo", OPERATOR.actor, by_operator=True)
+    cancel = OrderCancel(reason="ordered by mistake").command(
+        acc, "bravo", "cancel-bravo", OPERATOR.actor, by_operator=True
+    )
     orders.cancel_order(store, cancel, providers=lambda _name: FakeProvider())
     return acc
 

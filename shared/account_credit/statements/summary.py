@@ -45,9 +45,8 @@ ROWS: tuple[tuple[str, str], ...] = (
 )
 ROW_KEYS = tuple(k for k, _ in ROWS)
 
-# The refunds issue adds ``order_refund`` (a partial refund: + for balance and credit orders, 0 for card and
-# gift-card ones); matched by its string until kernel.domain.EntryType has the member.
-ORDER_REFUND = "order_refund"
+# A refund of some certificates: + for balance and credit orders, 0 (record-only) for card and gift-card ones.
+ORDER_REFUND = EntryType.ORDER_REFUND
 _BY_TYPE: dict[str, str] = {
     EntryType.DEPOSIT_CARD: "deposit_card",
     EntryType.DEPOSIT_BANK_TRANSFER: "deposit_bank_transfer",
