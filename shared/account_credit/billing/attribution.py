@@ -76,6 +76,9 @@ class Attribution:
     owed: list[list[object]] = field(default_factory=list)  # FIFO of [owing entry id, outstanding]
     order_draw: dict[str, str] = field(default_factory=dict)  # order id -> its draw's entry id
     given: dict[str, list[int]] = field(default_factory=dict)  # draw entry id -> given back so far, per portion
+    # refund / cancellation entry id -> what it took back of each portion of the draw (repaid credit included):
+    # what each document that listed the draw gets a credit note for
+    taken_back: dict[str, list[Portion]] = field(default_factory=dict)
 
     def balance(self) -> int:
         return sum(s.left for s in self.sources.values()) - sum(int(str(o[1])) for o in self.owed)
@@ -132,6 +135,7 @@ def _give_back(attr: Attribution, entry: LedgerEntry, *, cancels: bool = True) -
             if part <= 0:
                 continue
             given[i] += part
+            attr.taken_back.setdefault(entry.entry_id, []).append(Portion(draw, portion.source, part))
             if portion.source is not None:
                 attr.sources[portion.source].left += part
                 returned.append(Portion(draw, portion.source, part))

@@ -92,6 +92,36 @@ def order_lines(order: dict[str, Any], part: int, entry_id: str | None) -> list[
     return out
 
 
+def refund_lines(order: dict[str, Any], number: int, part: int, entry_id: str) -> list[Line]:
+    """The lines of refund ``number`` of ``order`` for ``part`` of its gross (all of it: exactly its lines): each
+    names the certificates refunded and carries its share of the order line's net and VAT."""
+    refund = next(r for r in order.get("refunds") or [] if int(r["number"]) == number)
+    amounts = [int(x["amount"]) for x in refund["lines"]]
+    parts = allocate(part, amounts) if part != sum(amounts) else amounts
+    day = str(order.get("created_at", ""))[:10] or None
+    out = []
+    for x, whole, piece in zip(refund["lines"], amounts, parts, strict=True):
+        if piece == 0:
+            continue
+        line = order["lines"][int(x["line"]) - 1]
+        gross = int(line.get("gross") or int(line["amount"]) + int(line.get("vat") or 0))
+        net, vat = share(piece, gross, int(line["amount"]), int(line.get("vat") or 0))
+        partial = "" if piece == whole else " (part)"
+        out.append(
+            Line(
+                description=f"{line['name']}: {x['quantity']} of {line['quantity']} refunded{partial}",
+                quantity=int(x["quantity"]),
+                net=net,
+                vat=vat,
+                product_code=line.get("product_code"),
+                order_id=order["order_id"],
+                order_date=day,
+                entry_id=entry_id,
+            )
+        )
+    return out
+
+
 def draw_lines(
     draw: dict[str, Any], part: int, order: dict[str, Any] | None, fallback: Treatment
 ) -> tuple[Treatment, list[Line]]:

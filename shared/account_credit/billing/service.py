@@ -116,6 +116,7 @@ _PER_ENTRY = (
     EntryType.ORDER_GIFT_CARD,
     EntryType.DEPOSIT_REVERSAL,
     EntryType.ORDER_CANCELLATION,
+    EntryType.ORDER_REFUND,
 )
 _registered: set[str] = set()  # accounts this process registered already (the registry item is idempotent anyway)
 
@@ -149,6 +150,11 @@ def on_entry_placed(
         return _card_order(store, ctx, entries, entry)
     if entry.type == EntryType.DEPOSIT_REVERSAL:
         return _reversal(store, ctx, entries, entry)
+    if entry.type == EntryType.ORDER_REFUND:
+        if entry.amount == 0:
+            return _card_refund(store, ctx, entries, entry)
+        placed = [e for e in entries if e.seq is not None and e.seq <= (entry.seq or 0)]
+        return [doc.number for doc, _ in _refund_notes(store, ctx, placed, attribute(placed), entry)]
     return _card_cancellation(store, ctx, entries, entry)
 
 
@@ -265,6 +271,61 @@ def _card_cancellation(store: Store, ctx: Context, entries: list[LedgerEntry], e
     return [doc.number]
 
 
+def _card_refund(store: Store, ctx: Context, entries: list[LedgerEntry], entry: LedgerEntry) -> list[str]:
+    """A credit note against the invoice of a card or gift-card order for the certificates one refund gave back."""
+    order_id = entry.reference.get("order_id")
+    invoice = issued_for(store, ctx.account_id, f"card_invoice#{order_id}")
+    order = _order(store, ctx.account_id, order_id)
+    if invoice is None or order is None:
+        raise NotReady(f"the invoice of order {order_id} is not issued yet")
+    number = int(entry.reference.get("refund") or 0)
+    lines = builders.refund_lines(order, number, int(_refund_of(order, number)["amount"]), entry.entry_id)
+    draft = builders.credit_note(ctx, invoice, lines, _refund_reason(order_id, number), entry.entry_id)
+    doc, _ = issue(store, draft, f"credit_note#{entry.entry_id}#{invoice.number}", entries=_covers(entries, draft))
+    return [doc.number]
+
+
+def _refund_of(order: dict[str, Any], number: int) -> dict[str, Any]:
+    return next(r for r in order.get("refunds") or [] if int(r["number"]) == number)
+
+
+def _refund_reason(order_id: str | None, number: int) -> str:
+    return f"refund {number} of order {order_id}"
+
+
+def _refund_notes(
+    store: Store, ctx: Context, placed: list[LedgerEntry], attr: Attribution, r: LedgerEntry
+) -> list[tuple[Document, bool]]:
+    """Credit notes for a refund of a balance or credit order: against each statement (per top-up) and credit
+    invoice that listed the order, for what the refund took back of it. A document not issued yet (its month is not
+    billed) gets its credit note from that month's run, after the document itself."""
+    order_id = r.reference.get("order_id")
+    draw_id = attr.order_draw.get(order_id or "")
+    order = _order(store, ctx.account_id, order_id)
+    if draw_id is None or order is None:
+        return []
+    d = next(e for e in placed if e.entry_id == draw_id)
+    back: dict[str | None, int] = defaultdict(int)
+    for portion in attr.taken_back.get(r.entry_id, []):
+        back[portion.source] += portion.amount
+    number = int(r.reference.get("refund") or 0)
+    treatment = builders.order_treatment(order, ctx.treatment)
+    out = []
+    for source, amount in back.items():
+        purpose = (
+            f"statement#{d.created_at[:7]}#{source}#{treatment.category}"
+            if source
+            else f"credit_invoice#{d.created_at[:7]}#{treatment.category}"
+        )
+        corrected = issued_for(store, ctx.account_id, purpose)
+        if corrected is None:
+            continue
+        lines = builders.refund_lines(order, number, amount, r.entry_id)
+        draft = builders.credit_note(ctx, corrected, lines, _refund_reason(order_id, number), r.entry_id)
+        out.append(issue(store, draft, f"credit_note#{r.entry_id}#{corrected.number}", entries=_covers(placed, draft)))
+    return out
+
+
 # --------------------------------------------------------------------------- the monthly run
 
 
@@ -362,6 +423,9 @@ def run_month(store: Store, account_id: str, month: str, today: date) -> MonthRe
     for c in placed:
         if c.type == EntryType.ORDER_CANCELLATION and in_month(c) and c.amount > 0:
             for doc, fresh in _cancellation_notes(store, ctx, placed, attr, c, same_month):
+                issued(doc, fresh)
+        if c.type == EntryType.ORDER_REFUND and in_month(c) and c.amount > 0:
+            for doc, fresh in _refund_notes(store, ctx, placed, attr, c):
                 issued(doc, fresh)
     store.put_if_absent(
         keys.billing_run(account_id, month),

@@ -191,6 +191,20 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "kreditu, chýba {shortfall}. Kredit: {balance}.",
         ),
     },
+    "order.refunded": {
+        "en": (
+            "Order {order_id}: {amount} refunded",
+            "{certificates} certificate(s) of order {order_id} of account {account_id} ({company}) were refunded: "
+            "{amount} went back {refunded_to}.\nA credit note for it follows (a card order's at once; a balance "
+            "order's with the month's statement that lists it).",
+        ),
+        "sk": (
+            "Objednávka {order_id}: vrátených {amount}",
+            "Za {certificates} certifikát(y) objednávky {order_id} účtu {account_id} ({company}) sme vrátili "
+            "{amount}: {refunded_to}.\nDobropis nasleduje (pri platbe kartou hneď, pri platbe z kreditu s mesačným "
+            "výpisom, v ktorom je objednávka).",
+        ),
+    },
     # ----------------------------------------------------------------- subscriptions, renewals, cards, auto top-up
     "renewal.succeeded": {
         "en": (
@@ -312,6 +326,24 @@ _METHODS = {
     "gift_card": {"en": "with a gift card", "sk": "darčekovou kartou"},
     "card": {"en": "by card", "sk": "kartou"},
 }
+_REFUNDED_TO = {
+    "balance": {"en": "to your balance", "sk": "do kreditu"},
+    "credit": {"en": "off the credit used", "sk": "na znížení čerpaného úveru"},
+    "card": {"en": "to your card", "sk": "na kartu"},
+    "gift_card": {"en": "to the gift card", "sk": "na darčekovú kartu"},
+}
+
+
+def refunded_to(to: Any, currency: str, language: str) -> str:
+    """Where a refund's money went, per source: "to your balance (€10.00), off the credit used (€5.00)"."""
+    lang = language if language in ("en", "sk") else "en"
+    if not isinstance(to, dict) or not to:
+        return "-"
+    return ", ".join(
+        f"{_REFUNDED_TO.get(str(k), {}).get(lang, str(k))} ({money(v, currency, lang)})" for k, v in to.items()
+    )
+
+
 _FAILED = {"balance": {"en": "your balance", "sk": "kredit"}, "card": {"en": "your card", "sk": "vaša karta"}}
 _SUSPENDED = {
     "renewal_failed": {

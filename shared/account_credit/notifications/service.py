@@ -45,6 +45,7 @@ EVENT_KINDS = {
     "deposit.reversed",
     "proforma.issued",
     "order.declined",
+    "order.refunded",
     "document.stored",
     "invoice.paid",
     "invoice.overdue",
@@ -247,6 +248,8 @@ def on_event(store: Store, mailer: Mailer, event: dict[str, Any], files: Files |
         po_number=p.get("po_number", p.get("order_reference", "-")),
         reason=p.get("reason", "-"),
     )
+    if kind == "order.refunded":
+        context.update(certificates=p.get("certificates", "-"), refunded_to=messages.refunded_to(p.get("to"), c, lang))
     if kind in messages.RENEWAL_KINDS:
         context.update(messages.renewal_context(kind, p, c, lang))
     if kind == "order.declined" and p.get("channel") == "renewal":
