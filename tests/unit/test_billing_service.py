@@ -25,7 +25,7 @@ from account_credit.deposits.schemas import IncomingTransfer
 from account_credit.kernel.domain import Account, EntryType, Floor, Movement
 from account_credit.kernel.money import Money
 from account_credit.orders import service as orders
-from account_credit.orders.schemas import OrderCancel, OrderCreate
+from account_credit.orders.schemas import OrderCancel, OrderCreate, RefundCreate
 from account_credit.payment_methods import gift_cards
 from account_credit.payment_methods import service as payment_methods
 from account_credit.platform.commit import commit
@@ -94,6 +94,14 @@ class History:
         )
         orders.cancel_order(self.store, cmd, providers=lambda _n: self.fake)
         self._stream()
+
+    def refund(self, order_id: str, quantity: int = 1, line: int = 1) -> dict[str, Any]:
+        self.n += 1
+        body = RefundCreate.model_validate({"lines": [{"line": line, "quantity": quantity}]})
+        cmd = body.command(self.acc, order_id, f"refund-{order_id}-{self.n}", "operator:op-1", True)
+        done = orders.refund_order(self.store, cmd, now=self.clock.now, providers=lambda _n: self.fake).body
+        self._stream()
+        return done
 
     def reverse(self, deposit_id: str, amount: int) -> None:
         uow = self.store.unit_of_work()
@@ -225,6 +233,53 @@ def test_an_order_cancelled_the_next_month_gets_a_credit_note_against_its_statem
     assert (note.corrects, note.totals.gross) == (statement.number, 12_300)
 
 
+def test_a_card_orders_refund_gets_a_credit_note_against_its_invoice_at_once(
+    history: History, store: MemoryStore
+) -> None:
+    set_up(store, history.account, credit_limit=0, card_token="tok_visa")
+    history.order("c1", quantity=5)
+    (invoice,) = kinds(history.documents())["card_invoice"]
+    history.refund("c1", 2)
+    (note,) = kinds(history.documents())["credit_note"]
+    assert (note.type_code, note.corrects, note.totals.gross) == ("381", invoice.number, 2 * 12_300)
+    assert [(x.quantity, x.description) for x in note.lines] == [(2, "OV SSL: 2 of 5 refunded")]
+    entry = billing.ledger(store, history.acc)[-1]
+    assert entry.type == "order_refund" and entry.documents == (note.number,)
+    history.refund("c1", 3)
+    notes = kinds(history.documents())["credit_note"]
+    assert sum(n.totals.gross for n in notes) == invoice.totals.gross
+    assert [n.number for n in notes] == ["CN-2026-000001", "CN-2026-000002"]
+
+
+def test_a_balance_orders_refund_is_credited_against_the_statement_that_lists_the_order(history: History) -> None:
+    history.transfer(100_000)
+    history.order("o1", quantity=5)
+    history.refund("o1", 2)  # the same month: the statement is not issued yet
+    assert "credit_note" not in kinds(history.documents())
+    billing.run_month(history.store, history.acc, "2026-10", date(2026, 11, 1))
+    docs = kinds(history.documents())
+    (statement,) = docs["statement"]
+    (note,) = docs["credit_note"]
+    assert statement.totals.gross == 5 * 12_300
+    assert (note.corrects, note.totals.gross, note.totals.net) == (statement.number, 2 * 12_300, 2 * PRICE)
+    history.clock.set(datetime(2026, 11, 4, 9, 0, tzinfo=UTC))
+    history.refund("o1", 1)  # the statement exists: its credit note is issued at once
+    notes = sorted(kinds(history.documents())["credit_note"], key=lambda d: d.number)
+    assert [(n.corrects, n.totals.gross) for n in notes] == [(statement.number, 24_600), (statement.number, 12_300)]
+    rerun = billing.run_month(history.store, history.acc, "2026-11", date(2026, 12, 1))
+    assert rerun.issued == [] and rerun.existing == [notes[1].number]
+
+
+def test_a_refund_of_a_draw_on_credit_is_credited_against_the_credit_invoice(history: History) -> None:
+    history.order("o1", quantity=3, credit=True)
+    billing.run_month(history.store, history.acc, "2026-10", date(2026, 11, 1))
+    (invoice,) = kinds(history.documents())["credit_invoice"]
+    history.clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    history.refund("o1", 1)
+    (note,) = kinds(history.documents())["credit_note"]
+    assert (note.corrects, note.totals.gross) == (invoice.number, 12_300)
+
+
 def test_the_month_must_be_over_and_well_formed(history: History) -> None:
     from account_credit.kernel.errors import InvalidInput
 
@@ -242,6 +297,7 @@ steps = st.lists(
         st.tuples(st.just("order"), st.integers(1, 3)),
         st.tuples(st.just("credit"), st.integers(1, 2)),
         st.tuples(st.just("cancel"), st.integers(0, 20)),
+        st.tuples(st.just("refund"), st.integers(0, 20)),
         st.tuples(st.just("reverse"), st.integers(0, 20)),
         st.tuples(st.just("next_month"), st.just(0)),
     ),
@@ -271,6 +327,10 @@ def test_documents_reconcile_with_the_ledger_per_month(history: History, plan: l
                 paid.append(f"o{i}")
             elif step == "cancel" and paid:
                 h.cancel(paid.pop(value % len(paid)))
+            elif step == "refund" and paid:
+                order_id = paid[value % len(paid)]
+                if h.refund(order_id)["state"] == "refunded":
+                    paid.remove(order_id)
             elif step == "reverse" and deposits:
                 deposit_id, amount = deposits.pop(value % len(deposits))
                 h.reverse(deposit_id, amount)
@@ -295,7 +355,7 @@ def test_documents_reconcile_with_the_ledger_per_month(history: History, plan: l
     for month in months:
         in_month = [e for e in entries if e.created_at[:7] == month]
         draws = -sum(e.amount for e in in_month if e.type in ("order_balance", "order_credit"))
-        returned = sum(e.amount for e in in_month if e.type == "order_cancellation")
+        returned = sum(e.amount for e in in_month if e.type in ("order_cancellation", "order_refund"))
         charged = sum(
             d.totals.gross for d in docs if d.kind in ("statement", "credit_invoice") and month_of(d) == month
         )
@@ -326,6 +386,10 @@ def test_documents_reconcile_with_the_ledger_per_month(history: History, plan: l
             int((h.store.get_item(*keys.order(h.acc, e.reference["order_id"])) or {})["total"])
             for e in in_month
             if e.type == "order_cancellation" and e.amount == 0
+        ) + sum(
+            int(e.reference.get("card_amount") or e.reference.get("gift_card_amount") or 0)
+            for e in in_month
+            if e.type == "order_refund" and e.amount == 0
         )
         invoiced = sum(
             d.totals.gross
