@@ -7,10 +7,12 @@ top-up, or send a bank transfer - each as a signed webhook delivered to the runn
     python -m tools.sandbox pay ACCOUNT_ID DEPOSIT_ID --dispute   # charge.dispute.created
     python -m tools.sandbox transfer --reference 1234567890 --amount 25000 --currency EUR [--transfer-id ID]
     python -m tools.sandbox card-declines TOKEN [--code card_declined|expired_card] [--off]
+    python -m tools.sandbox age-order ACCOUNT_ID ORDER_ID --days 31   # as if placed 31 days ago
 
 ``card-declines`` makes a card registered already decline from now on (``--off``: approve again): it writes
 ``$LOCAL_STATE_DIR/sandbox-cards.json`` (default ``.local/``), which the sandbox provider of every local server
-process reads on each charge. Nothing is sent to the server.
+process reads on each charge. Nothing is sent to the server. ``age-order`` moves an order's date back on the local
+table (the 30-day refund window, tried today).
 
 ``--base`` (default ``$BASE``, else http://127.0.0.1:``$PORT`` as for ``make run``) picks the server.
 The webhook secrets are dev-only values generated once into ``.local/webhook-secrets.json``; the local
@@ -209,9 +211,16 @@ def main(argv: list[str] | None = None) -> None:
     dc.add_argument("token", help="the card's provider token, as registered (e.g. pm_card_visa)")
     dc.add_argument("--code", default="card_declined", choices=["card_declined", "expired_card", "insufficient_funds"])
     dc.add_argument("--off", action="store_true", help="approve the card again")
+    age = sub.add_parser("age-order", help="move an order's date back (local only: try the 30-day refund window)")
+    age.add_argument("account_id")
+    age.add_argument("order_id")
+    age.add_argument("--days", type=int, required=True, help="how many days earlier the order was placed")
     args = parser.parse_args(argv)
     if args.command == "card-declines":
         card_declines(args.token, None if args.off else args.code)
+        return
+    if args.command == "age-order":
+        print(json.dumps(age_order(args.account_id, args.order_id, args.days)))
         return
     import requests
 
@@ -233,6 +242,36 @@ def card_declines(token: str, code: str | None) -> dict[str, str]:
     state = f"declines with {code}" if code else "approves again"
     print(f"sandbox card {token} {state} ({len(declining)} declining in {cards_file()})")
     return declining
+
+
+def age_order(account_id: str, order_id: str, days: int) -> dict[str, str]:
+    """Move an order of the local table ``days`` back in time (its ``created_at`` and its place in the orders list),
+    as if it had been placed then: the refund window can be tried without waiting a month. The local stack only:
+    the same DynamoDB Local as the server (DYNAMODB_ENDPOINT, else the one recorded in the state directory)."""
+    from datetime import datetime, timedelta
+
+    from tools.local_server import local_endpoint, prepare
+
+    os.environ["DYNAMODB_ENDPOINT"] = local_endpoint()
+    prepare(memory=False, ddb_port=0, start_ddb=False)
+    _shared_on_path()
+    from account_credit.kernel.ids import iso
+    from account_credit.platform.http.resolver import store
+    from account_credit.platform.store import RecordUpdate, keys
+
+    item = store().get_item(*keys.order(account_id, order_id))
+    if item is None:
+        raise SystemExit(f"no order {order_id} of account {account_id} on this local table")
+    placed = datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00")) - timedelta(days=days)
+    created_at = iso(placed)
+    store().update_record(
+        RecordUpdate(
+            *keys.order(account_id, order_id),
+            changes={"created_at": created_at, **keys.order_index_keys(account_id, created_at, order_id)},
+            expect={"created_at": item["created_at"]},
+        )
+    )
+    return {"order_id": order_id, "created_at": created_at}
 
 
 def _run(args: argparse.Namespace) -> None:
