@@ -22,7 +22,9 @@ SERIES = "series"
 
 CARD_ORDERS = frozenset({EntryType.ORDER_CARD, EntryType.ORDER_GIFT_CARD})
 # The entry types the attribution replays (everything the product posts); any other type is outside it.
-ATTRIBUTED = TOP_UPS | DRAWS | CARD_ORDERS | {EntryType.ORDER_CANCELLATION, EntryType.ORDER_REFUND, EntryType.DEPOSIT_REVERSAL}
+ATTRIBUTED = (
+    TOP_UPS | DRAWS | CARD_ORDERS | {EntryType.ORDER_CANCELLATION, EntryType.ORDER_REFUND, EntryType.DEPOSIT_REVERSAL}
+)
 NUMBER = re.compile(r"^([A-Z]+)-(\d{4})-(\d+)$")
 
 
