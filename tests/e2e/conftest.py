@@ -201,3 +201,30 @@ def api(local_server: LocalServer) -> Api:
 @pytest.fixture(scope="session")
 def operator() -> str:
     return localauth.mint("operator", subject="e2e-operator")
+
+
+# A seller registered for VAT in Slovakia (23 %), with the identifiers Peppol requires of it.
+VAT = {
+    "VAT_REGISTERED": "true",
+    "VAT_RATE": "23",
+    "SELLER_VAT_ID": "SK2020273893",
+    "SELLER_COMPANY_ID": "35763469",
+    "SELLER_PEPPOL_ENDPOINT": "9950:SK2020273893",
+    "PO_PAYMENT_TERMS_DAYS": "0",  # purchase orders' invoices are due at once: the reminder run has work today
+    "OPERATOR_EMAIL": "orders@seller.test",
+}
+
+
+@pytest.fixture(scope="session")
+def vat_server(ddb_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A local server whose seller is VAT-registered in Slovakia (23 %), on a table of its own."""
+    state = tmp_path_factory.mktemp("billing-state")
+    table = f"billing-{uuid.uuid4().hex[:10]}"
+    ddb_local.ensure_table(ddb_endpoint, table)
+    server = start_server(
+        state, state / "server.log", server_env(state, DYNAMODB_ENDPOINT=ddb_endpoint, TABLE_NAME=table, **VAT)
+    )
+    try:
+        yield server
+    finally:
+        server.stop()

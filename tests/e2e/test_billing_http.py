@@ -13,44 +13,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
-
 from tests.einvoice import rules
-from tools import ddb_local, localauth
+from tools import localauth
 from tools.template import ROOT
 
-from .conftest import Api, LocalServer, server_env, start_server
+from .conftest import Api, LocalServer
 from .test_accounts_http import assert_problem
 
-VAT = {
-    "VAT_REGISTERED": "true",
-    "VAT_RATE": "23",
-    "SELLER_VAT_ID": "SK2020273893",
-    "SELLER_COMPANY_ID": "35763469",
-    "SELLER_PEPPOL_ENDPOINT": "9950:SK2020273893",
-    "PO_PAYMENT_TERMS_DAYS": "0",  # purchase orders' invoices are due at once: the reminder run has work today
-    "OPERATOR_EMAIL": "orders@seller.test",
-}
 NET = 10_000
-
-
-@pytest.fixture(scope="module")
-def vat_server(ddb_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """A local server whose seller is VAT-registered in Slovakia (23 %), on a table of its own."""
-    state = tmp_path_factory.mktemp("billing-state")
-    table = f"billing-{uuid.uuid4().hex[:10]}"
-    ddb_local.ensure_table(ddb_endpoint, table)
-    server = start_server(
-        state, state / "server.log", server_env(state, DYNAMODB_ENDPOINT=ddb_endpoint, TABLE_NAME=table, **VAT)
-    )
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def wait_for(what: str, check, timeout: float = 60.0):  # type: ignore[no-untyped-def]
