@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from _billing_support import vat_seller
 from _order_support import add_product, set_up
-from _support import Clock, load_function
+from _support import ROOT, Api, Clock, customer_claims, load_function, partner_claims
 from test_billing_service import History
 
 from account_credit.billing import service as billing
@@ -207,6 +207,76 @@ def test_the_run_reads_the_touched_index_and_a_day_without_a_run_has_no_report(h
         service.report(store, "2026-10-05")
     with pytest.raises(InvalidInput):
         service.run(store, "yesterday")
+
+
+# --------------------------------------------------------------------------- the operators' report API
+
+
+@pytest.fixture
+def reports_api(history: History, monkeypatch: pytest.MonkeyPatch) -> Api:
+    """The reconciliation reports function (api.py) over the history's in-memory store."""
+    import importlib.util
+    import sys
+
+    monkeypatch.setenv("STORE", "memory")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    name = "reconciliation_api"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / "reconciliation" / "api.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    monkeypatch.setattr("account_credit.reconciliation.router.store", lambda: history.store)
+    return Api(module)
+
+
+def test_operators_read_a_days_report_and_nobody_else_does(history: History, reports_api: Api) -> None:
+    store, acc = history.store, history.acc
+    st = next(e for e in billing.ledger(store, acc) if e.type == EntryType.ORDER_BALANCE)
+    store.items[(keys.account_pk(acc), keys.entry_sk(st.created_at, st.entry_id))]["documents"] = []
+    result = service.run(store, "2026-10-03", acc, now=NOW)
+
+    got = reports_api.request("GET", "/reconciliation/reports/2026-10-03")
+    assert got.status == 200, got.raw_body
+    body = got.json
+    assert (body["run_id"], body["accounts"], body["mismatches"]) == (result.run_id, 1, 2)
+    assert body["by_check"] == {"documents": 2}
+    assert [(f["check"], f["subject"], f["refs"][0]) for f in body["findings"]] == [("documents", acc, st.entry_id)] * 2
+
+    for claims in (customer_claims(acc), partner_claims("partner-a")):
+        denied = reports_api.request("GET", "/reconciliation/reports/2026-10-03", claims=claims)
+        assert denied.status == 403 and denied.content_type == "application/problem+json"
+        denied = reports_api.request(
+            "GET", "/reconciliation/reports", claims=claims, query={"from": "2026-10-01", "to": "2026-10-31"}
+        )
+        assert denied.status == 403
+    missing = reports_api.request("GET", "/reconciliation/reports/2026-10-04")
+    assert missing.status == 404 and missing.content_type == "application/problem+json"
+    bad = reports_api.request("GET", "/reconciliation/reports/2026-02-30")
+    assert bad.status == 422 and bad.json["field"] == "day"
+
+
+def test_the_runs_of_a_period_are_listed_a_page_of_days_at_a_time(history: History, reports_api: Api) -> None:
+    store, acc = history.store, history.acc
+    service.run(store, "2026-10-03", acc, now=NOW)
+    later = service.run(store, "2026-10-03", acc, now=NOW.replace(hour=3))  # a rerun: the latest counts
+    service.run(store, "2026-10-05", acc, now=NOW)
+    period = {"from": "2026-10-01", "to": "2026-10-06"}
+
+    page = reports_api.request("GET", "/reconciliation/reports", query={**period, "limit": "4"})
+    assert page.status == 200, page.raw_body
+    assert [(i["day"], i["run_id"]) for i in page.json["items"]] == [("2026-10-03", later.run_id)]
+    assert page.json["next_cursor"] == "2026-10-05"
+    rest = reports_api.request("GET", "/reconciliation/reports", query={**period, "cursor": "2026-10-05"})
+    assert [i["day"] for i in rest.json["items"]] == ["2026-10-05"] and rest.json.get("next_cursor") is None
+    outside = reports_api.request("GET", "/reconciliation/reports", query={**period, "cursor": "2026-11-01"})
+    assert outside.status == 200 and outside.json["items"] == []
+    backwards = reports_api.request("GET", "/reconciliation/reports", query={"from": "2026-10-06", "to": "2026-10-01"})
+    assert backwards.status == 422 and backwards.json["field"] == "to"
+    bad_cursor = reports_api.request("GET", "/reconciliation/reports", query={**period, "cursor": "x"})
+    assert bad_cursor.status == 422 and bad_cursor.json["field"] == "cursor"
 
 
 # --------------------------------------------------------------------------- the touched index (sequencer)

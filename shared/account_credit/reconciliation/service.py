@@ -196,13 +196,52 @@ def _report(store: Store, result: RunResult) -> None:
     )
 
 
+MAX_PAGE_DAYS = 100
+
+
+def _latest(store: Store, day: str) -> dict[str, Any] | None:
+    latest = store.query_prefix(*keys.reconciliation_runs_prefix(day), limit=1, newest_first=True)
+    if not latest:
+        return None
+    return {k: v for k, v in latest[0].items() if k not in {"pk", "sk", "kind"}}
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be YYYY-MM-DD, not {text!r}", field=name) from None
+
+
+def reports(store: Store, since: str, until: str, cursor: str | None = None, limit: int = 31) -> dict[str, Any]:
+    """The latest run's summary of each day from ``since`` to ``until`` (inclusive) that has one, oldest first,
+    reading ``limit`` days per page (one query per day: each day is its own partition); ``next_cursor`` is the
+    next day to read. A cursor outside the period answers an empty page."""
+    start, end = _day(since, "from"), _day(until, "to")
+    if end < start:
+        raise InvalidInput("to must not be before from", field="to")
+    first = _day(cursor, "cursor") if cursor is not None else start
+    limit = max(1, min(limit, MAX_PAGE_DAYS))
+    items: list[dict[str, Any]] = []
+    if first < start or first > end:
+        return {"items": items, "next_cursor": None}
+    d = first
+    for _ in range(limit):
+        found = _latest(store, d.isoformat())
+        if found is not None:
+            items.append(found)
+        d += timedelta(days=1)
+        if d > end:
+            return {"items": items, "next_cursor": None}
+    return {"items": items, "next_cursor": d.isoformat()}
+
+
 def report(store: Store, day: str) -> dict[str, Any]:
     """The latest run's report of ``day``: its summary and findings."""
     day = parse_day(day)
-    latest = store.query_prefix(*keys.reconciliation_runs_prefix(day), limit=1, newest_first=True)
-    if not latest:
+    summary = _latest(store, day)
+    if summary is None:
         raise NotFound(f"no reconciliation run for {day}")
-    summary = {k: v for k, v in latest[0].items() if k not in {"pk", "sk", "kind"}}
     found = _all(store, *keys.reconciliation_findings_prefix(day, str(summary["run_id"])))
     keep = ("check", "subject", "detail", "refs")
     return {**summary, "findings": [{k: f.get(k) for k in keep} for f in found]}
