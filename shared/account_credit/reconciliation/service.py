@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from account_credit.billing.attribution import attribute
+from account_credit.billing.document import Document
 from account_credit.billing.service import ledger
+from account_credit.billing.service import payments as billing_payments
 from account_credit.holds import service as holds_service
 from account_credit.kernel.domain import LedgerEntry
 from account_credit.kernel.errors import InvalidInput, NotFound
@@ -141,8 +143,37 @@ def check_account(store: Store, account_id: str, settled_before: str) -> Checked
     )
     settled = [e for e in placed if e.created_at < settled_before]
     findings += checks.documents(account_id, settled, facts)
+    findings += _payments_and_notes(store, account_id, docs, settled_before)
     series = {s for d in docs if (s := checks.series_of(str(d["number"]))) is not None}
     return findings, series
+
+
+def _payments_and_notes(
+    store: Store, account_id: str, items: list[dict[str, Any]], settled_before: str
+) -> list[Finding]:
+    """The credit invoices' payments against the open-invoices index, and the credit notes against the documents
+    they correct (both over the account's issued documents; those issued within ``SETTLE`` are not judged yet)."""
+    docs = [Document.from_dict(i) for i in items]
+    summaries = {
+        d.number: checks.DocumentSummary(d.number, d.account_id, d.currency, d.totals.gross, d.corrects) for d in docs
+    }
+    invoices = []
+    for d in docs:
+        if not d.number.startswith("CI-"):
+            continue
+        paid = billing_payments(store, d)
+        invoices.append(
+            checks.InvoicePayments(
+                number=d.number,
+                gross=d.totals.gross,
+                paid=sum(int(p["amount"]) for p in paid),
+                open=store.get_item(*keys.open_invoice(account_id, d.number)) is not None,
+                settling=d.issued_at >= settled_before
+                or any(str(p.get("received_at") or "") >= settled_before for p in paid),
+            )
+        )
+    notes = [summaries[d.number] for d in docs if d.number.startswith("CN-") and d.issued_at < settled_before]
+    return checks.invoice_payments(account_id, invoices) + checks.credit_notes(account_id, summaries, notes)
 
 
 def _taken(store: Store, series: str, year: int, n: int) -> bool:
