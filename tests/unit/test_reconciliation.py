@@ -349,8 +349,9 @@ def test_operators_read_a_days_report_and_nobody_else_does(history: History, rep
         assert denied.status == 403
     missing = reports_api.request("GET", "/reconciliation/reports/2026-10-04")
     assert missing.status == 404 and missing.content_type == "application/problem+json"
-    bad = reports_api.request("GET", "/reconciliation/reports/2026-02-30")
-    assert bad.status == 422 and bad.json["field"] == "day"
+    for bad_day in ("2026-02-30", "yesterday"):
+        bad = reports_api.request("GET", f"/reconciliation/reports/{bad_day}")
+        assert bad.status == 422 and bad.json["field"] == "day", bad.raw_body
 
 
 def test_the_runs_of_a_period_are_listed_a_page_of_days_at_a_time(history: History, reports_api: Api) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from account_credit.billing.schemas import Day
 from account_credit.platform.http.problems import documented as problem
@@ -16,6 +16,7 @@ from account_credit.reconciliation import service as svc
 
 router = Router()
 TAG = ["reconciliation"]
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 @router.get(
@@ -24,7 +25,9 @@ TAG = ["reconciliation"]
     summary="The latest reconciliation run of a day (operator): its summary and every finding",
     responses={404: problem("No reconciliation run of that day"), 422: problem("`day` is not a YYYY-MM-DD date")},
 )
-def get_report(day: str) -> schemas.Report:
+def get_report(
+    day: Annotated[str, Path(pattern=DAY, description="The day reconciled (YYYY-MM-DD, UTC)")],
+) -> schemas.Report:
     operator(router, "read reconciliation reports")
     return schemas.Report.model_validate(svc.report(store(), day))
 
