@@ -487,6 +487,15 @@ def _reconciliation_event() -> dict[str, Any]:
     return {"account_id": _open_account(0)}
 
 
+def _reconciliation_api_event() -> dict[str, Any]:
+    """An operator reads a day's report (seeded: one run of that day for a fresh account)."""
+    from account_credit.platform.store.process import store
+    from account_credit.reconciliation import service
+
+    day = service.run(store(), "2026-01-15", _open_account(0)).day
+    return api_event("GET", "/reconciliation/reports/{day}", {"day": day})
+
+
 def _openapi_event() -> dict[str, Any]:
     return api_event("GET", "/openapi.json")
 
@@ -522,6 +531,7 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "PurchaseOrdersFunction": _purchase_order_event,
     "StatementsFunction": _statements_event,
     "ReconciliationFunction": _reconciliation_event,
+    "ReconciliationApiFunction": _reconciliation_api_event,
     "RenewalsFunction": _renewals_event,
     "SequencerFunction": _sequencer_event,
     "SubscriptionsFunction": _subscriptions_event,

@@ -81,6 +81,7 @@ def all_routers() -> list[Any]:
     from account_credit.orders.router import router as orders
     from account_credit.payment_methods.router import router as payment_methods
     from account_credit.purchase_orders.router import router as purchase_orders
+    from account_credit.reconciliation.router import router as reconciliation
     from account_credit.statements.router import router as statements
     from account_credit.subscriptions.router import router as subscriptions
 
@@ -94,6 +95,7 @@ def all_routers() -> list[Any]:
         orders,
         payment_methods,
         purchase_orders,
+        reconciliation,
         statements,
         subscriptions,
         webhooks,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from _billing_support import vat_seller
 from _order_support import add_product, set_up
-from _support import Clock, load_function
+from _support import ROOT, Api, Clock, customer_claims, load_function, partner_claims
 from test_billing_service import History
 
 from account_credit.billing import service as billing
@@ -144,6 +144,50 @@ def test_a_series_with_every_number_up_to_its_counter_has_no_gap() -> None:
     assert checks.series_of("PF-2026-000007") == ("PROFORMA", 2026) and checks.series_of("junk") is None
 
 
+def test_payments_on_a_credit_invoice_never_exceed_it_and_the_open_index_follows_them() -> None:
+    P = checks.InvoicePayments
+    consistent = [P("CI-1", 6_500, 0, True), P("CI-2", 6_500, 6_500, False), P("CI-3", 6_500, 100, True)]
+    assert checks.invoice_payments(ACC, consistent) == []
+    (over,) = checks.invoice_payments(ACC, [P("CI-4", 6_500, 6_501, False)])
+    assert (over.check, over.refs) == ("payments", ("CI-4",)) and "6501 > gross 6500" in over.detail
+    (still_open,) = checks.invoice_payments(ACC, [P("CI-5", 6_500, 6_500, True)])
+    assert "paid in full but listed as open" in still_open.detail
+    (not_open,) = checks.invoice_payments(ACC, [P("CI-6", 6_500, 6_000, False)])
+    assert "500 still due but not listed as open" in not_open.detail
+    # issued or paid within the settle window: the index may not follow yet, the total still must not exceed
+    assert checks.invoice_payments(ACC, [P("CI-7", 6_500, 6_500, True, settling=True)]) == []
+    assert len(checks.invoice_payments(ACC, [P("CI-8", 6_500, 7_000, True, settling=True)])) == 1
+
+
+def test_credit_notes_correct_a_document_of_the_account_and_never_give_back_more_than_it_charged() -> None:
+    D = checks.DocumentSummary
+    docs = {
+        "ST-1": D("ST-1", ACC, "EUR", 15_000),
+        "IN-1": D("IN-1", ACC, "EUR", 5_000),
+        "CN-1": D("CN-1", ACC, "EUR", 9_000, corrects="ST-1"),
+        "CN-2": D("CN-2", ACC, "EUR", 6_000, corrects="ST-1"),
+        "CN-3": D("CN-3", ACC, "EUR", 5_000, corrects="IN-1"),
+    }
+    notes = [d for d in docs.values() if d.corrects]
+    assert checks.credit_notes(ACC, docs, notes) == []
+
+    (over,) = checks.credit_notes(ACC, docs, [*notes, D("CN-4", ACC, "EUR", 1, corrects="IN-1")])
+    assert (over.check, over.refs) == (
+        "credit_notes",
+        ("IN-1", "CN-3", "CN-4"),
+    ) and "5001 > its gross 5000" in over.detail
+    (missing,) = checks.credit_notes(ACC, docs, [D("CN-5", ACC, "EUR", 1, corrects="IN-404")])
+    assert missing.refs == ("CN-5", "IN-404") and "not a document of the account" in missing.detail
+    (currency,) = checks.credit_notes(ACC, docs, [D("CN-6", ACC, "USD", 1, corrects="ST-1")])
+    assert currency.refs == ("CN-6", "ST-1")
+    (account,) = checks.credit_notes(
+        ACC, {"ST-9": D("ST-9", "acc_other", "EUR", 100)}, [D("CN-7", ACC, "EUR", 1, corrects="ST-9")]
+    )
+    assert "acc_other" in account.detail
+    (nothing,) = checks.credit_notes(ACC, docs, [D("CN-8", ACC, "EUR", 1)])
+    assert "names no document" in nothing.detail
+
+
 # --------------------------------------------------------------------------- the run over a real history
 
 
@@ -207,6 +251,128 @@ def test_the_run_reads_the_touched_index_and_a_day_without_a_run_has_no_report(h
         service.report(store, "2026-10-05")
     with pytest.raises(InvalidInput):
         service.run(store, "yesterday")
+
+
+LATER = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def paid_and_corrected(history: History) -> History:
+    """The history, then in November: the draw on credit cancelled (credit notes against the statements it was
+    on, issued by November's run) and a transfer that repays the credit (a payment of the credit invoice, which
+    leaves the open index)."""
+    history.clock.set(datetime(2026, 11, 4, 9, 0, tzinfo=UTC))
+    history.cancel("o2")
+    history.transfer(100_000)
+    billing.run_month(history.store, history.acc, "2026-11", date(2026, 12, 1))
+    return history
+
+
+def _doc(store: MemoryStore, acc: str, number: str) -> dict[str, Any]:
+    return store.items[keys.document(acc, number)]
+
+
+def test_paid_invoices_and_credit_notes_reconcile_and_tampered_ones_are_reported(paid_and_corrected: History) -> None:
+    store, acc = paid_and_corrected.store, paid_and_corrected.acc
+    (ci,) = [d for d in paid_and_corrected.documents() if d.number.startswith("CI-")]
+    notes = [d for d in paid_and_corrected.documents() if d.number.startswith("CN-")]
+    assert len(notes) >= 1 and billing.paid_amount(store, ci) == ci.totals.gross
+    assert store.get_item(*keys.open_invoice(acc, ci.number)) is None
+    assert service.run(store, "2026-11-04", acc, now=LATER).findings == []
+
+    def found(check: str) -> list[tuple[str, ...]]:
+        return sorted(f.refs for f in service.run(store, "2026-11-04", acc, now=LATER).findings if f.check == check)
+
+    # (a) a paid invoice listed as open again, then a payment beyond its gross
+    store.put_if_absent(keys.open_invoice(acc, ci.number), {"kind": "open_invoice", "number": ci.number})
+    assert found("payments") == [(ci.number,)]
+    store.delete_record(*keys.open_invoice(acc, ci.number))
+    store.put_if_absent(
+        keys.document_payment(acc, ci.number, "ent_extra"),
+        {"kind": "document_payment", "number": ci.number, "entry_id": "ent_extra", "amount": 1, "received_at": ""},
+    )
+    assert found("payments") == [(ci.number,)]
+    store.delete_record(*keys.document_payment(acc, ci.number, "ent_extra"))
+
+    # (b) a credit note giving back more than its document charged, one of another currency, one of nothing
+    cn = notes[0]
+    corrected = _doc(store, acc, str(cn.corrects))
+    _doc(store, acc, cn.number)["lines"][0]["net"] += int(corrected["totals"]["gross"])
+    assert found("credit_notes") == [(str(cn.corrects), cn.number)]
+    _doc(store, acc, cn.number)["currency"] = "USD"
+    _doc(store, acc, cn.number)["corrects"] = "ST-2026-000404"
+    assert found("credit_notes") == [(cn.number, "ST-2026-000404")]
+
+
+# --------------------------------------------------------------------------- the operators' report API
+
+
+@pytest.fixture
+def reports_api(history: History, monkeypatch: pytest.MonkeyPatch) -> Api:
+    """The reconciliation reports function (api.py) over the history's in-memory store."""
+    import importlib.util
+    import sys
+
+    monkeypatch.setenv("STORE", "memory")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    name = "reconciliation_api"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / "reconciliation" / "api.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    monkeypatch.setattr("account_credit.reconciliation.router.store", lambda: history.store)
+    return Api(module)
+
+
+def test_operators_read_a_days_report_and_nobody_else_does(history: History, reports_api: Api) -> None:
+    store, acc = history.store, history.acc
+    st = next(e for e in billing.ledger(store, acc) if e.type == EntryType.ORDER_BALANCE)
+    store.items[(keys.account_pk(acc), keys.entry_sk(st.created_at, st.entry_id))]["documents"] = []
+    result = service.run(store, "2026-10-03", acc, now=NOW)
+
+    got = reports_api.request("GET", "/reconciliation/reports/2026-10-03")
+    assert got.status == 200, got.raw_body
+    body = got.json
+    assert (body["run_id"], body["accounts"], body["mismatches"]) == (result.run_id, 1, 2)
+    assert body["by_check"] == {"documents": 2}
+    assert [(f["check"], f["subject"], f["refs"][0]) for f in body["findings"]] == [("documents", acc, st.entry_id)] * 2
+
+    for claims in (customer_claims(acc), partner_claims("partner-a")):
+        denied = reports_api.request("GET", "/reconciliation/reports/2026-10-03", claims=claims)
+        assert denied.status == 403 and denied.content_type == "application/problem+json"
+        denied = reports_api.request(
+            "GET", "/reconciliation/reports", claims=claims, query={"from": "2026-10-01", "to": "2026-10-31"}
+        )
+        assert denied.status == 403
+    missing = reports_api.request("GET", "/reconciliation/reports/2026-10-04")
+    assert missing.status == 404 and missing.content_type == "application/problem+json"
+    for bad_day in ("2026-02-30", "yesterday"):
+        bad = reports_api.request("GET", f"/reconciliation/reports/{bad_day}")
+        assert bad.status == 422 and bad.json["field"] == "day", bad.raw_body
+
+
+def test_the_runs_of_a_period_are_listed_a_page_of_days_at_a_time(history: History, reports_api: Api) -> None:
+    store, acc = history.store, history.acc
+    service.run(store, "2026-10-03", acc, now=NOW)
+    later = service.run(store, "2026-10-03", acc, now=NOW.replace(hour=3))  # a rerun: the latest counts
+    service.run(store, "2026-10-05", acc, now=NOW)
+    period = {"from": "2026-10-01", "to": "2026-10-06"}
+
+    page = reports_api.request("GET", "/reconciliation/reports", query={**period, "limit": "4"})
+    assert page.status == 200, page.raw_body
+    assert [(i["day"], i["run_id"]) for i in page.json["items"]] == [("2026-10-03", later.run_id)]
+    assert page.json["next_cursor"] == "2026-10-05"
+    rest = reports_api.request("GET", "/reconciliation/reports", query={**period, "cursor": "2026-10-05"})
+    assert [i["day"] for i in rest.json["items"]] == ["2026-10-05"] and rest.json.get("next_cursor") is None
+    outside = reports_api.request("GET", "/reconciliation/reports", query={**period, "cursor": "2026-11-01"})
+    assert outside.status == 200 and outside.json["items"] == []
+    backwards = reports_api.request("GET", "/reconciliation/reports", query={"from": "2026-10-06", "to": "2026-10-01"})
+    assert backwards.status == 422 and backwards.json["field"] == "to"
+    bad_cursor = reports_api.request("GET", "/reconciliation/reports", query={**period, "cursor": "x"})
+    assert bad_cursor.status == 422 and bad_cursor.json["field"] == "cursor"
 
 
 # --------------------------------------------------------------------------- the touched index (sequencer)

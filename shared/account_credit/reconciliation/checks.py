@@ -19,6 +19,8 @@ HOLDS = "holds"
 DOCUMENTS = "documents"
 ATTRIBUTION = "attribution"
 SERIES = "series"
+PAYMENTS = "payments"
+CREDIT_NOTES = "credit_notes"
 
 CARD_ORDERS = frozenset({EntryType.ORDER_CARD, EntryType.ORDER_GIFT_CARD})
 # The entry types the attribution replays (everything the product posts); any other type is outside it.
@@ -30,7 +32,7 @@ NUMBER = re.compile(r"^([A-Z]+)-(\d{4})-(\d+)$")
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # balance / holds / documents / attribution / series
+    check: str  # balance / holds / documents / attribution / series / payments / credit_notes
     subject: str  # the account id, or the series and year (``TD-2026``)
     detail: str  # what does not add up, in words
     refs: tuple[str, ...] = ()  # entry ids, document numbers... it concerns
@@ -177,6 +179,105 @@ def documents(account_id: str, entries: Sequence[LedgerEntry], facts: DocumentFa
                         (entry_id, number),
                     )
                 )
+    return out
+
+
+@dataclass(frozen=True)
+class InvoicePayments:
+    """What the payments check needs of one credit invoice."""
+
+    number: str
+    gross: int
+    paid: int  # the sum of every payment recorded on it (those it was issued with included)
+    open: bool  # in the open-invoices index
+    settling: bool = False  # issued or paid too recently: the open-invoices index may not follow yet
+
+
+def invoice_payments(account_id: str, invoices: Iterable[InvoicePayments]) -> list[Finding]:
+    """The payments recorded on a credit invoice never add up to more than its gross; one paid in full is not in
+    the open-invoices index, one not paid in full is (unless ``settling``: the index is written just after)."""
+    out = []
+    for inv in invoices:
+        if inv.paid > inv.gross:
+            out.append(
+                Finding(PAYMENTS, account_id, f"{inv.number}: paid {inv.paid} > gross {inv.gross}", (inv.number,))
+            )
+        if inv.settling:
+            continue
+        if inv.paid >= inv.gross and inv.open:
+            out.append(Finding(PAYMENTS, account_id, f"{inv.number} is paid in full but listed as open", (inv.number,)))
+        elif inv.paid < inv.gross and not inv.open:
+            out.append(
+                Finding(
+                    PAYMENTS,
+                    account_id,
+                    f"{inv.number}: {inv.gross - inv.paid} still due but not listed as open",
+                    (inv.number,),
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """What the credit-note check needs of any issued document."""
+
+    number: str
+    account_id: str
+    currency: str
+    gross: int
+    corrects: str | None = None  # a credit note: the number of the document it corrects
+
+
+def credit_notes(
+    account_id: str, documents: Mapping[str, DocumentSummary], notes: Iterable[DocumentSummary]
+) -> list[Finding]:
+    """Each credit note (``notes``) corrects a document of ``documents`` (the account's, by number) of the same
+    account and currency, and the credit notes against one document never add up to more than its gross. Generic
+    over documents: whatever a note was issued for (a cancellation, a reversal, a refund), it gives back at most
+    what the document it corrects charged."""
+    out: list[Finding] = []
+    against: dict[str, list[DocumentSummary]] = {}
+    for note in notes:
+        if not note.corrects:
+            out.append(
+                Finding(CREDIT_NOTES, account_id, f"{note.number} names no document it corrects", (note.number,))
+            )
+            continue
+        target = documents.get(note.corrects)
+        if target is None:
+            out.append(
+                Finding(
+                    CREDIT_NOTES,
+                    account_id,
+                    f"{note.number} corrects {note.corrects}, which is not a document of the account",
+                    (note.number, note.corrects),
+                )
+            )
+            continue
+        if target.account_id != note.account_id or target.currency != note.currency:
+            out.append(
+                Finding(
+                    CREDIT_NOTES,
+                    account_id,
+                    f"{note.number} ({note.account_id}, {note.currency}) corrects {target.number} of "
+                    f"{target.account_id}, {target.currency}",
+                    (note.number, target.number),
+                )
+            )
+            continue
+        against.setdefault(target.number, []).append(note)
+    for number, group in sorted(against.items()):
+        total = sum(n.gross for n in group)
+        if total > documents[number].gross:
+            out.append(
+                Finding(
+                    CREDIT_NOTES,
+                    account_id,
+                    f"credit notes against {number} add up to {total} > its gross {documents[number].gross}",
+                    (number, *sorted(n.number for n in group)),
+                )
+            )
     return out
 
 

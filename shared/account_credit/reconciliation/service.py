@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from account_credit.billing.attribution import attribute
+from account_credit.billing.document import Document
 from account_credit.billing.service import ledger
+from account_credit.billing.service import payments as billing_payments
 from account_credit.holds import service as holds_service
 from account_credit.kernel.domain import LedgerEntry
 from account_credit.kernel.errors import InvalidInput, NotFound
@@ -141,8 +143,37 @@ def check_account(store: Store, account_id: str, settled_before: str) -> Checked
     )
     settled = [e for e in placed if e.created_at < settled_before]
     findings += checks.documents(account_id, settled, facts)
+    findings += _payments_and_notes(store, account_id, docs, settled_before)
     series = {s for d in docs if (s := checks.series_of(str(d["number"]))) is not None}
     return findings, series
+
+
+def _payments_and_notes(
+    store: Store, account_id: str, items: list[dict[str, Any]], settled_before: str
+) -> list[Finding]:
+    """The credit invoices' payments against the open-invoices index, and the credit notes against the documents
+    they correct (both over the account's issued documents; those issued within ``SETTLE`` are not judged yet)."""
+    docs = [Document.from_dict(i) for i in items]
+    summaries = {
+        d.number: checks.DocumentSummary(d.number, d.account_id, d.currency, d.totals.gross, d.corrects) for d in docs
+    }
+    invoices = []
+    for d in docs:
+        if not d.number.startswith("CI-"):
+            continue
+        paid = billing_payments(store, d)
+        invoices.append(
+            checks.InvoicePayments(
+                number=d.number,
+                gross=d.totals.gross,
+                paid=sum(int(p["amount"]) for p in paid),
+                open=store.get_item(*keys.open_invoice(account_id, d.number)) is not None,
+                settling=d.issued_at >= settled_before
+                or any(str(p.get("received_at") or "") >= settled_before for p in paid),
+            )
+        )
+    notes = [summaries[d.number] for d in docs if d.number.startswith("CN-") and d.issued_at < settled_before]
+    return checks.invoice_payments(account_id, invoices) + checks.credit_notes(account_id, summaries, notes)
 
 
 def _taken(store: Store, series: str, year: int, n: int) -> bool:
@@ -196,13 +227,52 @@ def _report(store: Store, result: RunResult) -> None:
     )
 
 
+MAX_PAGE_DAYS = 100
+
+
+def _latest(store: Store, day: str) -> dict[str, Any] | None:
+    latest = store.query_prefix(*keys.reconciliation_runs_prefix(day), limit=1, newest_first=True)
+    if not latest:
+        return None
+    return {k: v for k, v in latest[0].items() if k not in {"pk", "sk", "kind"}}
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be YYYY-MM-DD, not {text!r}", field=name) from None
+
+
+def reports(store: Store, since: str, until: str, cursor: str | None = None, limit: int = 31) -> dict[str, Any]:
+    """The latest run's summary of each day from ``since`` to ``until`` (inclusive) that has one, oldest first,
+    reading ``limit`` days per page (one query per day: each day is its own partition); ``next_cursor`` is the
+    next day to read. A cursor outside the period answers an empty page."""
+    start, end = _day(since, "from"), _day(until, "to")
+    if end < start:
+        raise InvalidInput("to must not be before from", field="to")
+    first = _day(cursor, "cursor") if cursor is not None else start
+    limit = max(1, min(limit, MAX_PAGE_DAYS))
+    items: list[dict[str, Any]] = []
+    if first < start or first > end:
+        return {"items": items, "next_cursor": None}
+    d = first
+    for _ in range(limit):
+        found = _latest(store, d.isoformat())
+        if found is not None:
+            items.append(found)
+        d += timedelta(days=1)
+        if d > end:
+            return {"items": items, "next_cursor": None}
+    return {"items": items, "next_cursor": d.isoformat()}
+
+
 def report(store: Store, day: str) -> dict[str, Any]:
     """The latest run's report of ``day``: its summary and findings."""
     day = parse_day(day)
-    latest = store.query_prefix(*keys.reconciliation_runs_prefix(day), limit=1, newest_first=True)
-    if not latest:
+    summary = _latest(store, day)
+    if summary is None:
         raise NotFound(f"no reconciliation run for {day}")
-    summary = {k: v for k, v in latest[0].items() if k not in {"pk", "sk", "kind"}}
     found = _all(store, *keys.reconciliation_findings_prefix(day, str(summary["run_id"])))
     keep = ("check", "subject", "detail", "refs")
     return {**summary, "findings": [{k: f.get(k) for k in keep} for f in found]}
