@@ -413,6 +413,9 @@ def test_every_kind_has_a_slovak_text_using_the_same_fields(kind: str) -> None:
         "reason": "no budget",
         "due": "K úhrade 1.00 USD",
         "due_date": "30. 11. 2026",
+        # a refund (notifications.service: certificates, and where the money went from the payload's "to")
+        "certificates": "2",
+        "refunded_to": "do kreditu (1,00 USD)",
         # subscriptions, renewals, cards, auto top-up (messages.renewal_context)
         "subscription_id": "sub_1",
         "term": "2",
