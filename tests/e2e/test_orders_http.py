@@ -84,6 +84,7 @@ def test_portal_order_from_balance(api: Api, operator: str, product: str) -> Non
     assert order["payment"]["method"] == "balance"
     assert (order["payment"]["from_balance"], order["payment"]["from_credit"]) == (PRICE, 0)
     assert order["lines"][0] | {"product_code": None} == {
+        "line": 1,
         "product_code": None,
         "name": "OV SSL",
         "term_months": 12,
@@ -98,6 +99,9 @@ def test_portal_order_from_balance(api: Api, operator: str, product: str) -> Non
         "term_end": None,
         "remaining_days": None,
         "term_days": None,
+        # nothing refunded yet: the whole line can be refunded
+        "refunded": 0,
+        "refundable": 1,
     }
     assert (order["net"], order["vat"], order["tax"]["category"]) == (PRICE, 0, "O")
     assert order["subscription"] is None
