@@ -64,23 +64,28 @@ def order_treatment(order: dict[str, Any] | None, fallback: Treatment) -> Treatm
     return Treatment.from_dict(raw) if raw else fallback
 
 
-def order_lines(order: dict[str, Any], part: int, entry_id: str | None) -> list[Line]:
-    """The order's lines for ``part`` of its gross total (all of it: exactly its lines)."""
-    lines = order.get("lines") or []
-    gross = [int(x.get("gross") or int(x["amount"]) + int(x.get("vat") or 0)) for x in lines]
-    total = sum(gross)
-    parts = allocate(part, gross) if part != total else gross
+def _gross(line: dict[str, Any]) -> int:
+    return int(line.get("gross") or int(line["amount"]) + int(line.get("vat") or 0))
+
+
+def _shares(
+    order: dict[str, Any], picks: list[tuple[dict[str, Any], int, int, str]], part: int, entry_id: str | None
+) -> list[Line]:
+    """Lines for ``part`` of what ``picks`` are worth: each pick is (order line, its worth, quantity, description),
+    ``part`` is spread over the worths (``tax.allocate``; all of it: exactly the worths), and each piece carries
+    its share of the order line's net and VAT (``tax.share``)."""
+    worths = [worth for _line, worth, _qty, _what in picks]
+    parts = allocate(part, worths) if part != sum(worths) else worths
     day = str(order.get("created_at", ""))[:10] or None
     out = []
-    for line, whole, piece in zip(lines, gross, parts, strict=True):
+    for (line, worth, quantity, what), piece in zip(picks, parts, strict=True):
         if piece == 0:
             continue
-        net, vat = share(piece, whole, int(line["amount"]), int(line.get("vat") or 0))
-        partial = "" if piece == whole else " (part)"
+        net, vat = share(piece, _gross(line), int(line["amount"]), int(line.get("vat") or 0))
         out.append(
             Line(
-                description=f"{line['name']}{partial}",
-                quantity=int(line["quantity"]),
+                description=what + ("" if piece == worth else " (part)"),
+                quantity=quantity,
                 net=net,
                 vat=vat,
                 product_code=line.get("product_code"),
@@ -90,36 +95,24 @@ def order_lines(order: dict[str, Any], part: int, entry_id: str | None) -> list[
             )
         )
     return out
+
+
+def order_lines(order: dict[str, Any], part: int, entry_id: str | None) -> list[Line]:
+    """The order's lines for ``part`` of its gross total (all of it: exactly its lines)."""
+    lines = order.get("lines") or []
+    return _shares(order, [(x, _gross(x), int(x["quantity"]), str(x["name"])) for x in lines], part, entry_id)
 
 
 def refund_lines(order: dict[str, Any], number: int, part: int, entry_id: str) -> list[Line]:
     """The lines of refund ``number`` of ``order`` for ``part`` of its gross (all of it: exactly its lines): each
     names the certificates refunded and carries its share of the order line's net and VAT."""
     refund = next(r for r in order.get("refunds") or [] if int(r["number"]) == number)
-    amounts = [int(x["amount"]) for x in refund["lines"]]
-    parts = allocate(part, amounts) if part != sum(amounts) else amounts
-    day = str(order.get("created_at", ""))[:10] or None
-    out = []
-    for x, whole, piece in zip(refund["lines"], amounts, parts, strict=True):
-        if piece == 0:
-            continue
+    picks = []
+    for x in refund["lines"]:
         line = order["lines"][int(x["line"]) - 1]
-        gross = int(line.get("gross") or int(line["amount"]) + int(line.get("vat") or 0))
-        net, vat = share(piece, gross, int(line["amount"]), int(line.get("vat") or 0))
-        partial = "" if piece == whole else " (part)"
-        out.append(
-            Line(
-                description=f"{line['name']}: {x['quantity']} of {line['quantity']} refunded{partial}",
-                quantity=int(x["quantity"]),
-                net=net,
-                vat=vat,
-                product_code=line.get("product_code"),
-                order_id=order["order_id"],
-                order_date=day,
-                entry_id=entry_id,
-            )
-        )
-    return out
+        what = f"{line['name']}: {x['quantity']} of {line['quantity']} refunded"
+        picks.append((line, int(x["amount"]), int(x["quantity"]), what))
+    return _shares(order, picks, part, entry_id)
 
 
 def draw_lines(
