@@ -391,3 +391,30 @@ def test_the_refund_route_refuses_bad_bodies_and_strangers(apis: dict[str, Api])
     )
     assert stranger.status == 404
     assert json.loads(apis["order"].request("GET", f"/accounts/{acc}/orders/o-1").raw_body)["refunds"] == []
+
+
+def test_a_card_refund_left_by_its_request_is_completed_by_the_next_refund(
+    store: MemoryStore, open_account: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import account_credit.orders.cancel as cancel_module
+
+    add_product(store)
+    acc = set_up(store, open_account(), card_token="tok_visa")
+    buy(store, acc, "o-1")
+
+    class Silent(FakeProvider):
+        def refund(self, **kw: Any) -> Any:
+            raise ConnectionError("timed out")
+
+    with pytest.raises(ServiceUnavailable):  # claimed refund 1, then its caller never came back
+        refund(store, acc, "o-1", "gone", [{"line": 1, "quantity": 2}], fake=Silent())
+    with pytest.raises(RefundInProgress):  # a fresh claim may still have a live request behind it
+        refund(store, acc, "o-1", "next", [{"line": 1, "quantity": 1}])
+    later = datetime.now(UTC) + cancel_module.STALE_CLAIM + timedelta(seconds=1)
+    monkeypatch.setattr(cancel_module, "utc_now", lambda: later)
+    fake = FakeProvider()
+    done = refund(store, acc, "o-1", "next", [{"line": 1, "quantity": 1}], fake=fake)
+    assert [(r["number"], r["lines"][0]["quantity"]) for r in done.body["refunds"]] == [(1, 2), (2, 1)]
+    assert len(fake.refund_calls) == 2 and done.body["lines"][0]["refundable"] == 2
+    first = refund(store, acc, "o-1", "gone", [{"line": 1, "quantity": 2}], fake=fake)
+    assert first.replayed and first.body["refunds"][0]["number"] == 1  # its caller, back, gets its answer

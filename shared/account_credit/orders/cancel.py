@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -48,23 +48,46 @@ class RefundInProgress(Conflict):
     slug = "refund-in-progress"
     title = "Another refund of the order is being made"
 
+    def __init__(self, detail: str, held: dict[str, Any] | None = None, stale: bool = False) -> None:
+        super().__init__(detail)
+        self.held = held or {}
+        self.stale = stale
+
+
+# A claim older than this has no live request behind it (the orders function times out long before): a later
+# refund completes the claimed one first (the claim carries its request), then makes its own.
+STALE_CLAIM = timedelta(minutes=5)
+
 
 def placed_at(item: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00"))
 
 
-def take_refund_number(store: Store, account_id: str, order_id: str, number: int, key: str, amount: int) -> None:
+def take_refund_number(
+    store: Store,
+    account_id: str,
+    order_id: str,
+    number: int,
+    key: str,
+    amount: int,
+    request: dict[str, Any] | None = None,
+) -> None:
     """Claim refund ``number`` of a card order for the request with Idempotency-Key ``key`` before the provider is
-    asked; RefundInProgress when another request holds it (the same request, retried, holds it already)."""
+    asked; RefundInProgress when another request holds it (the same request, retried, holds it already), marked
+    ``stale`` when that claim is older than ``STALE_CLAIM``. ``request``: what a refund asked for, kept on the claim
+    so that a later refund can complete it."""
     at = keys.order_refund_claim(account_id, order_id, number)
     mine = {"kind": "order_refund_claim", "idempotency_key": key, "amount": amount, "created_at": iso(utc_now())}
-    if store.put_if_absent(at, mine):
+    if store.put_if_absent(at, {**mine, **({"request": request} if request else {})}):
         return
     held = store.get_item(*at) or {}
     if held.get("idempotency_key") != key or int(held.get("amount", -1)) != amount:
+        since = datetime.fromisoformat(str(held.get("created_at") or iso(utc_now())).replace("Z", "+00:00"))
         raise RefundInProgress(
             f"refund {number} of order {order_id} is being made by another request; retry when it is done "
-            "(GET the order)"
+            "(GET the order)",
+            held,
+            stale=utc_now() - since > STALE_CLAIM,
         )
 
 

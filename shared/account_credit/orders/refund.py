@@ -24,6 +24,7 @@ from account_credit.kernel.auth import Role
 from account_credit.kernel.domain import EntryType, Movement
 from account_credit.kernel.errors import (
     ConcurrentUpdate,
+    DomainError,
     InvalidInput,
     NotFound,
     ServiceUnavailable,
@@ -33,11 +34,12 @@ from account_credit.kernel.money import Money
 from account_credit.orders import refunds as rules
 from account_credit.orders.cancel import (
     RefundFailed,
+    RefundInProgress,
     RefundWindowClosed,
     placed_at,
     take_refund_number,
 )
-from account_credit.orders.commands import RefundOrder
+from account_credit.orders.commands import RefundLine, RefundOrder
 from account_credit.orders.records import REFUND_SCOPE, Providers, refund_key, refunded_counts, view_of
 from account_credit.orders.state import REFUNDABLE, Order, OrderState
 from account_credit.payment_methods import gift_cards
@@ -160,7 +162,41 @@ def refund_order(
             return _Refund(store, cmd, claim, item, plan(item, cmd), providers).run()
         except (_OrderMoved, StaleSubscription):
             logger.info("order %s changed during its refund; planning again", cmd.order_id)
+        except RefundInProgress as busy:
+            if not (busy.stale and busy.held.get("request")):
+                raise
+            _complete(store, cmd.account_id, cmd.order_id, busy.held, now, providers)
     raise ConcurrentUpdate("the order keeps changing; retry with the same Idempotency-Key")
+
+
+def _complete(
+    store: Store,
+    account_id: str,
+    order_id: str,
+    held: dict[str, Any],
+    now: datetime | None,
+    providers: Providers,
+) -> None:
+    """Complete a card refund whose request stopped after claiming its number (its caller never came back): the
+    claim's own request, under its own Idempotency-Key (the provider refunds once per order and number)."""
+    asked = held["request"]
+    stuck = RefundOrder(
+        account_id,
+        order_id,
+        str(held["idempotency_key"]),
+        str(asked["actor"]),
+        lines=tuple(RefundLine(int(x["line"]), int(x["quantity"])) for x in asked.get("lines") or []),
+        everything=bool(asked.get("everything")),
+        reason=asked.get("reason"),
+        by_operator=bool(asked.get("by_operator")),
+    )
+    logger.warning("completing refund %s of order %s left by its request", held.get("idempotency_key"), order_id)
+    try:
+        refund_order(store, stuck, now=now, providers=providers)
+    except ServiceUnavailable:
+        raise  # the provider still does not answer: nothing more can be done now
+    except DomainError as exc:  # refused now (nothing left, provider refusal): the claim was freed or is moot
+        logger.info("the stuck refund of order %s ended: %s", order_id, exc)
 
 
 @dataclass
@@ -225,7 +261,14 @@ class _Refund:
         card = self.item["payment"].get("card") or {}
         if not card.get("payment_id"):
             raise RefundFailed(f"order {cmd.order_id} has no card payment to refund")
-        take_refund_number(self.store, cmd.account_id, cmd.order_id, p.number, cmd.idempotency_key, p.amount)
+        request = {
+            "lines": [{"line": x.line, "quantity": x.quantity} for x in cmd.lines],
+            "everything": cmd.everything,
+            "reason": cmd.reason,
+            "actor": cmd.actor,
+            "by_operator": cmd.by_operator,
+        }
+        take_refund_number(self.store, cmd.account_id, cmd.order_id, p.number, cmd.idempotency_key, p.amount, request)
         try:
             refund = self.providers(str(card["provider"])).refund(
                 payment_id=str(card["payment_id"]),
