@@ -22,8 +22,11 @@ UV_VERSION := 0.13.9
 UV_DIR := .tools-uv
 UV := $(UV_DIR)/bin/uv
 ROLE ?= operator
+# make deploy / make operator: the samconfig.toml environment (dev, prod).
+ENV ?= dev
 
-.PHONY: install run run-memory stop token lint typecheck template test test-unit test-integration test-e2e bench clean
+.PHONY: install run run-memory stop token lint typecheck template test test-unit test-integration test-e2e bench clean \
+	deploy operator
 
 install: $(VENV_STAMP) node_modules/.installed
 
@@ -94,6 +97,22 @@ test-e2e: install
 
 test: install lint typecheck template
 	$(PY) -m pytest tests -q
+
+# make deploy ENV=dev|prod: sam build + sam deploy --config-env $(ENV) with the pinned SAM CLI and the AWS credentials
+# of the shell (AWS_PROFILE...). Refuses while samconfig.toml's environment has REPLACE-ME values. sam build runs pip
+# with the python3.13 first on PATH, as in `make template`.
+deploy: $(VENV_STAMP) $(SAM_STAMP)
+	$(PY) -m tools.deploy check $(ENV)
+	@py=$$($(FIND_PYTHON)) && echo "$(SAM_VENV)/bin/sam build --config-env $(ENV)" && \
+	PATH="$$(dirname "$$py"):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --config-env $(ENV)
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --config-env $(ENV)
+
+# make operator EMAIL=ops@example.com [ROLE=operator|partner|customer PARTNER=p1 ACCOUNT=acc_...] [ENV=dev]:
+# a person in the stack's user pool with the role claims (tools/users.py; Cognito emails a temporary password).
+operator: $(VENV_STAMP)
+	@test -n "$(EMAIL)" || { echo "usage: make operator EMAIL=... [ROLE=operator|partner|customer PARTNER=... ACCOUNT=...] [ENV=dev]" >&2; exit 2; }
+	$(PY) -m tools.users create --env $(ENV) --email "$(EMAIL)" --role $(ROLE) \
+	  $(if $(PARTNER),--partner "$(PARTNER)") $(if $(ACCOUNT),--account "$(ACCOUNT)")
 
 # Prints the results only; to regenerate the tracked page: .venv/bin/python -m bench --write docs/PERFORMANCE.md
 bench: install

@@ -1,6 +1,7 @@
-"""template.yaml's shape where a mistake would not fail a build: every asynchronous function has a failure
-destination with an alarm, every function a log group, the documents bucket keeps what it stores, the S3 grants
-stay on the documents, the seller settings reach the functions, and the local tools read the new pieces
+"""template.yaml's shape where a mistake would not fail a build: every function and queue has its alarms (and they
+notify someone), what prod must keep is retained, the SES identity is taken or created; every asynchronous function
+has a failure destination with an alarm, every function a log group, the documents bucket keeps what it stores, the
+S3 grants stay on the documents, the seller settings reach the functions, and the local tools read the new pieces
 (schedules with Input, cron schedules, the documents stream filter, the second layer).
 
 tools/check_template.sh lints, validates and builds the same template (``make template``).
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tools import local_server, schedule, streams, template
+from tools import alarms, local_server, schedule, streams, template
 
 RESOURCES: dict[str, Any] = template.load()["Resources"]
 FUNCTIONS = template.functions()
@@ -404,3 +405,149 @@ def test_the_local_server_fires_rate_schedules_and_names_the_cron_ones_it_leaves
         local_server.run_schedules(stop, lambda function, event: pytest.fail("nothing is due"))
     (line,) = out.getvalue().splitlines()
     assert "MonthlyBilling, OverdueScan" in line and "tools.schedule" in line
+
+
+# --------------------------------------------------------------------------- alarms that reach someone
+
+ALARMS = {name: res["Properties"] for name, res in RESOURCES.items() if res["Type"] == "AWS::CloudWatch::Alarm"}
+QUEUES = sorted(name for name, res in RESOURCES.items() if res["Type"] == "AWS::SQS::Queue")
+NOBODY = {"HasAlarmTopic": False, "HasAlarmEmail": False}
+EMAIL = {"HasAlarmTopic": False, "HasAlarmEmail": True, "CreateAlarmTopic": True}
+TOPIC = {"HasAlarmTopic": True, "HasAlarmEmail": False}
+BOTH = {"HasAlarmTopic": True, "HasAlarmEmail": True}
+
+
+def _lambda_alarms(metric: str) -> dict[str, dict[str, Any]]:
+    """Function logical id -> its alarm on ``metric`` (AWS/Lambda, FunctionName dimension)."""
+    out = {}
+    for props in ALARMS.values():
+        if props["Namespace"] == "AWS/Lambda" and props["MetricName"] == metric:
+            (dim,) = props["Dimensions"]
+            assert dim["Name"] == "FunctionName"
+            out[_ref_name(dim["Value"])] = props
+    return out
+
+
+def test_the_generated_alarms_are_up_to_date() -> None:
+    """A function added or removed without ``python -m tools.alarms --write`` fails here."""
+    text = template.TEMPLATE.read_text()
+    assert alarms.replace_section(text, alarms.section()) == text, "run: .venv/bin/python -m tools.alarms --write"
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_function_has_an_errors_and_a_throttles_alarm(function: str) -> None:
+    for metric in ("Errors", "Throttles"):
+        props = _lambda_alarms(metric)[function]
+        assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == (
+            "Sum",
+            0,
+            "GreaterThanThreshold",
+        )
+        assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_the_stream_consumers_are_found() -> None:
+    assert alarms.stream_consumers(FUNCTIONS) == STREAM_FUNCTIONS
+    assert {"SequencerFunction", "NotifyFunction", "DocumentsFunction"} <= set(STREAM_FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", STREAM_FUNCTIONS)
+def test_every_stream_consumer_has_an_iterator_age_alarm(function: str) -> None:
+    props = _lambda_alarms("IteratorAge")[function]
+    assert props["Statistic"] == "Maximum"
+    assert 0 < props["Threshold"] < 24 * 3600 * 1000, "well before the stream's 24 h retention drops records"
+
+
+@pytest.mark.parametrize("queue", QUEUES)
+def test_every_queue_has_a_depth_alarm(queue: str) -> None:
+    assert queue in _alarmed_queues()
+
+
+def test_the_http_api_answering_5xx_alarms() -> None:
+    (props,) = [p for p in ALARMS.values() if p["Namespace"] == "AWS/ApiGateway"]
+    assert props["MetricName"] == "5xx"
+    assert props["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}]
+    assert (props["Statistic"], props["Threshold"]) == ("Sum", 0)
+
+
+def test_reconciliation_mismatches_alarm() -> None:
+    props = ALARMS["ReconciliationMismatchAlarm"]
+    assert (props["Namespace"], props["MetricName"]) == ("AccountCredit", "ReconciliationMismatches")
+
+
+@pytest.mark.parametrize("alarm", sorted(ALARMS))
+def test_every_alarm_notifies_the_topic_or_the_email(alarm: str) -> None:
+    actions = ALARMS[alarm]["AlarmActions"]
+    assert template.resolve_if(actions, NOBODY) == {"Ref": "AWS::NoValue"}
+    assert template.resolve_if(actions, EMAIL) == [{"Ref": "AlarmTopic"}]
+    assert template.resolve_if(actions, TOPIC) == [{"Ref": "AlarmTopicArn"}]
+    assert template.resolve_if(actions, BOTH) == [{"Ref": "AlarmTopicArn"}]
+
+
+def test_the_alarm_email_is_subscribed_to_the_topic_the_alarms_notify() -> None:
+    conditions = template.load()["Conditions"]
+    assert conditions["CreateAlarmTopic"] == {
+        "Fn::And": [{"Fn::Condition": "HasAlarmEmail"}, {"Fn::Not": [{"Fn::Condition": "HasAlarmTopic"}]}]
+    }
+    assert RESOURCES["AlarmTopic"]["Condition"] == "CreateAlarmTopic"
+    sub = RESOURCES["AlarmEmailSubscription"]
+    assert sub["Condition"] == "HasAlarmEmail"
+    props = sub["Properties"]
+    assert (props["Protocol"], props["Endpoint"]) == ("email", {"Ref": "AlarmEmail"})
+    assert template.resolve_if(props["TopicArn"], EMAIL) == {"Ref": "AlarmTopic"}
+    assert template.resolve_if(props["TopicArn"], BOTH) == {"Ref": "AlarmTopicArn"}
+    params = template.load()["Parameters"]
+    assert params["AlarmEmail"]["Default"] == params["AlarmTopicArn"]["Default"] == ""
+
+
+# --------------------------------------------------------------------------- what outlives the stack
+
+KEPT_TYPES = {"AWS::Cognito::UserPool", "AWS::SecretsManager::Secret", "AWS::S3::Bucket", "AWS::DynamoDB::Table"}
+KEPT = sorted(name for name, res in RESOURCES.items() if res["Type"] in KEPT_TYPES)
+
+
+def test_the_language_extensions_resolve_conditional_deletion_policies_before_sam() -> None:
+    assert template.load()["Transform"] == ["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"]
+
+
+def test_the_user_pool_secrets_buckets_and_table_are_all_kept() -> None:
+    assert {"UserPool", "PaymentSecrets", "DocumentsBucket", "Table"} <= set(KEPT)
+
+
+@pytest.mark.parametrize("resource", KEPT)
+def test_prod_retains_the_user_pool_secrets_buckets_and_table(resource: str) -> None:
+    res = RESOURCES[resource]
+    for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+        assert template.resolve_if(res[policy], PROD) == "Retain", f"{resource} {policy}"
+        assert template.resolve_if(res[policy], DEV) in {"Retain", "Delete"}
+
+
+# --------------------------------------------------------------------------- the SES sending identity
+
+
+def test_the_sending_identity_is_taken_by_default_and_created_on_request() -> None:
+    params = template.load()["Parameters"]
+    assert params["CreateSenderIdentity"]["Default"] == "none"  # existing stacks keep their identity untouched
+    assert params["CreateSenderIdentity"]["AllowedValues"] == ["none", "domain", "address"]
+    identity = RESOURCES["SenderEmailIdentity"]
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    assert identity["Condition"] == "CreateSesIdentity"
+    props = identity["Properties"]
+    assert props["EmailIdentity"] == {"Ref": "SenderIdentity"}
+    domain = {"CreateSesDomain": True}
+    assert template.resolve_if(props["DkimSigningAttributes"], domain) == {"NextSigningKeyLength": "RSA_2048_BIT"}
+    assert template.resolve_if(props["DkimSigningAttributes"], {}) == {"Ref": "AWS::NoValue"}
+    # the notify function may send as exactly that identity, created here or not
+    (send,) = [st for st in _statements("NotifyFunction") if st["Sid"] == "SendEmail"]
+    assert send["Resource"][0] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"
+    }
+
+
+def test_the_dkim_records_to_publish_are_outputs_of_a_created_domain() -> None:
+    outputs = template.load()["Outputs"]
+    for i in (1, 2, 3):
+        out = outputs[f"SenderDkimRecord{i}"]
+        assert out["Condition"] == "CreateSesDomain"
+        name, value = f"SenderEmailIdentity.DkimDNSTokenName{i}", f"SenderEmailIdentity.DkimDNSTokenValue{i}"
+        assert out["Value"] == {"Fn::Sub": f"${{{name}}} CNAME ${{{value}}}"}
