@@ -17,6 +17,7 @@ binding to the stack's table and prints the secret once, the token URL and the O
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -120,10 +121,8 @@ def delete(store: Store, client_id: str, *, cognito: Any = None, user_pool_id: s
     (no new tokens). True if a binding was removed."""
     removed = clients.unbind(store, client_id)
     if cognito is not None and user_pool_id:
-        try:
+        with contextlib.suppress(cognito.exceptions.ResourceNotFoundException):
             cognito.delete_user_pool_client(UserPoolId=user_pool_id, ClientId=client_id)
-        except cognito.exceptions.ResourceNotFoundException:
-            pass
     return removed
 
 
@@ -172,7 +171,11 @@ def _aws(stack_name: str, region: str | None) -> tuple[Store, Any, Stack]:
     stack = read_stack(stack_name, session.client("cloudformation"))
     from account_credit.platform.store.dynamo import DynamoStore
 
-    return DynamoStore(table=stack.table, dynamo_client=session.client("dynamodb")), session.client("cognito-idp"), stack
+    return (
+        DynamoStore(table=stack.table, dynamo_client=session.client("dynamodb")),
+        session.client("cognito-idp"),
+        stack,
+    )
 
 
 def _deploy_hint(stack_name: str, value: str) -> str:
