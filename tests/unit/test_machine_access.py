@@ -7,6 +7,7 @@ item. Handlers run in-process on the memory store; the Cognito part of the comma
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -370,3 +371,25 @@ def test_the_audience_parameter_value_after_adding_or_removing_a_client() -> Non
     assert ordering_client.audience_value(["c1", "c2"], "c3") == "c1,c2,c3"
     assert ordering_client.audience_value(["c1", "c2"], "c1") == "c2,c1"
     assert ordering_client.audience_value(["c1", "c2"], "c1", removed=True) == "c2"
+
+
+def test_the_command_reads_what_it_needs_from_the_stack() -> None:
+    template = {
+        "Parameters": {"OrderingClientIds": {"Type": "String", "Default": ""}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {
+            "UserPoolId": {"Value": "eu-central-1_abc"},
+            "TableName": {"Value": "account-credit-dev-table"},
+            "TokenUrl": {"Value": "https://account-credit-dev-1.auth.eu-central-1.amazoncognito.com/oauth2/token"},
+        },
+    }
+    with mock_aws():
+        cfn = boto3.client("cloudformation", region_name="eu-central-1")
+        cfn.create_stack(
+            StackName="account-credit-dev",
+            TemplateBody=json.dumps(template),
+            Parameters=[{"ParameterKey": "OrderingClientIds", "ParameterValue": "c1, c2"}],
+        )
+        stack = ordering_client.read_stack("account-credit-dev", cfn)
+    assert (stack.user_pool_id, stack.table) == ("eu-central-1_abc", "account-credit-dev-table")
+    assert stack.token_url.endswith("/oauth2/token") and stack.ordering_client_ids == ["c1", "c2"]
