@@ -71,8 +71,9 @@ stop:
 	$(PY) -m tools.local_server stop
 
 # make token ROLE=customer ACCOUNT=acc_...   |   make token ROLE=partner PARTNER=p1
+# make token ROLE=client CLIENT=local-shop-... [SCOPE=account-credit/read]   (an ordering system: tools/ordering_client.py)
 token: $(VENV_STAMP)
-	@$(PY) -m tools.localauth $(ROLE) $(if $(ACCOUNT),--account $(ACCOUNT)) $(if $(PARTNER),--partner $(PARTNER))
+	@$(PY) -m tools.localauth $(ROLE) $(if $(ACCOUNT),--account $(ACCOUNT)) $(if $(PARTNER),--partner $(PARTNER)) $(if $(CLIENT),--client $(CLIENT)) $(if $(SCOPE),--scope "$(SCOPE)")
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .

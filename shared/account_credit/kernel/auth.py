@@ -3,12 +3,17 @@
 Roles: ``customer`` (its own account only), ``partner`` (the accounts it manages),
 ``operator`` (every account, plus operator-only actions). An account the caller may
 not see is answered exactly like a missing one (404), so ids cannot be probed.
+
+Machines: an ordering system calls with an OAuth client-credentials access token (``client_id``, ``scope``, no
+role claim). Its client is bound to one account or one partner (the binding item, platform/store/clients.py); the
+principal is that customer or partner, marked as a machine, and its scopes allow only reading and placing orders.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -28,12 +33,106 @@ def _claim(claims: Mapping[str, Any], name: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+RESOURCE_SERVER = "account-credit"  # the Cognito resource server's identifier (template.yaml)
+
+
+class Scope(StrEnum):
+    """What an ordering system's client may do (the resource server's scopes)."""
+
+    ORDERS = f"{RESOURCE_SERVER}/orders"  # place orders (POST /accounts/{id}/orders) and read
+    READ = f"{RESOURCE_SERVER}/read"  # read only
+
+
+_ORDER_PATH = re.compile(r"^/accounts/[^/]+/orders/?$")
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def machine_client(claims: Mapping[str, Any]) -> str | None:
+    """The client id when the claims are a client-credentials access token (a ``client_id`` and no role claim),
+    else None (a person's token: its role claim decides)."""
+    if _claim(claims, "role") is not None:
+        return None
+    client_id = claims.get("client_id")
+    if client_id in (None, "") or claims.get("token_use", "access") != "access":
+        return None
+    return str(client_id)
+
+
+def scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
+    """The ``scope`` claim: space-separated (Cognito); API Gateway may hand a list over as ``[a b]``."""
+    raw = claims.get("scope", claims.get("scp"))
+    if isinstance(raw, (list, tuple, set, frozenset)):
+        return frozenset(str(s) for s in raw)
+    return frozenset(str(raw or "").strip("[]").replace(",", " ").split())
+
+
+def machine_refusal(scopes: frozenset[str], method: str, path: str) -> str | None:
+    """Why a machine with these scopes may not make this request, or None: reading needs ``read`` or ``orders``,
+    placing an order (POST /accounts/{id}/orders) needs ``orders``; every other write is refused."""
+    method = method.upper()
+    if method in _READ_METHODS:
+        if scopes & {Scope.READ.value, Scope.ORDERS.value}:
+            return None
+        return f"an ordering system's token needs the scope {Scope.READ.value} or {Scope.ORDERS.value} to read"
+    if method == "POST" and _ORDER_PATH.match(path):
+        if Scope.ORDERS.value in scopes:
+            return None
+        return f"an ordering system's token needs the scope {Scope.ORDERS.value} to place orders"
+    return "an ordering system may only place orders (POST /accounts/{account_id}/orders) and read"
+
+
+@dataclass(frozen=True)
+class ClientBinding:
+    """An ordering system's OAuth client and the one account or partner it acts for."""
+
+    client_id: str
+    name: str
+    account_id: str | None = None
+    partner_id: str | None = None
+    created_at: str = ""
+    created_by: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.account_id) == bool(self.partner_id):
+            raise ValueError("a client is bound to exactly one account or one partner")
+
+
 @dataclass(frozen=True)
 class Principal:
     subject: str
     role: Role
     account_id: str | None = None
     partner_id: str | None = None
+    client_id: str | None = None  # set for an ordering system (client credentials), never for a person
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def for_client(cls, claims: Mapping[str, Any], binding: ClientBinding | None) -> Principal:
+        """The principal of a client-credentials token: the customer or partner its client is bound to."""
+        client_id = machine_client(claims)
+        if client_id is None:
+            raise Unauthorized("the token is not an ordering system's client-credentials token")
+        if binding is None or binding.client_id != client_id:
+            raise Forbidden(f"the client {client_id} is not bound to an account or partner")
+        return cls(
+            subject=client_id,
+            role=Role.CUSTOMER if binding.account_id else Role.PARTNER,
+            account_id=binding.account_id,
+            partner_id=binding.partner_id,
+            client_id=client_id,
+            scopes=scopes_of(claims),
+        )
+
+    @property
+    def is_machine(self) -> bool:
+        return self.client_id is not None
+
+    def require_may(self, method: str, path: str) -> None:
+        """Forbidden when a machine's scopes do not allow this request (a person's role is checked elsewhere)."""
+        if self.is_machine:
+            why = machine_refusal(self.scopes, method, path)
+            if why is not None:
+                raise Forbidden(why)
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
@@ -54,6 +153,8 @@ class Principal:
 
     @property
     def actor(self) -> str:
+        if self.client_id is not None:
+            return f"client:{self.client_id}"
         return f"{self.role.value}:{self.subject}"
 
     def can_see(self, account: Account) -> bool:

@@ -440,3 +440,11 @@ def order_refund_claim(account_id: str, order_id: str, number: int) -> Key:
     """Who is making refund ``number`` of an order paid by card or gift card (its Idempotency-Key), written before the
     provider is asked: two refunds never ask the provider for the same order at once."""
     return account_pk(account_id), f"ORDERREFUND#{order_id}#{number:04d}"
+
+
+# --------------------------------------------------------------------------- ordering systems (machine access)
+
+
+def ordering_client(client_id: str) -> Key:
+    """The binding of an ordering system's OAuth client (client credentials) to one account or partner."""
+    return f"CLIENT#{client_id}", "BINDING"
