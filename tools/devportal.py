@@ -78,7 +78,9 @@ def sandbox_pay(body: dict[str, Any], authorization: str | None, base: str) -> A
         return r.status_code, [("content-type", r.headers.get("content-type", "application/json"))], r.content
     deposit = r.json()
     if deposit.get("method") != "card":
-        return problem(422, "Not a card top-up", "Bank transfers are paid by the bank, not at a checkout.", "deposit_id")
+        return problem(
+            422, "Not a card top-up", "Bank transfers are paid by the bank, not at a checkout.", "deposit_id"
+        )
     status, answer = sandbox.deliver_card_event(base, sandbox.card_event(deposit, outcome))
     if status >= 300:
         return problem(502, "The sandbox webhook was refused", f"HTTP {status}: {answer}")

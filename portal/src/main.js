@@ -188,7 +188,7 @@ function TopUp({ t, id, config }) {
     setProgress("waiting");
     try {
       const r = await fetch("/local/sandbox/pay", {
-        method: "POST", headers: { "content-type": "application/json" },
+        method: "POST", headers: { "content-type": "application/json", Authorization: `Bearer ${session.token}` },
         body: JSON.stringify({ account_id: id, deposit_id: deposit.deposit_id, outcome }),
       });
       if (!r.ok) throw new ApiError(r.status, await r.json());
@@ -314,6 +314,7 @@ async function start() {
     const config = await (await fetch("/portal/config.json")).json();
     setApiBase(config.api_base);
     if (config.auth === "cognito") await completeCognitoSignIn(config);
+    root.textContent = "";
     render(html`<${App} config=${config} />`, root);
   } catch (err) {
     root.textContent = `The portal could not start: ${err.message}`;
