@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -166,6 +167,8 @@ def test_partner_and_operator_sign_in_and_open_a_customers_pages(
             search = wait(browser).until(ec.element_to_be_clickable((By.ID, "q")))
             search.send_keys("Partner Customer")
             browser.find_element(By.XPATH, "//form[@role='search']//button").click()
-        link = wait(browser).until(ec.element_to_be_clickable((By.XPATH, f"//a[@href='#/a/{account}']")))
-        link.click()
+        # The list re-renders when the search answers: click whichever link is there, again if it went stale.
+        WebDriverWait(browser, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+            lambda d: d.find_element(By.XPATH, f"//a[@href='#/a/{account}']").click() or True
+        )
         assert balance(browser) == 0
