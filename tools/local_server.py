@@ -25,7 +25,7 @@ Environment: PORT (3000), DDB_PORT (8000), LOCAL_STATE_DIR (<repo>/.local: Dynam
 pid record and log, stream checkpoints, the email outbox, the archived documents), EMAIL_OUTBOX_DIR
 ($LOCAL_STATE_DIR/outbox), LOCAL_DOCUMENTS_DIR ($LOCAL_STATE_DIR/documents: the archive of issued documents that
 S3 is in AWS), LOCAL_MAX_INSTANCES (8), LOCAL_FUNCTION_TIMEOUT (seconds for every function instead of the
-template's).
+template's), LOCAL_DEV_LOGIN (true: the portal's development login and sandbox checkout, tools/devportal.py).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tools import ddb_local, localauth, sandbox, template
+from tools import ddb_local, devportal, localauth, sandbox, template
 
 ROOT = template.ROOT
 TABLE = "account-credit-local"
@@ -523,14 +523,17 @@ class Api:
 
     def handle(self, method: str, raw_path: str, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
         parts = urlsplit(raw_path)
-        found = self.match(method, parts.path)
-        if found is None:
-            return _message(404)
-        route, params = found
         joined: dict[str, str] = {}
         for k, v in headers:  # API Gateway lower-cases header names and joins repeated ones with commas
             k = k.lower()
             joined[k] = f"{joined[k]},{v}" if k in joined else v
+        local = devportal.handle(method, parts.path, joined, body)  # the portal's dev login + sandbox checkout
+        if local is not None:
+            return local
+        found = self.match(method, parts.path)
+        if found is None:
+            return _message(404)
+        route, params = found
         claims = None
         if not route.public:
             try:
@@ -718,6 +721,7 @@ def prepare(memory: bool, ddb_port: int, start_ddb: bool = True) -> dict[str, An
     os.environ.setdefault("EMAIL_OUTBOX_DIR", str(state / "outbox"))
     # The archive of issued documents (S3 in AWS): DOCUMENTS_BUCKET resolves to "" here, so this folder is used.
     os.environ.setdefault("LOCAL_DOCUMENTS_DIR", str(state / "documents"))
+    os.environ.setdefault("LOCAL_DEV_LOGIN", "true")  # the portal's development login (tools/devportal.py)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_REGION", "us-east-1")
@@ -838,6 +842,7 @@ def banner(args: argparse.Namespace, ddb: dict[str, Any] | None, routes: int, fn
         + os.environ["LOCAL_DOCUMENTS_DIR"],
         "rate() schedules on their cadence, cron() ones on demand; fire any now with: "
         ".venv/bin/python -m tools.schedule LowBalanceScan (list: .venv/bin/python -m tools.schedule)",
+        f"Portal: {base}/portal (development login, local only: sign in as a customer, partner or operator)",
         "Try:",
         f"  curl -s {base}/openapi.json | head -c 300",
         "  TOKEN=$(.venv/bin/python -m tools.localauth operator)   # or: make token ROLE=operator",

@@ -81,7 +81,10 @@ class Route:
 
     @property
     def regex(self) -> re.Pattern[str]:
-        pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        pattern = re.escape(self.path)
+        # {name+} (a greedy path variable, the rest of the path) matches across slashes, like API Gateway's.
+        pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\+\\\}", r"(?P<\1>.+)", pattern)
+        pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", pattern)
         return re.compile(f"^{pattern}$")
 
 

@@ -1,0 +1,85 @@
+// English and Slovak texts; amounts and dates formatted for the chosen language.
+const TEXTS = {
+  en: {
+    app: "Account Credit", signIn: "Sign in", signOut: "Sign out", language: "Language",
+    devLogin: "Development login", devLoginNote: "Local only: mints the same tokens as `make token`. Never served on AWS.",
+    role: "Role", customer: "Customer", partner: "Partner", operator: "Operator",
+    accountId: "Account id", partnerId: "Partner id", cognitoLogin: "Sign in with your account",
+    overview: "Overview", transactions: "Transactions", topUp: "Top up", documents: "Documents", accounts: "Accounts",
+    balance: "Balance", creditLimit: "Credit limit", available: "Available to spend", held: "Held",
+    company: "Company", paymentReference: "Payment reference",
+    type: "Type", from: "From", to: "To", any: "Any", filter: "Filter", next: "Next page", first: "First page",
+    date: "Date", description: "Description", amount: "Amount", balanceAfter: "Balance after",
+    noEntries: "Nothing here yet.", loading: "Loading...",
+    method: "Method", card: "Card", bankTransfer: "Bank transfer", amountMajor: "Amount", pay: "Continue",
+    sandboxTitle: "Sandbox checkout (local only)", sandboxPay: "Pay with the test card", sandboxDecline: "Decline",
+    waiting: "Waiting for the payment to be confirmed...", credited: "Paid: the balance is topped up.",
+    failed: "The payment failed.", proforma: "Proforma invoice", dueDate: "Due", iban: "IBAN", bic: "BIC",
+    bank: "Bank", payee: "Payee", print: "Print", stripeNote: "Card payments on AWS continue at the payment provider.",
+    number: "Number", kind: "Kind", issued: "Issued", total: "Total", status: "Status", download: "Download",
+    search: "Search", open: "Open", searchHint: "Part of the company name, a VAT id or a payment reference",
+    notFound: "This account does not exist or you may not see it.", sessionEnded: "Your session has ended. Please sign in again.",
+    forbidden: "You may not do this.", problem: "Something went wrong", retry: "Try again", fieldLabel: "Field",
+  },
+  sk: {
+    app: "Kreditný účet", signIn: "Prihlásiť", signOut: "Odhlásiť", language: "Jazyk",
+    devLogin: "Vývojové prihlásenie", devLoginNote: "Len lokálne: vydá tie isté tokeny ako `make token`. Na AWS sa nikdy nezobrazí.",
+    role: "Rola", customer: "Zákazník", partner: "Partner", operator: "Operátor",
+    accountId: "Číslo účtu", partnerId: "Číslo partnera", cognitoLogin: "Prihlásiť sa svojím účtom",
+    overview: "Prehľad", transactions: "Pohyby", topUp: "Dobitie", documents: "Doklady", accounts: "Účty",
+    balance: "Zostatok", creditLimit: "Úverový limit", available: "Možno minúť", held: "Blokované",
+    company: "Spoločnosť", paymentReference: "Variabilný symbol",
+    type: "Typ", from: "Od", to: "Do", any: "Všetky", filter: "Filtrovať", next: "Ďalšia strana", first: "Prvá strana",
+    date: "Dátum", description: "Popis", amount: "Suma", balanceAfter: "Zostatok po",
+    noEntries: "Zatiaľ nič.", loading: "Načítava sa...",
+    method: "Spôsob", card: "Karta", bankTransfer: "Bankový prevod", amountMajor: "Suma", pay: "Pokračovať",
+    sandboxTitle: "Testovacia platba (len lokálne)", sandboxPay: "Zaplatiť testovacou kartou", sandboxDecline: "Zamietnuť",
+    waiting: "Čakáme na potvrdenie platby...", credited: "Zaplatené: zostatok je dobitý.",
+    failed: "Platba zlyhala.", proforma: "Zálohová faktúra", dueDate: "Splatnosť", iban: "IBAN", bic: "BIC",
+    bank: "Banka", payee: "Príjemca", print: "Tlačiť", stripeNote: "Platba kartou na AWS pokračuje u poskytovateľa platieb.",
+    number: "Číslo", kind: "Druh", issued: "Vystavené", total: "Spolu", status: "Stav", download: "Stiahnuť",
+    search: "Hľadať", open: "Otvoriť", searchHint: "Časť názvu firmy, IČ DPH alebo variabilný symbol",
+    notFound: "Tento účet neexistuje alebo ho nemôžete vidieť.", sessionEnded: "Vaše prihlásenie vypršalo. Prihláste sa znova.",
+    forbidden: "Toto nemôžete urobiť.", problem: "Niečo sa pokazilo", retry: "Skúsiť znova", fieldLabel: "Pole",
+  },
+};
+
+export const LANGUAGES = { en: "English", sk: "Slovenčina" };
+const LOCALES = { en: "en-GB", sk: "sk-SK" };
+
+export function initialLanguage() {
+  const saved = localStorage.getItem("ac.lang");
+  if (saved && TEXTS[saved]) return saved;
+  return (navigator.language || "en").toLowerCase().startsWith("sk") ? "sk" : "en";
+}
+
+export function translator(lang) {
+  const texts = TEXTS[lang] || TEXTS.en;
+  const locale = LOCALES[lang] || LOCALES.en;
+  const t = (key) => texts[key] ?? TEXTS.en[key] ?? key;
+  t.lang = lang;
+  t.digits = (currency) =>
+    new Intl.NumberFormat(locale, { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
+  // Minor units to a currency amount for people (EUR 12345 -> "123,45 €" in Slovak); integers only, no float input.
+  t.money = (minor, currency) => {
+    if (minor === null || minor === undefined) return "-";
+    const digits = t.digits(currency);
+    const sign = minor < 0 ? -1 : 1;
+    const abs = Math.abs(minor);
+    const major = Math.floor(abs / 10 ** digits) + (abs % 10 ** digits) / 10 ** digits;
+    return new Intl.NumberFormat(locale, { style: "currency", currency }).format(sign * major);
+  };
+  t.date = (iso) => (iso ? new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(new Date(iso)) : "-");
+  t.dateTime = (iso) =>
+    iso ? new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)) : "-";
+  return t;
+}
+
+// "250", "250.5", "250,50" -> minor units (25050 for 2 digits), or null when it is not an amount.
+export function toMinor(text, digits) {
+  const m = String(text).trim().match(/^(\d{1,13})(?:[.,](\d*))?$/);
+  if (!m) return null;
+  const frac = m[2] || "";
+  if (frac.length > digits) return null;
+  return Number(m[1]) * 10 ** digits + Number((frac + "0".repeat(digits)).slice(0, digits) || 0);
+}
