@@ -45,6 +45,11 @@ const TEXTS = {
 };
 
 export const LANGUAGES = { en: "English", sk: "Slovenčina" };
+
+// A page module's own texts, per language (the same keys in both: a test of the portal checks it).
+export function addTexts(more) {
+  for (const [lang, texts] of Object.entries(more)) Object.assign(TEXTS[lang], texts);
+}
 const LOCALES = { en: "en-GB", sk: "sk-SK" };
 
 export function initialLanguage() {

@@ -1,8 +1,10 @@
 // The portal: hash routes (#/login, #/accounts, #/a/<id>[/transactions|/top-up|/documents]) over the same API.
 import { h, render } from "preact";
-import { useEffect, useState, useCallback } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { ApiError, download, get, poll, post, session, setApiBase } from "./api.js";
+import { ACCOUNT_PAGES, Field, Problem, TOP_PAGES, newKey, useLoad, useRoute } from "./ui.js";
+import "./pages/index.js";
 import { cognitoSignIn, cognitoSignOutUrl, completeCognitoSignIn, devSignIn } from "./auth.js";
 import { LANGUAGES, initialLanguage, toMinor, translator } from "./i18n.js";
 
@@ -11,55 +13,6 @@ const ENTRY_TYPES = [
   "adjustment_credit", "adjustment_debit", "deposit_card", "deposit_bank_transfer", "deposit_reversal",
   "order_balance", "order_credit", "order_card", "order_gift_card", "order_cancellation", "order_refund",
 ];
-const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
-
-function useRoute() {
-  const [hash, setHash] = useState(location.hash || "#/");
-  useEffect(() => {
-    const on = () => setHash(location.hash || "#/");
-    addEventListener("hashchange", on);
-    return () => removeEventListener("hashchange", on);
-  }, []);
-  return hash.slice(1).split("?")[0].split("/").filter(Boolean);
-}
-
-// Loads once per key; {data, error, reload}.
-function useLoad(fn, deps) {
-  const [state, setState] = useState({ data: null, error: null, loading: true });
-  const reload = useCallback(() => {
-    setState((s) => ({ ...s, loading: true }));
-    fn().then((data) => setState({ data, error: null, loading: false }),
-      (error) => setState({ data: null, error, loading: false }));
-  }, deps);
-  useEffect(reload, [reload]);
-  return { ...state, reload };
-}
-
-// Every API problem in plain words: the title and detail, and which field (highlighted next to the input).
-function Problem({ t, error }) {
-  if (!error) return null;
-  let text = error.message;
-  if (error instanceof ApiError) {
-    if (error.status === 401) text = t("sessionEnded");
-    else if (error.status === 404 && !error.problem.detail) text = t("notFound");
-    else if (error.status === 403 && !error.problem.detail) text = t("forbidden");
-    else text = [error.problem.title, error.problem.detail].filter(Boolean).join(": ");
-  }
-  return html`<div class="problem" role="alert" data-testid="problem">
-    <strong>${error.status === 404 ? t("notFound") : t("problem")}</strong>
-    <p>${text}</p>
-    ${error.field ? html`<p>${t("fieldLabel")}: <code>${error.field}</code></p>` : null}
-  </div>`;
-}
-
-function Field({ label, name, error, children }) {
-  const bad = error && error.field && (error.field === name || error.field.endsWith(`.${name}`));
-  return html`<div class=${bad ? "field invalid" : "field"}>
-    <label for=${name}>${label}</label>
-    ${h(children.type, { ...children.props, id: name, name, "aria-invalid": bad ? "true" : undefined })}
-  </div>`;
-}
-
 function Login({ t, config, onSignedIn }) {
   const [role, setRole] = useState("customer");
   const [accountId, setAccountId] = useState("");
@@ -99,7 +52,8 @@ function Login({ t, config, onSignedIn }) {
 }
 
 function AccountNav({ t, id, here }) {
-  const tabs = [["", "overview"], ["transactions", "transactions"], ["top-up", "topUp"], ["documents", "documents"]];
+  const tabs = [["", "overview"], ["transactions", "transactions"], ["top-up", "topUp"], ["documents", "documents"],
+    ...ACCOUNT_PAGES.map((p) => [p.path, p.key])];
   return html`<nav aria-label=${t("overview")} class="tabs">${tabs.map(([path, key]) => html`
     <a href=${`#/a/${id}${path ? "/" + path : ""}`} aria-current=${here === path ? "page" : undefined}>${t(key)}</a>`)}</nav>`;
 }
@@ -289,18 +243,25 @@ function App({ config }) {
   else if (route[0] === "a" && route[1]) {
     const id = route[1];
     const here = route[2] || "";
+    const extra = ACCOUNT_PAGES.find((p) => p.path === here);
     const body = here === "transactions" ? html`<${Transactions} t=${t} id=${id} />`
       : here === "top-up" ? html`<${TopUp} t=${t} id=${id} config=${config} />`
       : here === "documents" ? html`<${Documents} t=${t} id=${id} />`
+      : extra ? h(extra.component, { t, id, config, role, route: route.slice(3) })
       : html`<${Overview} t=${t} id=${id} />`;
     page = html`<main><${AccountNav} t=${t} id=${id} here=${here} />${body}</main>`;
-  } else page = html`<main><${Accounts} t=${t} /></main>`;
+  } else {
+    const top = TOP_PAGES.find((p) => p.path === route[0] && p.roles.includes(role));
+    page = top ? html`<main>${h(top.component, { t, config, role, route: route.slice(1) })}</main>`
+      : html`<main><${Accounts} t=${t} /></main>`;
+  }
   return html`<header>
       <a class="brand" href="#/">${t("app")}</a>
       ${config.auth === "local" ? html`<span class="badge local-only">LOCAL</span>` : null}
       <span class="spacer"></span>
       ${claims ? html`<span data-testid="who">${t(role)}${claims["custom:account_id"] ? ` ${claims["custom:account_id"]}` : ""}${claims["custom:partner_id"] ? ` ${claims["custom:partner_id"]}` : ""}</span>` : null}
       ${role && role !== "customer" ? html`<a href="#/accounts">${t("accounts")}</a>` : null}
+      ${TOP_PAGES.filter((p) => p.roles.includes(role)).map((p) => html`<a href=${`#/${p.path}`}>${t(p.key)}</a>`)}
       <label for="lang">${t("language")}</label>
       <select id="lang" value=${lang} onChange=${(e) => setLang(e.target.value)}>
         ${Object.entries(LANGUAGES).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>

@@ -1,0 +1,61 @@
+// What every page shares: htm bound to preact, the problem box, labelled fields, loading and the hash route.
+import { h } from "preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import htm from "htm";
+import { ApiError } from "./api.js";
+
+export const html = htm.bind(h);
+export const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+
+export function useRoute() {
+  const [hash, setHash] = useState(location.hash || "#/");
+  useEffect(() => {
+    const on = () => setHash(location.hash || "#/");
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  return hash.slice(1).split("?")[0].split("/").filter(Boolean);
+}
+
+// Loads once per key; {data, error, reload}.
+export function useLoad(fn, deps) {
+  const [state, setState] = useState({ data: null, error: null, loading: true });
+  const reload = useCallback(() => {
+    setState((s) => ({ ...s, loading: true }));
+    fn().then((data) => setState({ data, error: null, loading: false }),
+      (error) => setState({ data: null, error, loading: false }));
+  }, deps);
+  useEffect(reload, [reload]);
+  return { ...state, reload };
+}
+
+// Every API problem in plain words: the title and detail, and which field (highlighted next to the input).
+export function Problem({ t, error }) {
+  if (!error) return null;
+  let text = error.message;
+  if (error instanceof ApiError) {
+    if (error.status === 401) text = t("sessionEnded");
+    else if (error.status === 404 && !error.problem.detail) text = t("notFound");
+    else if (error.status === 403 && !error.problem.detail) text = t("forbidden");
+    else text = [error.problem.title, error.problem.detail].filter(Boolean).join(": ");
+  }
+  return html`<div class="problem" role="alert" data-testid="problem">
+    <strong>${error.status === 404 ? t("notFound") : t("problem")}</strong>
+    <p>${text}</p>
+    ${error.field ? html`<p>${t("fieldLabel")}: <code>${error.field}</code></p>` : null}
+  </div>`;
+}
+
+export function Field({ label, name, error, children }) {
+  const bad = error && error.field && (error.field === name || error.field.endsWith(`.${name}`));
+  return html`<div class=${bad ? "field invalid" : "field"}>
+    <label for=${name}>${label}</label>
+    ${h(children.type, { ...children.props, id: name, name, "aria-invalid": bad ? "true" : undefined })}
+  </div>`;
+}
+
+
+// Pages other modules add: per account (a tab: {path, key, component}) and top level ({path, key, roles,
+// component}). Each module registers itself from main.js's imports; its texts go through i18n.addTexts.
+export const ACCOUNT_PAGES = [];
+export const TOP_PAGES = [];
