@@ -53,7 +53,7 @@ function Login({ t, config, onSignedIn }) {
 
 function AccountNav({ t, id, here }) {
   const tabs = [["", "overview"], ["transactions", "transactions"], ["top-up", "topUp"], ["documents", "documents"],
-    ...ACCOUNT_PAGES.map((p) => [p.path, p.key])];
+    ...ACCOUNT_PAGES.filter((p) => !p.roles || p.roles.includes(session.claims?.["custom:role"])).map((p) => [p.path, p.key])];
   return html`<nav aria-label=${t("overview")} class="tabs">${tabs.map(([path, key]) => html`
     <a href=${`#/a/${id}${path ? "/" + path : ""}`} aria-current=${here === path ? "page" : undefined}>${t(key)}</a>`)}</nav>`;
 }

@@ -55,7 +55,7 @@ export function Field({ label, name, error, children }) {
 }
 
 
-// Pages other modules add: per account (a tab: {path, key, component}) and top level ({path, key, roles,
+// Pages other modules add: per account (a tab: {path, key, component, roles?: only for those roles}) and top level ({path, key, roles,
 // component}). Each module registers itself from main.js's imports; its texts go through i18n.addTexts.
 export const ACCOUNT_PAGES = [];
 export const TOP_PAGES = [];
