@@ -1,7 +1,8 @@
 """The customer's orders, summary and payment settings in headless Chromium: 2 of 5 certificates refunded through
 the refund form (refundable 3, and the API agrees), a count above what is refundable highlighted on its line, the
 same form on an order placed 31 days ago refused in plain words, the period summary that adds up and an export
-downloaded once its progress is done, and the payment settings saved."""
+downloaded once its progress is done, and the payment settings saved. An operator cancels the old order (refund
+everything) on the same page after confirming."""
 
 from __future__ import annotations
 
@@ -112,7 +113,9 @@ def test_customer_refunds_two_of_five_certificates_and_a_count_too_high_is_highl
     assert order["lines"][0]["refundable"] == 3 and len(order["refunds"]) == 1
 
 
-def test_a_refund_past_30_days_is_refused_in_plain_words(browser: Any, portal_server: LocalServer, api: Api) -> None:
+def test_a_refund_past_30_days_is_refused_in_plain_words_and_an_operator_cancels_it(
+    browser: Any, portal_server: LocalServer, api: Api
+) -> None:
     account, order_id, customer = funded_account_with_order(api, "Portal Old Order s.r.o.")
     tool(portal_server, "tools.sandbox", "age-order", account, order_id, "--days", "31")
     sign_in(browser, portal_server, "customer", account)
@@ -123,6 +126,20 @@ def test_a_refund_past_30_days_is_refused_in_plain_words(browser: Any, portal_se
     assert refused.get_attribute("role") == "alert"
     order = api.call("GET", f"/accounts/{account}/orders/{order_id}", customer).json()
     assert order["lines"][0]["refundable"] == 5 and order["refunds"] == []
+
+    # an operator opens the same order and cancels it (refund everything) after confirming
+    browser.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    sign_in(browser, portal_server, "operator")
+    browser.get(f"{portal_server.base}/portal#/a/{account}/orders/{order_id}")
+    wait(browser).until(
+        ec.element_to_be_clickable((By.XPATH, "//button[starts-with(text(), 'Cancel the order')]"))
+    ).click()
+    wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=cancel-yes]"))).click()
+    wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=cancel-outcome]")))
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=order-state]").text == "Cancelled"
+    assert cell(browser, 1, "refundable") == "0"
+    order = api.call("GET", f"/accounts/{account}/orders/{order_id}", customer).json()
+    assert order["state"] == "cancelled" and order["lines"][0]["refundable"] == 0
 
 
 def test_the_summary_adds_up_and_an_export_is_downloaded(
