@@ -1,1 +1,4 @@
 // The page modules: each registers its pages (ui.js ACCOUNT_PAGES / TOP_PAGES) and its texts (i18n.addTexts).
+import "./orders.js";
+import "./statements.js";
+import "./settings.js";
