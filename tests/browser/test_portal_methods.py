@@ -161,3 +161,63 @@ def test_backdated_subscription_preview_is_the_charge_and_its_card_cannot_be_del
     problem = browser.find_element(By.CSS_SELECTOR, "[data-testid=delete-problem] [data-testid=problem]")
     assert "payment_method_id" in problem.text
     assert ids["4444"] in {m["payment_method_id"] for m in methods(api, account)["items"]}
+
+
+def test_a_subscriptions_page_adds_inventory_changes_renewal_and_suspends(
+    browser: Any, portal_server: LocalServer, api: Api
+) -> None:
+    account = open_account(api, "Portal Inventory s.r.o.")
+    code = product(api, price=36500)
+    customer = localauth.mint("customer", account_id=account)
+    r = api.call(
+        "POST",
+        f"/accounts/{account}/adjustments",
+        OPERATOR,
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        json={"type": "credit", "amount": 500000, "reason": "portal test credit"},
+    )
+    assert r.status_code == 201, r.text
+    start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=30)
+    r = api.call(
+        "POST",
+        f"/accounts/{account}/subscriptions",
+        customer,
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        json={"term_months": 12, "lines": [{"product_code": code, "quantity": 1}], "start_date": start.isoformat()},
+    )
+    assert r.status_code == 201, r.text
+    sub = r.json()["subscription_id"]
+
+    sign_in(browser, portal_server, "customer", account)
+    browser.get(f"{portal_server.base}/portal#/a/{account}/subscriptions")
+    wait(browser).until(ec.element_to_be_clickable((By.LINK_TEXT, sub))).click()
+    form = wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=add-inventory]")))
+    preview = wait(browser).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=inventory-preview]").get_attribute("data-net")
+    )
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    added = wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=inventory-added]")))
+    view = api.call("GET", f"/accounts/{account}/subscriptions/{sub}", customer).json()
+    order = api.call("GET", f"/accounts/{account}/orders/{view['orders'][-1]}", customer).json()
+    assert order["net"] == int(preview), (order, preview)
+    assert view["orders"][-1] in added.text
+    assert view["inventory"] == [{"product_code": code, "quantity": 2}]
+
+    quantity = browser.find_element(By.ID, "renewal_items[0].quantity")
+    quantity.clear()
+    quantity.send_keys("3")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=renewal-inventory] button[type=submit]").click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=renewal-items]"), f"3 x {code}")
+    )
+
+    browser.find_element(By.XPATH, "//button[text()='Suspend']").click()
+    wait(browser).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=subscription][data-state=suspended]"))
+    )
+    view = api.call("GET", f"/accounts/{account}/subscriptions/{sub}", customer).json()
+    assert view["state"] == "suspended" and view["renewal_inventory"] == [{"product_code": code, "quantity": 3}]
+    browser.find_element(By.XPATH, "//button[text()='Reactivate']").click()
+    wait(browser).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=subscription][data-state=active]"))
+    )
