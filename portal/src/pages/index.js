@@ -2,3 +2,5 @@
 import "./orders.js";
 import "./statements.js";
 import "./settings.js";
+import "./methods.js";
+import "./subscriptions.js";
