@@ -1,1 +1,4 @@
 // The page modules: each registers its pages (ui.js ACCOUNT_PAGES / TOP_PAGES) and its texts (i18n.addTexts).
+import "./partner.js";
+import "./operator.js";
+import "./queues.js";
