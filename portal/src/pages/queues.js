@@ -199,7 +199,7 @@ function Report({ t, day }) {
   return html`<section aria-labelledby="rr-h"><h2 id="rr-h">${t("reconciliation")}: ${t.date(day)}</h2>
     <p><a href="#/reconciliation">${t("back")}</a></p>
     <${Problem} t=${t} error=${error} />
-    ${r ? html`<div data-testid="report" data-day=${r.day} data-mismatches=${r.mismatches}>
+    ${r ? html`<div data-testid="report" data-day=${r.day} data-run-id=${r.run_id} data-mismatches=${r.mismatches}>
       <dl class="figures">
         <div><dt>${t("accountsChecked")}</dt><dd>${r.accounts}</dd></div>
         <div><dt>${t("mismatches")}</dt><dd data-testid="mismatches">${r.mismatches}</dd></div>
