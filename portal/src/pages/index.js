@@ -4,3 +4,6 @@ import "./statements.js";
 import "./settings.js";
 import "./methods.js";
 import "./subscriptions.js";
+import "./partner.js";
+import "./operator.js";
+import "./queues.js";
