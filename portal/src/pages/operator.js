@@ -1,6 +1,6 @@
 // An operator on one account (the tab "Manage"): the credit limit, a credit or debit adjustment with its reason
 // (money: one Idempotency-Key per action), and the managing partner (audited, with a reason). Other roles see a
-// plain notice: the tab is listed for everyone (the tab registry has no role filter), the API refuses them anyway.
+// plain notice when they open its address by hand: the tab itself is listed for operators only (roles), and the API refuses others anyway.
 import { useState } from "preact/hooks";
 import { get, post } from "../api.js";
 import { ACCOUNT_PAGES, Field, Problem, html, useLoad } from "../ui.js";
