@@ -63,7 +63,7 @@ portal/node_modules/.installed: portal/package.json portal/package-lock.json
 	npm ci --prefix portal --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(PORTAL_BUILD): portal/node_modules/.installed portal/build.mjs $(wildcard portal/src/*)
+$(PORTAL_BUILD): portal/node_modules/.installed portal/build.mjs $(wildcard portal/src/*.* portal/src/*/*.*)
 	npm run --prefix portal --silent build
 
 $(SAM_STAMP): | $(UV)
