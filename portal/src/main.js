@@ -116,13 +116,39 @@ function Transactions({ t, id, currency }) {
   </section>`;
 }
 
+// A card top-up on AWS goes to the provider's hosted checkout page, which sends the browser back to
+// #/a/<id>/top-up?checkout=done|cancelled; the deposit being paid is remembered in sessionStorage meanwhile.
+const checkoutKey = (id) => `ac.checkout.${id}`;
+const hashQuery = () => new URLSearchParams(location.hash.split("?")[1] || "");
+
 function TopUp({ t, id, config }) {
   const { data: account } = useLoad(() => get(`/accounts/${id}`), [id]);
   const [method, setMethod] = useState("card");
   const [amount, setAmount] = useState("");
   const [error, setError] = useState(null);
   const [deposit, setDeposit] = useState(null);
-  const [progress, setProgress] = useState(null); // null | "waiting" | "credited" | "failed"
+  // null | "redirecting" | "waiting" | "credited" | "failed" | "cancelled"
+  const [progress, setProgress] = useState(null);
+  const [pdf, setPdf] = useState(null); // null | "preparing"
+  const waitForPayment = async (depositId) => {
+    setProgress("waiting");
+    const done = await poll(() => get(`/accounts/${id}/deposits/${depositId}`),
+      (d) => d.state !== "pending", { onTick: setDeposit, timeout: 120000 });
+    setProgress(done.state === "credited" ? "credited" : "failed");
+  };
+  useEffect(() => {
+    const returned = hashQuery().get("checkout");
+    const depositId = sessionStorage.getItem(checkoutKey(id));
+    if (!returned || !depositId) return;
+    sessionStorage.removeItem(checkoutKey(id));
+    history.replaceState(null, "", `#/a/${id}/top-up`);
+    if (returned === "cancelled") {
+      get(`/accounts/${id}/deposits/${depositId}`).then(setDeposit, setError);
+      setProgress("cancelled");
+    } else {
+      waitForPayment(depositId).catch((err) => { setProgress(null); setError(err); });
+    }
+  }, [id]);
   if (!account) return html`<p role="status">${t("loading")}</p>`;
   const digits = t.digits(account.currency);
   const submit = async (e) => {
@@ -134,8 +160,26 @@ function TopUp({ t, id, config }) {
       return;
     }
     try {
-      setDeposit(await post(`/accounts/${id}/deposits`, { method, amount: minor }, { "Idempotency-Key": newKey() }));
+      const created = await post(`/accounts/${id}/deposits`, { method, amount: minor }, { "Idempotency-Key": newKey() });
+      setDeposit(created);
+      const url = created.checkout && created.checkout.checkout_url;
+      if (created.method === "card" && !config.sandbox && url) {
+        sessionStorage.setItem(checkoutKey(id), created.deposit_id);
+        setProgress("redirecting");
+        location.assign(url);
+      }
     } catch (err) { setError(err); }
+  };
+  // The proforma's PDF is rendered just after the top-up is created: a 404 meanwhile means "a moment".
+  const proformaPdf = async (number) => {
+    setError(null); setPdf("preparing");
+    const path = `/accounts/${id}/documents/${encodeURIComponent(number)}/pdf`;
+    try {
+      await poll(() => download(path, `${number}.pdf`).then(() => true, (err) => {
+        if (err instanceof ApiError && err.status === 404) return false;
+        throw err;
+      }), (ok) => ok, { every: 1000, timeout: 30000 });
+    } catch (err) { setError(err); } finally { setPdf(null); }
   };
   const sandbox = async (outcome) => {
     setError(null);
@@ -146,9 +190,7 @@ function TopUp({ t, id, config }) {
         body: JSON.stringify({ account_id: id, deposit_id: deposit.deposit_id, outcome }),
       });
       if (!r.ok) throw new ApiError(r.status, await r.json());
-      const done = await poll(() => get(`/accounts/${id}/deposits/${deposit.deposit_id}`),
-        (d) => d.state !== "pending", { onTick: setDeposit });
-      setProgress(done.state === "credited" ? "credited" : "failed");
+      await waitForPayment(deposit.deposit_id);
     } catch (err) { setProgress(null); setError(err); }
   };
   const pf = deposit && deposit.proforma;
@@ -170,6 +212,8 @@ function TopUp({ t, id, config }) {
         <button onClick=${() => sandbox("fail")}>${t("sandboxDecline")}</button></div>`
       : html`<p>${t("stripeNote")} ${deposit.checkout && deposit.checkout.checkout_url
         ? html`<a href=${deposit.checkout.checkout_url}>${t("pay")}</a>` : null}</p>`) : null}
+    ${progress === "redirecting" ? html`<p role="status">${t("redirecting")}</p>` : null}
+    ${progress === "cancelled" ? html`<p role="status" data-testid="cancelled">${t("checkoutCancelled")}</p>` : null}
     ${progress === "waiting" ? html`<div role="status" data-testid="progress"><progress aria-label=${t("waiting")}></progress> ${t("waiting")}</div>` : null}
     ${progress === "credited" ? html`<p role="status" class="ok" data-testid="credited">${t("credited")} <a href=${`#/a/${id}`}>${t("overview")}</a></p>` : null}
     ${progress === "failed" ? html`<p role="alert" class="problem">${t("failed")} ${deposit.failure_message || ""}</p>` : null}
@@ -180,7 +224,9 @@ function TopUp({ t, id, config }) {
         <div><dt>${t("payee")}</dt><dd>${pf.seller.name}</dd></div>
         <div><dt>${t("iban")}</dt><dd><code>${pf.seller.iban}</code></dd></div>
         <div><dt>${t("bic")}</dt><dd><code>${pf.seller.bic || "-"}</code></dd></div>
-      </dl><button onClick=${() => print()}>${t("print")}</button></div>` : null}
+      </dl><button onClick=${() => print()}>${t("print")}</button>
+      <button onClick=${() => proformaPdf(pf.number)} disabled=${pdf === "preparing"}>${t("downloadPdf")}</button>
+      ${pdf === "preparing" ? html`<span role="status"> ${t("pdfPreparing")}</span>` : null}</div>` : null}
   </section>`;
 }
 
