@@ -1,4 +1,4 @@
-"""The portal's texts: every key in English and Slovak, no module overwriting another's text (portal/check-texts.mjs)."""
+"""The portal's texts: every key in English and Slovak, none overwritten by another module (portal/check-texts.mjs)."""
 
 from __future__ import annotations
 
