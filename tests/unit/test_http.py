@@ -610,3 +610,19 @@ def test_event_factory_matches_the_sample_shape() -> None:
     assert built["version"] == sample["version"] == "2.0"
     assert set(built["requestContext"]) == set(sample["requestContext"])
     assert built["requestContext"]["authorizer"]["jwt"]["claims"]["custom:role"] == "operator"
+
+
+def test_every_operation_documents_its_success_answer() -> None:
+    """A route with custom `responses` loses Powertools' default 200: each must name its own success (and its body,
+    unless it is a 204), so schemathesis and clients know the shape of a good answer."""
+    doc = openapi.document()
+    operations = [
+        (path, method, op) for path, item in doc["paths"].items() for method, op in item.items() if "responses" in op
+    ]
+    assert len(operations) > 50
+    for path, method, op in operations:
+        success = {code: r for code, r in op["responses"].items() if code.startswith("2")}
+        assert success, f"{method.upper()} {path} documents no 2xx answer"
+        for code, answer in success.items():
+            if code != "204" and method != "delete":
+                assert answer.get("content"), f"{method.upper()} {path} {code} has no body schema"

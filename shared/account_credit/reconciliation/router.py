@@ -23,7 +23,11 @@ DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
     "/reconciliation/reports/<day>",
     tags=TAG,
     summary="The latest reconciliation run of a day (operator): its summary and every finding",
-    responses={404: problem("No reconciliation run of that day"), 422: problem("`day` is not a YYYY-MM-DD date")},
+    responses={
+        200: {"description": "The run and its findings"},
+        404: problem("No reconciliation run of that day"),
+        422: problem("`day` is not a YYYY-MM-DD date"),
+    },
 )
 def get_report(
     day: Annotated[str, Path(pattern=DAY, description="The day reconciled (YYYY-MM-DD, UTC)")],
