@@ -115,7 +115,12 @@ def card_event(deposit: dict[str, Any], action: str, amount: int | None = None) 
 
     payment_id = deposit["payment_id"]
     money = Money(deposit["amount"], deposit["currency"])
-    metadata = {"purpose": "deposit", "account_id": deposit["account_id"], "deposit_id": deposit["deposit_id"]}
+    metadata = {
+        "purpose": "deposit",
+        "account_id": deposit["account_id"],
+        "deposit_id": deposit["deposit_id"],
+        "save_card": "true" if deposit.get("save_card") else "false",
+    }
     given = money if amount is None else Money(amount, money.currency)
     if action == "pay":
         return sandbox.payment_succeeded(payment_id, given, metadata)

@@ -125,6 +125,7 @@ function TopUp({ t, id, config }) {
   const { data: account } = useLoad(() => get(`/accounts/${id}`), [id]);
   const [method, setMethod] = useState("card");
   const [amount, setAmount] = useState("");
+  const [saveCard, setSaveCard] = useState(false);
   const [error, setError] = useState(null);
   const [deposit, setDeposit] = useState(null);
   // null | "redirecting" | "waiting" | "credited" | "failed" | "cancelled"
@@ -160,7 +161,8 @@ function TopUp({ t, id, config }) {
       return;
     }
     try {
-      const created = await post(`/accounts/${id}/deposits`, { method, amount: minor }, { "Idempotency-Key": newKey() });
+      const body = method === "card" ? { method, amount: minor, save_card: saveCard } : { method, amount: minor };
+      const created = await post(`/accounts/${id}/deposits`, body, { "Idempotency-Key": newKey() });
       setDeposit(created);
       const url = created.checkout && created.checkout.checkout_url;
       if (created.method === "card" && !config.sandbox && url) {
@@ -203,6 +205,8 @@ function TopUp({ t, id, config }) {
       <${Field} label=${`${t("amountMajor")} (${account.currency})`} name="amount" error=${error}>
         <input inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.target.value)} required autocomplete="off" />
       <//>
+      ${method === "card" ? html`<p class="check"><label><input type="checkbox" id="save_card" checked=${saveCard}
+        onChange=${(e) => setSaveCard(e.target.checked)} /> ${t("saveCard")}</label></p>` : null}
       <${Problem} t=${t} error=${error} />
       <button type="submit">${t("pay")}</button>
     </form>

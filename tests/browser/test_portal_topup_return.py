@@ -91,3 +91,26 @@ def test_a_bank_transfers_proforma_downloads_as_a_pdf(
     pdf = downloads / f"{number}.pdf"
     wait(browser).until(lambda d: pdf.exists() and pdf.stat().st_size > 0)
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_a_card_kept_at_top_up_becomes_a_payment_method(browser: Any, portal_server: LocalServer, api: Api) -> None:
+    account = open_account(api, f"Keep Card {uuid.uuid4().hex[:6]} s.r.o.")
+    sign_in(browser, portal_server, "customer", account)
+    browser.get(f"{portal_server.base}/portal#/a/{account}/top-up")
+    wait(browser).until(ec.element_to_be_clickable((By.ID, "amount"))).send_keys("12")
+    browser.find_element(By.ID, "save_card").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=top-up] button[type=submit]").click()
+    sandbox = wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=sandbox]")))
+    sandbox.find_element(By.XPATH, ".//button[1]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=credited]")))
+
+    browser.find_element(By.LINK_TEXT, "Payment methods").click()
+    card = wait(browser).until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=payment-methods] tr[data-type=card]"))
+    )
+    customer = localauth.mint("customer", account_id=account)
+    methods = api.call("GET", f"/accounts/{account}/payment-methods", customer).json()["items"]
+    cards = [m for m in methods if m["type"] == "card"]
+    assert len(cards) == 1
+    assert card.get_attribute("data-pm") == cards[0]["payment_method_id"]
+    assert cards[0]["last4"] in card.text

@@ -80,7 +80,9 @@ function AddCard({ t, id, config, onDone, onCancel }) {
       onDone(made);
     } catch (err) { setError(err); } finally { setBusy(false); }
   };
-  if (!config.sandbox) return html`<p>${t("pm.providerNote")}</p>`;
+  if (!config.sandbox) {
+    return html`<p data-testid="add-card-at-provider">${t("pm.providerNote")} <a href=${`#/a/${id}/top-up`}>${t("pm.toTopUp")}</a></p>`;
+  }
   return html`<form onSubmit=${submit} data-testid="add-card" aria-labelledby="pm-add-card-h">
     <h3 id="pm-add-card-h">${t("pm.addCard")}</h3>
     <p class="local-only" role="note">${t("pm.sandboxNote")}</p>
@@ -260,7 +262,7 @@ addTexts({
     "pm.confirmDelete": "Delete this payment method?", "pm.yesDelete": "Yes, delete", "pm.cancel": "Cancel",
     "pm.addCard": "Add a card", "pm.addGiftCard": "Add a gift card", "pm.editCard": "Change the card",
     "pm.testCard": "Test card", "pm.sandboxNote": "Sandbox (local only): pick one of the provider's test cards. A card number is never entered or stored here.",
-    "pm.providerNote": "Cards are added at the payment provider; that step is not wired in the portal yet.",
+    "pm.providerNote": "A card is added at the payment provider: top up by card with \"Keep this card\" ticked, and the card you pay with is kept here once the payment is confirmed.", "pm.toTopUp": "Top up and keep the card",
     "pm.expMonth": "Expiry month (1-12)", "pm.expYear": "Expiry year", "pm.billingAddress": "Billing address (optional)",
     "pm.line1": "Street and number", "pm.line2": "Address line 2", "pm.city": "City", "pm.postalCode": "Postal code",
     "pm.country": "Country (two letters, e.g. SK)", "pm.giftCode": "Gift card code", "pm.save": "Save",
@@ -279,7 +281,7 @@ addTexts({
     "pm.confirmDelete": "Odstrániť túto platobnú metódu?", "pm.yesDelete": "Áno, odstrániť", "pm.cancel": "Zrušiť",
     "pm.addCard": "Pridať kartu", "pm.addGiftCard": "Pridať darčekovú kartu", "pm.editCard": "Zmeniť kartu",
     "pm.testCard": "Testovacia karta", "pm.sandboxNote": "Testovacie prostredie (len lokálne): vyberte testovaciu kartu poskytovateľa. Číslo karty sa tu nikdy nezadáva ani neukladá.",
-    "pm.providerNote": "Karty sa pridávajú u poskytovateľa platieb; tento krok v portáli zatiaľ nie je.",
+    "pm.providerNote": "Karta sa pridáva u poskytovateľa platieb: dobite kredit kartou so zaškrtnutým \"Uložiť kartu\" a karta, ktorou platíte, sa tu uloží po potvrdení platby.", "pm.toTopUp": "Dobiť a uložiť kartu",
     "pm.expMonth": "Mesiac platnosti (1-12)", "pm.expYear": "Rok platnosti", "pm.billingAddress": "Fakturačná adresa (nepovinné)",
     "pm.line1": "Ulica a číslo", "pm.line2": "Adresa, 2. riadok", "pm.city": "Mesto", "pm.postalCode": "PSČ",
     "pm.country": "Krajina (dve písmená, napr. SK)", "pm.giftCode": "Kód darčekovej karty", "pm.save": "Uložiť",

@@ -108,6 +108,7 @@ def view(d: Deposit) -> dict[str, Any]:
         payment_reference=d.payment_reference,
         proforma=proforma,
         transfers=[ds.Transfer(**t) for t in d.transfers],
+        save_card=d.save_card,
     ).model_dump(mode="json")
 
 

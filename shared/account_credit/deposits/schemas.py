@@ -108,6 +108,7 @@ class DepositView(Model):
     payment_reference: str | None = None
     proforma: Proforma | None = None
     transfers: list[Transfer] = Field(default_factory=list)
+    save_card: bool = Field(default=False, description="card: the card is kept as a payment method once paid")
 
 
 class DepositCreated(DepositView):
