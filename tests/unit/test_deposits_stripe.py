@@ -18,6 +18,7 @@ import pytest
 
 from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
 from account_credit.kernel.money import Money
+from account_credit.platform import config
 from account_credit.platform.payments.port import InvalidSignature, SavedCard
 from account_credit.platform.payments.stripe_provider import StripeProvider
 
@@ -30,13 +31,56 @@ class FakeStripe:
     """Answers the few endpoints the adapter uses, like api.stripe.com would, and records every request."""
 
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # Idempotency-Key -> (path, form, answer): the same key replays the answer, other parameters are refused.
+    keyed: dict[str, tuple[str, dict[str, str], tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     fail_with: tuple[int, dict[str, Any]] | None = None
     fail_on: str = "/v1/"  # path prefix the failure applies to
     base: str = ""
 
+    def keyed_answer(self, key: str | None, method: str, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if key is None or method != "POST":
+            return self.answer(method, path, form)
+        if key in self.keyed:
+            old_path, old_form, answer = self.keyed[key]
+            if (old_path, old_form) != (path, form):
+                return 400, {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests..."}}
+            return answer
+        answer = self.answer(method, path, form)
+        if answer[0] < 500:
+            self.keyed[key] = (path, form, answer)
+        return answer
+
     def answer(self, method: str, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if self.fail_with is not None and path.startswith(self.fail_on):
             return self.fail_with
+        if method == "POST" and path == "/v1/checkout/sessions":
+            sid = "cs_test_fake_" + hashlib.sha256(json.dumps(form, sort_keys=True).encode()).hexdigest()[:12]
+            return 200, {
+                "id": sid,
+                "object": "checkout.session",
+                "mode": form["mode"],
+                "amount_total": int(form["line_items[0][price_data][unit_amount]"]),
+                "currency": form["line_items[0][price_data][currency]"],
+                "payment_status": "unpaid",
+                "status": "open",
+                "payment_intent": None,
+                "url": f"https://checkout.stripe.com/c/pay/{sid}",
+                "metadata": {},
+            }
+        if method == "GET" and path.startswith("/v1/payment_intents/"):
+            pm = {
+                "id": "pm_from_checkout",
+                "object": "payment_method",
+                "type": "card",
+                "card": {"brand": "visa", "last4": "4242", "exp_month": 3, "exp_year": 2032},
+            }
+            expanded = form.get("expand[0]") == "payment_method"
+            return 200, {
+                "id": path.rsplit("/", 1)[1],
+                "object": "payment_intent",
+                "status": "succeeded",
+                "payment_method": pm if expanded else pm["id"],
+            }
         if method == "POST" and path == "/v1/customers":
             return 200, {"id": "cus_fake_1", "object": "customer", "metadata": {}}
         if method == "POST" and path == "/v1/payment_intents":
@@ -78,7 +122,7 @@ def fake() -> Iterator[FakeStripe]:
             path, _, query = self.path.partition("?")
             form = dict(parse_qsl(raw or query, keep_blank_values=True))
             state.requests.append({"method": self.command, "path": path, "headers": dict(self.headers), "form": form})
-            status, body = state.answer(self.command, path, form)
+            status, body = state.keyed_answer(self.headers.get("Idempotency-Key"), self.command, path, form)
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -103,16 +147,23 @@ def fake() -> Iterator[FakeStripe]:
         server.server_close()
 
 
+PORTAL = "https://api.example.test/portal"
+
+
 def adapter(fake: FakeStripe | None = None, **kw: Any) -> StripeProvider:
     return StripeProvider(
-        api_key=API_KEY, webhook_secret=SECRET, api_base=fake.base if fake else None, max_network_retries=0, **kw
+        api_key=API_KEY,
+        webhook_secret=SECRET,
+        api_base=fake.base if fake else None,
+        max_network_retries=0,
+        **{"portal_url": PORTAL, **kw},
     )
 
 
 # --------------------------------------------------------------------------- API calls
 
 
-def test_checkout_creates_a_payment_intent_with_our_idempotency_key(fake: FakeStripe) -> None:
+def test_checkout_creates_a_stripe_checkout_session_with_our_idempotency_key(fake: FakeStripe) -> None:
     checkout = adapter(fake).create_checkout(
         amount=Money(12_345, "EUR"),
         account_id="acc_1",
@@ -120,40 +171,90 @@ def test_checkout_creates_a_payment_intent_with_our_idempotency_key(fake: FakeSt
         idempotency_key="deposit-acc_1-k1",
         save_card=False,
     )
-    assert checkout.provider == "stripe"
-    assert checkout.payment_id.startswith("pi_fake_") and checkout.client_secret == f"{checkout.payment_id}_secret_fake"
+    assert checkout.provider == "stripe" and checkout.client_secret is None
+    assert checkout.payment_id.startswith("cs_test_fake_")
+    assert checkout.checkout_url == f"https://checkout.stripe.com/c/pay/{checkout.payment_id}"
     [req] = fake.requests
-    assert (req["method"], req["path"]) == ("POST", "/v1/payment_intents")
+    assert (req["method"], req["path"]) == ("POST", "/v1/checkout/sessions")
     assert req["headers"]["Authorization"] == f"Bearer {API_KEY}"
     assert req["headers"]["Idempotency-Key"] == "deposit-acc_1-k1"
     form = req["form"]
-    assert (form["amount"], form["currency"], form["automatic_payment_methods[enabled]"]) == ("12345", "eur", "true")
-    assert form["metadata[purpose]"] == "deposit" and form["metadata[account_id]"] == "acc_1"
-    assert form["metadata[save_card]"] == "false"
-    assert "customer" not in form and "setup_future_usage" not in form
+    assert form["mode"] == "payment"
+    line = {k.removeprefix("line_items[0]"): v for k, v in form.items() if k.startswith("line_items[0]")}
+    assert line == {
+        "[price_data][currency]": "eur",
+        "[price_data][unit_amount]": "12345",
+        "[price_data][product_data][name]": "Account credit top-up",
+        "[quantity]": "1",
+    }
+    meta = {"purpose": "deposit", "account_id": "acc_1", "save_card": "false"}
+    assert {k: form[f"metadata[{k}]"] for k in meta} == meta
+    assert {k: form[f"payment_intent_data[metadata][{k}]"] for k in meta} == meta
+    assert form["payment_intent_data[metadata][via]"] == "checkout"
+    assert form["payment_intent_data[description]"] == "Account credit top-up"
+    assert form["success_url"] == f"{PORTAL}/#/accounts/acc_1/topup?checkout=done&session={{CHECKOUT_SESSION_ID}}"
+    assert form["cancel_url"] == f"{PORTAL}/#/accounts/acc_1/topup?checkout=cancelled"
+    assert "customer" not in form and "payment_intent_data[setup_future_usage]" not in form
+    assert not any("dep_1" in v for v in form.values()), "the deposit id differs between attempts"
 
 
-def test_a_retry_with_the_same_key_sends_the_same_parameters(fake: FakeStripe) -> None:
+def test_a_retry_with_the_same_key_gets_the_same_session(fake: FakeStripe) -> None:
     """After a failed commit the deposit id is new; Stripe must still see an identical idempotent request."""
-    for deposit_id in ("dep_first_try", "dep_second_try"):
+    checkouts = [
         adapter(fake).create_checkout(
             amount=Money(5_000, "EUR"), account_id="acc_1", deposit_id=deposit_id, idempotency_key="k", save_card=True
         )
+        for deposit_id in ("dep_first_try", "dep_second_try")
+    ]
+    assert checkouts[0] == checkouts[1]
     first, second = fake.requests[:2], fake.requests[2:]
     assert [(r["path"], r["form"], r["headers"]["Idempotency-Key"]) for r in first] == [
         (r["path"], r["form"], r["headers"]["Idempotency-Key"]) for r in second
     ]
+    # Another amount under the same key is Stripe's idempotency error: ours is a concurrent update.
+    with pytest.raises(ConcurrentUpdate):
+        adapter(fake).create_checkout(
+            amount=Money(6_000, "EUR"), account_id="acc_1", deposit_id="d", idempotency_key="k", save_card=True
+        )
 
 
 def test_checkout_that_saves_the_card_creates_a_customer_for_off_session_use(fake: FakeStripe) -> None:
     adapter(fake).create_checkout(
         amount=Money(5_000, "USD"), account_id="acc_1", deposit_id="dep_2", idempotency_key="k2", save_card=True
     )
-    customer, intent = fake.requests
+    customer, session = fake.requests
     assert customer["path"] == "/v1/customers" and customer["headers"]["Idempotency-Key"] == "k2:customer"
     assert customer["form"]["metadata[account_id]"] == "acc_1"
-    assert intent["form"]["customer"] == "cus_fake_1" and intent["form"]["setup_future_usage"] == "off_session"
-    assert intent["form"]["metadata[save_card]"] == "true"
+    form = session["form"]
+    assert form["customer"] == "cus_fake_1" and form["payment_intent_data[setup_future_usage]"] == "off_session"
+    assert form["metadata[save_card]"] == form["payment_intent_data[metadata][save_card]"] == "true"
+
+
+def test_without_the_portal_url_card_top_ups_are_refused_before_any_call(
+    fake: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PORTAL_URL", raising=False)
+    config.settings.cache_clear()
+    with pytest.raises(PaymentProviderError, match="PORTAL_URL"):
+        adapter(fake, portal_url=None).create_checkout(
+            amount=Money(5_000, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+        )
+    assert fake.requests == []
+    monkeypatch.setenv("PORTAL_URL", "https://portal.example.test/portal/")
+    config.settings.cache_clear()
+    adapter(fake, portal_url=None).create_checkout(
+        amount=Money(5_000, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+    )
+    assert (
+        fake.requests[0]["form"]["cancel_url"]
+        == "https://portal.example.test/portal/#/accounts/a/topup?checkout=cancelled"
+    )
+
+
+@pytest.mark.parametrize("raw", ["portal.example.test", "ftp://x/portal", "https://x/portal?a=1", "https://x/#/p"])
+def test_a_malformed_portal_url_names_the_variable(raw: str) -> None:
+    with pytest.raises(config.ConfigurationError, match="PORTAL_URL"):
+        config.from_environment({"PORTAL_URL": raw})
 
 
 def test_charging_a_saved_card_confirms_off_session(fake: FakeStripe) -> None:
@@ -406,7 +507,7 @@ def test_from_env_reads_the_configured_secrets(monkeypatch: pytest.MonkeyPatch, 
     provider = StripeProvider.from_env()
     payload = event("payment_intent.succeeded", SUCCEEDED)
     assert provider.parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)}).type == "payment.succeeded"
-    provider.api_base, provider.max_network_retries = fake.base, 0
+    provider.api_base, provider.max_network_retries, provider.portal_url = fake.base, 0, PORTAL
     provider.create_checkout(
         amount=Money(100, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
     )
