@@ -8,19 +8,27 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+import _deposit_support as sup
 import pytest
+from _support import customer_of
 
+from account_credit.deposits import config as deposit_config
+from account_credit.deposits import schemas as ds
+from account_credit.deposits import service as svc
+from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
 from account_credit.kernel.money import Money
-from account_credit.platform import config
+from account_credit.payment_methods import service as payment_methods
+from account_credit.platform import config, payments
 from account_credit.platform.payments.port import InvalidSignature, SavedCard
 from account_credit.platform.payments.stripe_provider import StripeProvider
+from account_credit.platform.store.memory import MemoryStore
 
 SECRET = "whsec_test_0123456789abcdef"
 API_KEY = "sk_test_fake_0123456789"
@@ -512,3 +520,172 @@ def test_from_env_reads_the_configured_secrets(monkeypatch: pytest.MonkeyPatch, 
         amount=Money(100, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
     )
     assert fake.requests[0]["headers"]["Authorization"] == "Bearer sk_test_from_env"
+
+
+# --------------------------------------------------------------------------- Checkout Session events
+
+SESSION = {
+    "id": "cs_test_a1B2c3",
+    "object": "checkout.session",
+    "mode": "payment",
+    "amount_total": 2000,
+    "currency": "eur",
+    "payment_status": "paid",
+    "status": "complete",
+    "payment_intent": "pi_3NG8Du2eZvKYlo2C0",
+    "metadata": {"purpose": "deposit", "account_id": "acc_1", "save_card": "false"},
+}
+
+
+def parsed_event(event_type: str, obj: dict[str, Any], provider: StripeProvider | None = None) -> Any:
+    payload = event(event_type, obj)
+    return (provider or adapter()).parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)})
+
+
+@pytest.mark.parametrize(
+    ("event_type", "obj", "expected"),
+    [
+        ("checkout.session.completed", SESSION, ("payment.succeeded", "cs_test_a1B2c3", 2000, "pi_3NG8Du2eZvKYlo2C0")),
+        (
+            "checkout.session.async_payment_succeeded",
+            SESSION,
+            ("payment.succeeded", "cs_test_a1B2c3", 2000, "pi_3NG8Du2eZvKYlo2C0"),
+        ),
+        (
+            "checkout.session.async_payment_failed",
+            {**SESSION, "payment_status": "unpaid"},
+            ("payment.failed", "cs_test_a1B2c3", 2000, None),
+        ),
+        (
+            "checkout.session.expired",
+            {**SESSION, "payment_status": "unpaid", "status": "expired", "payment_intent": None},
+            ("payment.failed", "cs_test_a1B2c3", 2000, None),
+        ),
+        # Paid later by an asynchronous method: the async_payment_* event decides.
+        ("checkout.session.completed", {**SESSION, "payment_status": "unpaid"}, ("ignored", None, None, None)),
+        ("checkout.session.completed", {**SESSION, "mode": "setup"}, ("ignored", None, None, None)),
+        # The intent a session created: the session's events do the work (no 503 loop for an unlinked intent).
+        (
+            "payment_intent.succeeded",
+            {**SUCCEEDED, "metadata": {**SUCCEEDED["metadata"], "via": "checkout"}},
+            ("ignored", None, None, None),
+        ),
+        (
+            "payment_intent.payment_failed",
+            {**SUCCEEDED, "metadata": {**SUCCEEDED["metadata"], "via": "checkout"}},
+            ("ignored", None, None, None),
+        ),
+    ],
+)
+def test_checkout_session_events_are_normalised(event_type: str, obj: dict[str, Any], expected: tuple) -> None:
+    parsed = parsed_event(event_type, obj)
+    amount = parsed.amount.amount if parsed.amount else None
+    assert (parsed.type, parsed.payment_id, amount, parsed.also_known_as) == expected
+    assert parsed.raw_type == event_type
+    if parsed.type == "payment.failed":
+        assert parsed.failure_message
+
+
+def test_a_card_saved_at_a_checkout_is_read_from_the_sessions_payment_intent(fake: FakeStripe) -> None:
+    obj = {**SESSION, "metadata": {**SESSION["metadata"], "save_card": "true"}}
+    parsed = parsed_event("checkout.session.completed", obj, adapter(fake))
+    assert parsed.card == SavedCard(
+        provider="stripe", token="pm_from_checkout", brand="visa", last4="4242", exp_month=3, exp_year=2032
+    )
+    [lookup] = fake.requests
+    assert (lookup["method"], lookup["path"]) == ("GET", "/v1/payment_intents/pi_3NG8Du2eZvKYlo2C0")
+    assert lookup["form"]["expand[0]"] == "payment_method"
+    fake.fail_with = (500, {"error": {"type": "api_error", "message": "down"}})
+    assert parsed_event("checkout.session.completed", obj, adapter(fake)).card is None, "the credit does not wait"
+
+
+# --------------------------------------------------------------------------- a top-up through Checkout, end to end
+
+
+@pytest.fixture
+def stripe_deposits(fake: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The deposit service with PAYMENT_PROVIDER=stripe, its adapter talking to the fake Stripe."""
+    sup.configure(monkeypatch, PAYMENT_PROVIDER="stripe")
+    monkeypatch.setattr(payments, "provider", lambda name=None: adapter(fake))
+    yield
+    deposit_config.deposit_settings.cache_clear()
+
+
+def checkout_deposit(store: MemoryStore, account: Account, key: str, save_card: bool = False) -> dict[str, Any]:
+    command = ds.DepositCreate(method="card", amount=5_000, save_card=save_card).command(
+        account.account_id, key, customer_of(account).actor
+    )
+    return svc.create_deposit(store, command).body
+
+
+def deliver(store: MemoryStore, event_type: str, obj: dict[str, Any], event_id: str) -> dict[str, Any]:
+    payload = event(event_type, obj, event_id)
+    return svc.receive_webhook(store, "stripe", payload, {"Stripe-Signature": stripe_signature(payload)})
+
+
+@pytest.mark.usefixtures("stripe_deposits")
+def test_a_checkout_top_up_is_credited_once_and_a_refund_of_its_intent_takes_it_back(
+    store: MemoryStore, open_account: Callable[..., Account]
+) -> None:
+    acc = open_account("EUR")
+    dep = checkout_deposit(store, acc, "k1", save_card=True)
+    session_id = dep["payment_id"]
+    assert session_id.startswith("cs_test_fake_") and dep["state"] == "pending"
+    assert dep["checkout"] == {
+        "provider": "stripe",
+        "payment_id": session_id,
+        "client_secret": None,
+        "checkout_url": f"https://checkout.stripe.com/c/pay/{session_id}",
+    }
+    assert checkout_deposit(store, acc, "k1", save_card=True) == dep, "a replay opens no second session"
+    meta = {"purpose": "deposit", "account_id": acc.account_id, "save_card": "true"}
+    session = {**SESSION, "id": session_id, "amount_total": 5_000, "payment_intent": "pi_paid_1", "metadata": meta}
+    intent = {
+        **SUCCEEDED,
+        "id": "pi_paid_1",
+        "amount": 5_000,
+        "amount_received": 5_000,
+        "metadata": {**meta, "via": "checkout"},
+    }
+
+    # The intent's own event may come first: acknowledged, nothing done (no "not known yet" 503).
+    assert deliver(store, "payment_intent.succeeded", intent, "evt_pi")["outcome"] == "ignored"
+    ack = deliver(store, "checkout.session.completed", session, "evt_cs")
+    assert (ack["outcome"], ack["deposit_id"]) == ("credited", dep["deposit_id"])
+    assert deliver(store, "checkout.session.completed", session, "evt_cs")["outcome"] == "duplicate"
+    assert store.get_account(acc.account_id).balance == 5_000
+    [card] = payment_methods.list_methods(store, acc.account_id)
+    assert card.card is not None and (card.card.token, card.card.last4) == ("pm_from_checkout", "4242")
+
+    refund = {
+        "id": "ch_paid_1",
+        "object": "charge",
+        "amount": 5_000,
+        "amount_refunded": 5_000,
+        "currency": "eur",
+        "payment_intent": "pi_paid_1",
+        "refunded": True,
+    }
+    ack = deliver(store, "charge.refunded", refund, "evt_refund")
+    assert (ack["outcome"], ack["deposit_id"]) == ("reversed", dep["deposit_id"])
+    assert deliver(store, "charge.refunded", refund, "evt_refund")["outcome"] == "duplicate"
+    assert store.get_account(acc.account_id).balance == 0
+    assert svc.get_deposit(store, acc.account_id, dep["deposit_id"])["state"] == "reversed"
+
+
+@pytest.mark.usefixtures("stripe_deposits")
+def test_an_expired_checkout_fails_its_deposit(store: MemoryStore, open_account: Callable[..., Account]) -> None:
+    acc = open_account("EUR")
+    dep = checkout_deposit(store, acc, "k2")
+    expired = {
+        **SESSION,
+        "id": dep["payment_id"],
+        "amount_total": 5_000,
+        "payment_status": "unpaid",
+        "status": "expired",
+        "payment_intent": None,
+    }
+    assert deliver(store, "checkout.session.expired", expired, "evt_exp")["outcome"] == "failed"
+    view = svc.get_deposit(store, acc.account_id, dep["deposit_id"])
+    assert (view["state"], view["failure_message"]) == ("failed", "the checkout expired unpaid")
+    assert store.get_account(acc.account_id).balance == 0
