@@ -8,18 +8,27 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+import _deposit_support as sup
 import pytest
+from _support import customer_of
 
+from account_credit.deposits import config as deposit_config
+from account_credit.deposits import schemas as ds
+from account_credit.deposits import service as svc
+from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
 from account_credit.kernel.money import Money
+from account_credit.payment_methods import service as payment_methods
+from account_credit.platform import config, payments
 from account_credit.platform.payments.port import InvalidSignature, SavedCard
 from account_credit.platform.payments.stripe_provider import StripeProvider
+from account_credit.platform.store.memory import MemoryStore
 
 SECRET = "whsec_test_0123456789abcdef"
 API_KEY = "sk_test_fake_0123456789"
@@ -30,13 +39,56 @@ class FakeStripe:
     """Answers the few endpoints the adapter uses, like api.stripe.com would, and records every request."""
 
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # Idempotency-Key -> (path, form, answer): the same key replays the answer, other parameters are refused.
+    keyed: dict[str, tuple[str, dict[str, str], tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     fail_with: tuple[int, dict[str, Any]] | None = None
     fail_on: str = "/v1/"  # path prefix the failure applies to
     base: str = ""
 
+    def keyed_answer(self, key: str | None, method: str, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if key is None or method != "POST":
+            return self.answer(method, path, form)
+        if key in self.keyed:
+            old_path, old_form, answer = self.keyed[key]
+            if (old_path, old_form) != (path, form):
+                return 400, {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests..."}}
+            return answer
+        answer = self.answer(method, path, form)
+        if answer[0] < 500:
+            self.keyed[key] = (path, form, answer)
+        return answer
+
     def answer(self, method: str, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if self.fail_with is not None and path.startswith(self.fail_on):
             return self.fail_with
+        if method == "POST" and path == "/v1/checkout/sessions":
+            sid = "cs_test_fake_" + hashlib.sha256(json.dumps(form, sort_keys=True).encode()).hexdigest()[:12]
+            return 200, {
+                "id": sid,
+                "object": "checkout.session",
+                "mode": form["mode"],
+                "amount_total": int(form["line_items[0][price_data][unit_amount]"]),
+                "currency": form["line_items[0][price_data][currency]"],
+                "payment_status": "unpaid",
+                "status": "open",
+                "payment_intent": None,
+                "url": f"https://checkout.stripe.com/c/pay/{sid}",
+                "metadata": {},
+            }
+        if method == "GET" and path.startswith("/v1/payment_intents/"):
+            pm = {
+                "id": "pm_from_checkout",
+                "object": "payment_method",
+                "type": "card",
+                "card": {"brand": "visa", "last4": "4242", "exp_month": 3, "exp_year": 2032},
+            }
+            expanded = form.get("expand[0]") == "payment_method"
+            return 200, {
+                "id": path.rsplit("/", 1)[1],
+                "object": "payment_intent",
+                "status": "succeeded",
+                "payment_method": pm if expanded else pm["id"],
+            }
         if method == "POST" and path == "/v1/customers":
             return 200, {"id": "cus_fake_1", "object": "customer", "metadata": {}}
         if method == "POST" and path == "/v1/payment_intents":
@@ -78,7 +130,7 @@ def fake() -> Iterator[FakeStripe]:
             path, _, query = self.path.partition("?")
             form = dict(parse_qsl(raw or query, keep_blank_values=True))
             state.requests.append({"method": self.command, "path": path, "headers": dict(self.headers), "form": form})
-            status, body = state.answer(self.command, path, form)
+            status, body = state.keyed_answer(self.headers.get("Idempotency-Key"), self.command, path, form)
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -103,16 +155,23 @@ def fake() -> Iterator[FakeStripe]:
         server.server_close()
 
 
+PORTAL = "https://api.example.test/portal"
+
+
 def adapter(fake: FakeStripe | None = None, **kw: Any) -> StripeProvider:
     return StripeProvider(
-        api_key=API_KEY, webhook_secret=SECRET, api_base=fake.base if fake else None, max_network_retries=0, **kw
+        api_key=API_KEY,
+        webhook_secret=SECRET,
+        api_base=fake.base if fake else None,
+        max_network_retries=0,
+        **{"portal_url": PORTAL, **kw},
     )
 
 
 # --------------------------------------------------------------------------- API calls
 
 
-def test_checkout_creates_a_payment_intent_with_our_idempotency_key(fake: FakeStripe) -> None:
+def test_checkout_creates_a_stripe_checkout_session_with_our_idempotency_key(fake: FakeStripe) -> None:
     checkout = adapter(fake).create_checkout(
         amount=Money(12_345, "EUR"),
         account_id="acc_1",
@@ -120,40 +179,90 @@ def test_checkout_creates_a_payment_intent_with_our_idempotency_key(fake: FakeSt
         idempotency_key="deposit-acc_1-k1",
         save_card=False,
     )
-    assert checkout.provider == "stripe"
-    assert checkout.payment_id.startswith("pi_fake_") and checkout.client_secret == f"{checkout.payment_id}_secret_fake"
+    assert checkout.provider == "stripe" and checkout.client_secret is None
+    assert checkout.payment_id.startswith("cs_test_fake_")
+    assert checkout.checkout_url == f"https://checkout.stripe.com/c/pay/{checkout.payment_id}"
     [req] = fake.requests
-    assert (req["method"], req["path"]) == ("POST", "/v1/payment_intents")
+    assert (req["method"], req["path"]) == ("POST", "/v1/checkout/sessions")
     assert req["headers"]["Authorization"] == f"Bearer {API_KEY}"
     assert req["headers"]["Idempotency-Key"] == "deposit-acc_1-k1"
     form = req["form"]
-    assert (form["amount"], form["currency"], form["automatic_payment_methods[enabled]"]) == ("12345", "eur", "true")
-    assert form["metadata[purpose]"] == "deposit" and form["metadata[account_id]"] == "acc_1"
-    assert form["metadata[save_card]"] == "false"
-    assert "customer" not in form and "setup_future_usage" not in form
+    assert form["mode"] == "payment"
+    line = {k.removeprefix("line_items[0]"): v for k, v in form.items() if k.startswith("line_items[0]")}
+    assert line == {
+        "[price_data][currency]": "eur",
+        "[price_data][unit_amount]": "12345",
+        "[price_data][product_data][name]": "Account credit top-up",
+        "[quantity]": "1",
+    }
+    meta = {"purpose": "deposit", "account_id": "acc_1", "save_card": "false"}
+    assert {k: form[f"metadata[{k}]"] for k in meta} == meta
+    assert {k: form[f"payment_intent_data[metadata][{k}]"] for k in meta} == meta
+    assert form["payment_intent_data[metadata][via]"] == "checkout"
+    assert form["payment_intent_data[description]"] == "Account credit top-up"
+    assert form["success_url"] == f"{PORTAL}/#/accounts/acc_1/topup?checkout=done&session={{CHECKOUT_SESSION_ID}}"
+    assert form["cancel_url"] == f"{PORTAL}/#/accounts/acc_1/topup?checkout=cancelled"
+    assert "customer" not in form and "payment_intent_data[setup_future_usage]" not in form
+    assert not any("dep_1" in v for v in form.values()), "the deposit id differs between attempts"
 
 
-def test_a_retry_with_the_same_key_sends_the_same_parameters(fake: FakeStripe) -> None:
+def test_a_retry_with_the_same_key_gets_the_same_session(fake: FakeStripe) -> None:
     """After a failed commit the deposit id is new; Stripe must still see an identical idempotent request."""
-    for deposit_id in ("dep_first_try", "dep_second_try"):
+    checkouts = [
         adapter(fake).create_checkout(
             amount=Money(5_000, "EUR"), account_id="acc_1", deposit_id=deposit_id, idempotency_key="k", save_card=True
         )
+        for deposit_id in ("dep_first_try", "dep_second_try")
+    ]
+    assert checkouts[0] == checkouts[1]
     first, second = fake.requests[:2], fake.requests[2:]
     assert [(r["path"], r["form"], r["headers"]["Idempotency-Key"]) for r in first] == [
         (r["path"], r["form"], r["headers"]["Idempotency-Key"]) for r in second
     ]
+    # Another amount under the same key is Stripe's idempotency error: ours is a concurrent update.
+    with pytest.raises(ConcurrentUpdate):
+        adapter(fake).create_checkout(
+            amount=Money(6_000, "EUR"), account_id="acc_1", deposit_id="d", idempotency_key="k", save_card=True
+        )
 
 
 def test_checkout_that_saves_the_card_creates_a_customer_for_off_session_use(fake: FakeStripe) -> None:
     adapter(fake).create_checkout(
         amount=Money(5_000, "USD"), account_id="acc_1", deposit_id="dep_2", idempotency_key="k2", save_card=True
     )
-    customer, intent = fake.requests
+    customer, session = fake.requests
     assert customer["path"] == "/v1/customers" and customer["headers"]["Idempotency-Key"] == "k2:customer"
     assert customer["form"]["metadata[account_id]"] == "acc_1"
-    assert intent["form"]["customer"] == "cus_fake_1" and intent["form"]["setup_future_usage"] == "off_session"
-    assert intent["form"]["metadata[save_card]"] == "true"
+    form = session["form"]
+    assert form["customer"] == "cus_fake_1" and form["payment_intent_data[setup_future_usage]"] == "off_session"
+    assert form["metadata[save_card]"] == form["payment_intent_data[metadata][save_card]"] == "true"
+
+
+def test_without_the_portal_url_card_top_ups_are_refused_before_any_call(
+    fake: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PORTAL_URL", raising=False)
+    config.settings.cache_clear()
+    with pytest.raises(PaymentProviderError, match="PORTAL_URL"):
+        adapter(fake, portal_url=None).create_checkout(
+            amount=Money(5_000, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+        )
+    assert fake.requests == []
+    monkeypatch.setenv("PORTAL_URL", "https://portal.example.test/portal/")
+    config.settings.cache_clear()
+    adapter(fake, portal_url=None).create_checkout(
+        amount=Money(5_000, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
+    )
+    assert (
+        fake.requests[0]["form"]["cancel_url"]
+        == "https://portal.example.test/portal/#/accounts/a/topup?checkout=cancelled"
+    )
+
+
+@pytest.mark.parametrize("raw", ["portal.example.test", "ftp://x/portal", "https://x/portal?a=1", "https://x/#/p"])
+def test_a_malformed_portal_url_names_the_variable(raw: str) -> None:
+    with pytest.raises(config.ConfigurationError, match="PORTAL_URL"):
+        config.from_environment({"PORTAL_URL": raw})
 
 
 def test_charging_a_saved_card_confirms_off_session(fake: FakeStripe) -> None:
@@ -406,8 +515,177 @@ def test_from_env_reads_the_configured_secrets(monkeypatch: pytest.MonkeyPatch, 
     provider = StripeProvider.from_env()
     payload = event("payment_intent.succeeded", SUCCEEDED)
     assert provider.parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)}).type == "payment.succeeded"
-    provider.api_base, provider.max_network_retries = fake.base, 0
+    provider.api_base, provider.max_network_retries, provider.portal_url = fake.base, 0, PORTAL
     provider.create_checkout(
         amount=Money(100, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
     )
     assert fake.requests[0]["headers"]["Authorization"] == "Bearer sk_test_from_env"
+
+
+# --------------------------------------------------------------------------- Checkout Session events
+
+SESSION = {
+    "id": "cs_test_a1B2c3",
+    "object": "checkout.session",
+    "mode": "payment",
+    "amount_total": 2000,
+    "currency": "eur",
+    "payment_status": "paid",
+    "status": "complete",
+    "payment_intent": "pi_3NG8Du2eZvKYlo2C0",
+    "metadata": {"purpose": "deposit", "account_id": "acc_1", "save_card": "false"},
+}
+
+
+def parsed_event(event_type: str, obj: dict[str, Any], provider: StripeProvider | None = None) -> Any:
+    payload = event(event_type, obj)
+    return (provider or adapter()).parse_webhook(payload, {"Stripe-Signature": stripe_signature(payload)})
+
+
+@pytest.mark.parametrize(
+    ("event_type", "obj", "expected"),
+    [
+        ("checkout.session.completed", SESSION, ("payment.succeeded", "cs_test_a1B2c3", 2000, "pi_3NG8Du2eZvKYlo2C0")),
+        (
+            "checkout.session.async_payment_succeeded",
+            SESSION,
+            ("payment.succeeded", "cs_test_a1B2c3", 2000, "pi_3NG8Du2eZvKYlo2C0"),
+        ),
+        (
+            "checkout.session.async_payment_failed",
+            {**SESSION, "payment_status": "unpaid"},
+            ("payment.failed", "cs_test_a1B2c3", 2000, None),
+        ),
+        (
+            "checkout.session.expired",
+            {**SESSION, "payment_status": "unpaid", "status": "expired", "payment_intent": None},
+            ("payment.failed", "cs_test_a1B2c3", 2000, None),
+        ),
+        # Paid later by an asynchronous method: the async_payment_* event decides.
+        ("checkout.session.completed", {**SESSION, "payment_status": "unpaid"}, ("ignored", None, None, None)),
+        ("checkout.session.completed", {**SESSION, "mode": "setup"}, ("ignored", None, None, None)),
+        # The intent a session created: the session's events do the work (no 503 loop for an unlinked intent).
+        (
+            "payment_intent.succeeded",
+            {**SUCCEEDED, "metadata": {**SUCCEEDED["metadata"], "via": "checkout"}},
+            ("ignored", None, None, None),
+        ),
+        (
+            "payment_intent.payment_failed",
+            {**SUCCEEDED, "metadata": {**SUCCEEDED["metadata"], "via": "checkout"}},
+            ("ignored", None, None, None),
+        ),
+    ],
+)
+def test_checkout_session_events_are_normalised(event_type: str, obj: dict[str, Any], expected: tuple) -> None:
+    parsed = parsed_event(event_type, obj)
+    amount = parsed.amount.amount if parsed.amount else None
+    assert (parsed.type, parsed.payment_id, amount, parsed.also_known_as) == expected
+    assert parsed.raw_type == event_type
+    if parsed.type == "payment.failed":
+        assert parsed.failure_message
+
+
+def test_a_card_saved_at_a_checkout_is_read_from_the_sessions_payment_intent(fake: FakeStripe) -> None:
+    obj = {**SESSION, "metadata": {**SESSION["metadata"], "save_card": "true"}}
+    parsed = parsed_event("checkout.session.completed", obj, adapter(fake))
+    assert parsed.card == SavedCard(
+        provider="stripe", token="pm_from_checkout", brand="visa", last4="4242", exp_month=3, exp_year=2032
+    )
+    [lookup] = fake.requests
+    assert (lookup["method"], lookup["path"]) == ("GET", "/v1/payment_intents/pi_3NG8Du2eZvKYlo2C0")
+    assert lookup["form"]["expand[0]"] == "payment_method"
+    fake.fail_with = (500, {"error": {"type": "api_error", "message": "down"}})
+    assert parsed_event("checkout.session.completed", obj, adapter(fake)).card is None, "the credit does not wait"
+
+
+# --------------------------------------------------------------------------- a top-up through Checkout, end to end
+
+
+@pytest.fixture
+def stripe_deposits(fake: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The deposit service with PAYMENT_PROVIDER=stripe, its adapter talking to the fake Stripe."""
+    sup.configure(monkeypatch, PAYMENT_PROVIDER="stripe")
+    monkeypatch.setattr(payments, "provider", lambda name=None: adapter(fake))
+    yield
+    deposit_config.deposit_settings.cache_clear()
+
+
+def checkout_deposit(store: MemoryStore, account: Account, key: str, save_card: bool = False) -> dict[str, Any]:
+    command = ds.DepositCreate(method="card", amount=5_000, save_card=save_card).command(
+        account.account_id, key, customer_of(account).actor
+    )
+    return svc.create_deposit(store, command).body
+
+
+def deliver(store: MemoryStore, event_type: str, obj: dict[str, Any], event_id: str) -> dict[str, Any]:
+    payload = event(event_type, obj, event_id)
+    return svc.receive_webhook(store, "stripe", payload, {"Stripe-Signature": stripe_signature(payload)})
+
+
+@pytest.mark.usefixtures("stripe_deposits")
+def test_a_checkout_top_up_is_credited_once_and_a_refund_of_its_intent_takes_it_back(
+    store: MemoryStore, open_account: Callable[..., Account]
+) -> None:
+    acc = open_account("EUR")
+    dep = checkout_deposit(store, acc, "k1", save_card=True)
+    session_id = dep["payment_id"]
+    assert session_id.startswith("cs_test_fake_") and dep["state"] == "pending"
+    assert dep["checkout"] == {
+        "provider": "stripe",
+        "payment_id": session_id,
+        "client_secret": None,
+        "checkout_url": f"https://checkout.stripe.com/c/pay/{session_id}",
+    }
+    assert checkout_deposit(store, acc, "k1", save_card=True) == dep, "a replay opens no second session"
+    meta = {"purpose": "deposit", "account_id": acc.account_id, "save_card": "true"}
+    session = {**SESSION, "id": session_id, "amount_total": 5_000, "payment_intent": "pi_paid_1", "metadata": meta}
+    intent = {
+        **SUCCEEDED,
+        "id": "pi_paid_1",
+        "amount": 5_000,
+        "amount_received": 5_000,
+        "metadata": {**meta, "via": "checkout"},
+    }
+
+    # The intent's own event may come first: acknowledged, nothing done (no "not known yet" 503).
+    assert deliver(store, "payment_intent.succeeded", intent, "evt_pi")["outcome"] == "ignored"
+    ack = deliver(store, "checkout.session.completed", session, "evt_cs")
+    assert (ack["outcome"], ack["deposit_id"]) == ("credited", dep["deposit_id"])
+    assert deliver(store, "checkout.session.completed", session, "evt_cs")["outcome"] == "duplicate"
+    assert store.get_account(acc.account_id).balance == 5_000
+    [card] = payment_methods.list_methods(store, acc.account_id)
+    assert card.card is not None and (card.card.token, card.card.last4) == ("pm_from_checkout", "4242")
+
+    refund = {
+        "id": "ch_paid_1",
+        "object": "charge",
+        "amount": 5_000,
+        "amount_refunded": 5_000,
+        "currency": "eur",
+        "payment_intent": "pi_paid_1",
+        "refunded": True,
+    }
+    ack = deliver(store, "charge.refunded", refund, "evt_refund")
+    assert (ack["outcome"], ack["deposit_id"]) == ("reversed", dep["deposit_id"])
+    assert deliver(store, "charge.refunded", refund, "evt_refund")["outcome"] == "duplicate"
+    assert store.get_account(acc.account_id).balance == 0
+    assert svc.get_deposit(store, acc.account_id, dep["deposit_id"])["state"] == "reversed"
+
+
+@pytest.mark.usefixtures("stripe_deposits")
+def test_an_expired_checkout_fails_its_deposit(store: MemoryStore, open_account: Callable[..., Account]) -> None:
+    acc = open_account("EUR")
+    dep = checkout_deposit(store, acc, "k2")
+    expired = {
+        **SESSION,
+        "id": dep["payment_id"],
+        "amount_total": 5_000,
+        "payment_status": "unpaid",
+        "status": "expired",
+        "payment_intent": None,
+    }
+    assert deliver(store, "checkout.session.expired", expired, "evt_exp")["outcome"] == "failed"
+    view = svc.get_deposit(store, acc.account_id, dep["deposit_id"])
+    assert (view["state"], view["failure_message"]) == ("failed", "the checkout expired unpaid")
+    assert store.get_account(acc.account_id).balance == 0

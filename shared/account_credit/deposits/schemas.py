@@ -52,9 +52,13 @@ class DepositCreate(Strict):
 
 class Checkout(Model):
     provider: str
-    payment_id: str = Field(description="The provider's payment id (Stripe: PaymentIntent id)")
-    client_secret: str | None = Field(description="Confirm the payment client-side with it (Stripe.js)")
-    checkout_url: str | None = None
+    payment_id: str = Field(description="The provider's payment id (Stripe: the Checkout Session id, cs_...)")
+    client_secret: str | None = Field(
+        description="Confirm the payment client-side with it (sandbox: PaymentIntent-like)"
+    )
+    checkout_url: str | None = Field(
+        default=None, description="Send the browser here to pay (Stripe: its hosted Checkout page)"
+    )
 
 
 class Seller(Model):

@@ -275,6 +275,24 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
     )
     if t.changes:
         uow.update(deposit_update(deposit, t.changes, now))
+    alias = event.also_known_as if event.type == "payment.succeeded" else None
+    if alias and alias != event.payment_id and store.get_item(*keys.payment_link(event.provider, alias)) is None:
+        # The payment's other id (a Stripe Checkout Session's PaymentIntent, which refunds and disputes name) finds
+        # this deposit too. Written only while absent; a concurrent writer makes us read and decide again.
+        uow.put(
+            Record(
+                *keys.payment_link(event.provider, alias),
+                attrs={
+                    "kind": "payment_link",
+                    "provider": event.provider,
+                    "payment_id": alias,
+                    "account_id": account_id,
+                    "deposit_id": deposit.deposit_id,
+                    "created_at": now,
+                },
+                on_exists=lambda _old: StaleDeposit(f"payment {alias} was linked meanwhile"),
+            )
+        )
     reference = {"deposit_id": deposit.deposit_id, "provider": event.provider, "payment_id": event.payment_id or ""}
     actor = f"provider:{event.provider}"
     claim: IdempotencyClaim | None = None

@@ -28,6 +28,9 @@ class Settings:
     environment: str = "dev"  # ENVIRONMENT
     # MAX_WRITE_ATTEMPTS: money movements retry conflicts/throttling this many times before answering 409/503.
     max_write_attempts: int = 12
+    # PORTAL_URL: the web portal's address (https://host/portal, no trailing slash); Stripe Checkout sends the
+    # browser back there after a card top-up. None: card top-ups through Stripe Checkout are refused.
+    portal_url: str | None = None
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -47,6 +50,17 @@ def _whole(env: Mapping[str, str], name: str, default: int, minimum: int) -> int
     return int(text)
 
 
+def _portal_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    url = raw.rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if scheme not in ("https", "http") or not sep or not rest or any(c in url for c in "?# "):
+        raise ConfigurationError(f"{name} must be an absolute http(s) URL without query or fragment, not {raw!r}")
+    return url
+
+
 def from_environment(env: Mapping[str, str]) -> Settings:
     """The settings ``env`` describes (ConfigurationError naming the variable for a malformed one)."""
     return Settings(
@@ -56,6 +70,7 @@ def from_environment(env: Mapping[str, str]) -> Settings:
         default_credit_limit=_whole(env, "DEFAULT_CREDIT_LIMIT", Settings.default_credit_limit, 0),
         environment=_text(env, "ENVIRONMENT", Settings.environment),
         max_write_attempts=_whole(env, "MAX_WRITE_ATTEMPTS", Settings.max_write_attempts, 1),
+        portal_url=_portal_url(env, "PORTAL_URL"),
     )
 
 

@@ -67,7 +67,7 @@ class Checkout:
     """What a client needs to pay a pending top-up."""
 
     provider: str
-    payment_id: str  # the provider's payment id (e.g. a PaymentIntent id): the dedup key of the credit
+    payment_id: str  # the provider's payment id (a Checkout Session or PaymentIntent id): the dedup key of the credit
     client_secret: str | None = None
     checkout_url: str | None = None
 
@@ -108,6 +108,9 @@ class WebhookEvent:
     metadata: Mapping[str, str] = field(default_factory=dict)
     card: SavedCard | None = None
     failure_message: str | None = None
+    # Another id of the same payment that later events carry (a Stripe Checkout Session's PaymentIntent, which
+    # refunds and disputes name): the credit also links it to the deposit.
+    also_known_as: str | None = None
 
 
 class PaymentProvider(Protocol):

@@ -9,18 +9,28 @@ pre-dated for later replay.
 
 ``normalise`` maps a Stripe-shaped event onto the port's ``WebhookEvent``:
 
-==============================  ===================  ==========================================
-Stripe event                    normalised type      amount
-==============================  ===================  ==========================================
-payment_intent.succeeded        payment.succeeded    ``amount_received`` (what was captured)
-payment_intent.payment_failed   payment.failed       -
-charge.refunded                 payment.refunded     ``amount_refunded`` (cumulative, all refunds)
-charge.dispute.created          payment.disputed     dispute ``amount``
-anything else                   ignored              -
-==============================  ===================  ==========================================
+==========================================  ===================  ==========================================
+Stripe event                                normalised type      amount
+==========================================  ===================  ==========================================
+checkout.session.completed (``paid``)       payment.succeeded    ``amount_total``
+checkout.session.async_payment_succeeded    payment.succeeded    ``amount_total``
+checkout.session.async_payment_failed       payment.failed       ``amount_total``
+checkout.session.expired                    payment.failed       ``amount_total``
+payment_intent.succeeded                    payment.succeeded    ``amount_received`` (what was captured)
+payment_intent.payment_failed               payment.failed       -
+charge.refunded                             payment.refunded     ``amount_refunded`` (cumulative, all refunds)
+charge.dispute.created                      payment.disputed     dispute ``amount``
+anything else                               ignored              -
+==========================================  ===================  ==========================================
 
-``payment_id`` is always the PaymentIntent id, so a charge and its dispute find the deposit
-the intent created.
+``payment_id`` is what the deposit's payment link is keyed by: the Checkout Session id
+(``cs_...``) for the session events, the PaymentIntent id otherwise. A session's success also
+carries its PaymentIntent id as ``also_known_as``: the credit links that id to the deposit too,
+so the charge's refund or dispute (which name the intent) find it. A ``checkout.session.completed``
+whose payment is still pending (``payment_status`` ``unpaid``, an asynchronous method) is ignored:
+the ``async_payment_*`` event decides. PaymentIntent events of an intent a Checkout Session
+created (metadata ``via=checkout``) are ignored: the session's events do the work, and the
+intent alone has no deposit link until the session succeeded.
 """
 
 from __future__ import annotations
@@ -121,8 +131,26 @@ def _card_from_object(provider: str, pm: Mapping[str, Any]) -> SavedCard | None:
     )
 
 
-def normalise(provider: str, event: Mapping[str, Any], card_lookup: CardLookup | None = None) -> WebhookEvent:
-    """The port's WebhookEvent for a verified Stripe-shaped event (see the module table)."""
+SESSION_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+        "checkout.session.expired",
+    }
+)
+
+
+def normalise(
+    provider: str,
+    event: Mapping[str, Any],
+    card_lookup: CardLookup | None = None,
+    intent_card_lookup: CardLookup | None = None,
+) -> WebhookEvent:
+    """The port's WebhookEvent for a verified Stripe-shaped event (see the module table).
+
+    ``card_lookup`` reads a payment method by id, ``intent_card_lookup`` a PaymentIntent's payment method by the
+    intent's id (a Checkout Session names only its intent); either may answer None."""
     event_id = event.get("id")
     raw_type = str(event.get("type", ""))
     data = event.get("data")
@@ -136,7 +164,11 @@ def normalise(provider: str, event: Mapping[str, Any], card_lookup: CardLookup |
     metadata = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
     currency = obj.get("currency")
+    if raw_type in SESSION_EVENTS:
+        return _session_event(provider, event_id, raw_type, obj, meta, intent_card_lookup) or ignored()
     if raw_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        if meta.get("via") == "checkout":
+            return ignored()
         payment_id = obj.get("id")
         received = obj.get("amount_received") if raw_type.endswith("succeeded") else obj.get("amount")
         amount = _money(received if received else obj.get("amount"), currency)
@@ -188,3 +220,52 @@ def normalise(provider: str, event: Mapping[str, Any], card_lookup: CardLookup |
             metadata=meta,
         )
     return ignored()
+
+
+def _session_event(
+    provider: str,
+    event_id: str,
+    raw_type: str,
+    obj: Mapping[str, Any],
+    meta: dict[str, str],
+    intent_card_lookup: CardLookup | None,
+) -> WebhookEvent | None:
+    """A Checkout Session event (see the module table); None: ignored."""
+    session_id = obj.get("id")
+    amount = _money(obj.get("amount_total"), obj.get("currency"))
+    if not isinstance(session_id, str) or amount is None or obj.get("mode", "payment") != "payment":
+        return None
+    if raw_type in ("checkout.session.async_payment_failed", "checkout.session.expired"):
+        expired = raw_type == "checkout.session.expired"
+        return WebhookEvent(
+            provider=provider,
+            event_id=event_id,
+            type="payment.failed",
+            raw_type=raw_type,
+            payment_id=session_id,
+            amount=amount,
+            metadata=meta,
+            failure_message="the checkout expired unpaid" if expired else "the payment failed",
+        )
+    if obj.get("payment_status") != "paid" or amount.amount <= 0:
+        return None  # still pending (an asynchronous method): async_payment_succeeded/failed decides
+    intent = obj.get("payment_intent")
+    intent_id = intent.get("id") if isinstance(intent, Mapping) else intent
+    card = None
+    if meta.get("save_card") == "true":
+        pm = intent.get("payment_method") if isinstance(intent, Mapping) else None
+        if isinstance(pm, Mapping):
+            card = _card_from_object(provider, pm)
+        elif isinstance(intent_id, str) and intent_card_lookup is not None:
+            card = intent_card_lookup(intent_id)
+    return WebhookEvent(
+        provider=provider,
+        event_id=event_id,
+        type="payment.succeeded",
+        raw_type=raw_type,
+        payment_id=session_id,
+        amount=amount,
+        metadata=meta,
+        card=card,
+        also_known_as=intent_id if isinstance(intent_id, str) and intent_id else None,
+    )

@@ -1,10 +1,20 @@
 """Stripe adapter: the official ``stripe`` SDK behind the provider port.
 
-* ``create_checkout``: a PaymentIntent (automatic payment methods) in the account's currency;
-  the client confirms it with Stripe.js using the returned ``client_secret``. Metadata
-  ``purpose=deposit``, ``account_id``, ``save_card``. With ``save_card`` a
-  Customer is created for the card (``setup_future_usage=off_session``), so the card can be
-  charged later without the customer.
+* ``create_checkout``: a Stripe Checkout Session (``mode=payment``, one ``price_data`` line in the
+  account's currency); the portal sends the browser to the returned ``checkout_url`` (Stripe's
+  hosted page), and Stripe sends it back to ``PORTAL_URL`` (setting ``portal_url``, the portal's
+  address): ``<PORTAL_URL>/#/accounts/<account_id>/topup?checkout=done&session=<cs_id>`` after
+  paying, ``...?checkout=cancelled`` when the customer gives up. ``payment_id`` is the session id
+  (``cs_...``); the PaymentIntent exists only once the customer pays. Metadata ``purpose=deposit``,
+  ``account_id``, ``save_card`` on the session and its intent (the intent also ``via=checkout``).
+  With ``save_card`` a Customer is created for the card and the intent is set up for
+  ``off_session`` use, so the card can be charged later without the customer. Without
+  ``PORTAL_URL`` card top-ups are refused (PaymentProviderError).
+* Webhook events to enable on the Stripe endpoint: ``checkout.session.completed``,
+  ``checkout.session.async_payment_succeeded``, ``checkout.session.async_payment_failed``,
+  ``checkout.session.expired``, ``payment_intent.succeeded``, ``payment_intent.payment_failed``,
+  ``charge.refunded``, ``charge.dispute.created`` (mapping: ``stripe_format``). A session's
+  success also links its PaymentIntent id to the deposit, which refunds and disputes name.
 * ``charge_saved_card``: an off-session, confirmed PaymentIntent for the saved payment
   method (its Customer is read from the payment method); card errors become a declined
   ``Charge``.
@@ -15,7 +25,7 @@
   tolerance in both directions) and normalisation.
 
 Every API call carries an idempotency key derived from ours, so a retried request never
-creates a second intent. Amounts are the account's ISO 4217 minor units, which is what
+creates a second session, customer or intent. Amounts are the account's ISO 4217 minor units, which is what
 Stripe expects except for the currencies it documents as special cases (ISK, HUF, TWD,
 UGX) and the three-decimal ones: card top-ups in those are refused (bank transfer works).
 ``api_base`` exists for tests, which point the SDK at a local fake server.
@@ -29,6 +39,7 @@ from typing import Any
 
 from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
 from account_credit.kernel.money import Money
+from account_credit.platform.config import settings
 from account_credit.platform.payments import stripe_format
 from account_credit.platform.payments.port import BillingAddress, Charge, Checkout, Refund, SavedCard, WebhookEvent
 from account_credit.platform.secrets import secret
@@ -45,6 +56,8 @@ class StripeProvider:
     api_key: str | None = None
     webhook_secret: str | None = None
     api_base: str | None = None
+    # None: the PORTAL_URL setting (platform/config.py), where Checkout sends the browser back.
+    portal_url: str | None = None
     max_network_retries: int = 2
     name: str = "stripe"
 
@@ -73,20 +86,40 @@ class StripeProvider:
             raise InvalidInput(
                 f"card top-ups in {amount.currency} are not supported; use a bank transfer", field="currency"
             )
+        portal = self.portal_url if self.portal_url is not None else settings().portal_url
+        if not portal:
+            raise PaymentProviderError(
+                "card top-ups need the portal's address for Stripe Checkout to return to: PORTAL_URL is not set "
+                "(on AWS: deploy with the PortalOrigin parameter)"
+            )
         client = self._client()
-        params: dict[str, Any] = {
-            "amount": amount.amount,
-            "currency": amount.currency.lower(),
-            "automatic_payment_methods": {"enabled": True},
-            # Same request, same parameters: a retry with our key after a failed commit gets the same
-            # intent back from Stripe (the deposit id is new on each attempt, so it is not sent; the
-            # payment link item maps the intent to its deposit).
+        # Same request, same parameters: a retry with our key after a failed commit gets the same session back
+        # from Stripe. So nothing that differs between attempts is sent: not the deposit id (new on each attempt;
+        # the payment link item maps the session to its deposit), and the return URLs name only the account.
+        # Stripe itself puts the session id into the success URL ({CHECKOUT_SESSION_ID}, sent literally).
+        metadata = {"purpose": "deposit", "account_id": account_id, "save_card": "true" if save_card else "false"}
+        page = f"{portal}/#/accounts/{account_id}/topup"
+        intent_data: dict[str, Any] = {
             "description": "Account credit top-up",
-            "metadata": {
-                "purpose": "deposit",
-                "account_id": account_id,
-                "save_card": "true" if save_card else "false",
-            },
+            # via=checkout: the intent's own events are ignored, the session's do the work (stripe_format).
+            "metadata": {**metadata, "via": "checkout"},
+        }
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": amount.currency.lower(),
+                        "unit_amount": amount.amount,
+                        "product_data": {"name": "Account credit top-up"},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "payment_intent_data": intent_data,
+            "metadata": metadata,
+            "success_url": f"{page}?checkout=done&session={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": f"{page}?checkout=cancelled",
         }
         try:
             if save_card:
@@ -95,15 +128,17 @@ class StripeProvider:
                     options={"idempotency_key": f"{idempotency_key}:customer"},
                 )
                 params["customer"] = customer.id
-                params["setup_future_usage"] = "off_session"
-            intent = client.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+                intent_data["setup_future_usage"] = "off_session"
+            session = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})
         except stripe.IdempotencyError:
             raise ConcurrentUpdate(
                 "the same top-up is being created by another request; retry with the same key"
             ) from None
         except stripe.StripeError as exc:
             raise PaymentProviderError(f"Stripe refused or failed the checkout: {exc.user_message or exc}") from None
-        return Checkout(provider=self.name, payment_id=intent.id, client_secret=intent.client_secret)
+        if not session.url:
+            raise PaymentProviderError(f"Stripe answered checkout session {session.id} without a URL")
+        return Checkout(provider=self.name, payment_id=session.id, checkout_url=session.url)
 
     def charge_saved_card(
         self, *, amount: Money, card: SavedCard, account_id: str, reference: str, idempotency_key: str
@@ -198,7 +233,24 @@ class StripeProvider:
             method = self._client().v1.payment_methods.retrieve(payment_method_id)
         except (stripe.StripeError, PaymentProviderError):
             return None  # the credit must not depend on saving the card
-        data = method.to_dict()  # StripeObjects are not dicts
+        return self._saved(method.to_dict())  # StripeObjects are not dicts
+
+    def _intent_card(self, payment_intent_id: str) -> SavedCard | None:
+        """The card a (Checkout Session's) PaymentIntent was paid with: the intent, its payment method expanded."""
+        import stripe
+
+        try:
+            intent = self._client().v1.payment_intents.retrieve(
+                payment_intent_id, params={"expand": ["payment_method"]}
+            )
+        except (stripe.StripeError, PaymentProviderError):
+            return None  # the credit must not depend on saving the card
+        method = intent.to_dict().get("payment_method")
+        if isinstance(method, str):
+            return self._card(method)
+        return self._saved(method) if isinstance(method, dict) else None
+
+    def _saved(self, data: dict[str, Any]) -> SavedCard | None:
         card = data.get("card")
         if not isinstance(card, dict):
             return None
@@ -214,4 +266,4 @@ class StripeProvider:
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         webhook_secret = self.webhook_secret if self.webhook_secret is not None else secret("stripe_webhook_secret")
         body = stripe_format.verify(payload, stripe_format.header(headers, SIGNATURE_HEADER), webhook_secret)
-        return stripe_format.normalise(self.name, body, card_lookup=self._card)
+        return stripe_format.normalise(self.name, body, card_lookup=self._card, intent_card_lookup=self._intent_card)
