@@ -138,17 +138,26 @@ function TopUp({ t, id, config }) {
     setProgress(done.state === "credited" ? "credited" : "failed");
   };
   useEffect(() => {
-    const returned = hashQuery().get("checkout");
-    const depositId = sessionStorage.getItem(checkoutKey(id));
-    if (!returned || !depositId) return;
+    const query = hashQuery();
+    const returned = query.get("checkout");
+    const remembered = sessionStorage.getItem(checkoutKey(id));
+    const checkoutSession = query.get("session"); // Stripe names its session: the deposit's payment_id
+    if (!returned || (!remembered && !checkoutSession)) return;
     sessionStorage.removeItem(checkoutKey(id));
     history.replaceState(null, "", `#/a/${id}/top-up`);
     if (returned === "cancelled") {
-      get(`/accounts/${id}/deposits/${depositId}`).then(setDeposit, setError);
+      if (remembered) get(`/accounts/${id}/deposits/${remembered}`).then(setDeposit, setError);
       setProgress("cancelled");
-    } else {
-      waitForPayment(depositId).catch((err) => { setProgress(null); setError(err); });
+      return;
     }
+    // Another tab (or a lost sessionStorage) comes back with only the session id: find its deposit.
+    const find = remembered ? Promise.resolve(remembered)
+      : get(`/accounts/${id}/deposits?limit=100`).then((page) => {
+        const match = page.items.find((d) => d.payment_id === checkoutSession);
+        if (!match) throw new ApiError(404, { title: t("checkoutNotFound"), detail: checkoutSession });
+        return match.deposit_id;
+      });
+    find.then(waitForPayment).catch((err) => { setProgress(null); setError(err); });
   }, [id]);
   if (!account) return html`<p role="status">${t("loading")}</p>`;
   const digits = t.digits(account.currency);

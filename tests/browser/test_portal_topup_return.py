@@ -16,7 +16,7 @@ from tests.e2e.conftest import Api, LocalServer
 from tools import localauth
 
 
-def card_deposit(api: Api, account: str, token: str, amount: int) -> str:
+def card_deposit(api: Api, account: str, token: str, amount: int) -> dict[str, Any]:
     r = api.call(
         "POST",
         f"/accounts/{account}/deposits",
@@ -25,7 +25,7 @@ def card_deposit(api: Api, account: str, token: str, amount: int) -> str:
         json={"method": "card", "amount": amount},
     )
     assert r.status_code == 201, r.text
-    return str(r.json()["deposit_id"])
+    return dict(r.json())
 
 
 def come_back_from_checkout(browser: Any, server: LocalServer, account: str, deposit_id: str, outcome: str) -> None:
@@ -40,7 +40,7 @@ def test_back_from_a_paid_checkout_the_page_waits_for_the_webhook_then_shows_the
 ) -> None:
     account = open_account(api, f"Checkout Back {uuid.uuid4().hex[:6]} s.r.o.")
     customer = localauth.mint("customer", account_id=account)
-    deposit_id = card_deposit(api, account, customer, 4200)
+    deposit_id = card_deposit(api, account, customer, 4200)["deposit_id"]
     sign_in(browser, portal_server, "customer", account)
     come_back_from_checkout(browser, portal_server, account, deposit_id, "done")
     # The provider has not confirmed yet: the page says it is waiting, not frozen, not "paid".
@@ -65,7 +65,7 @@ def test_back_from_a_paid_checkout_the_page_waits_for_the_webhook_then_shows_the
 def test_back_from_a_cancelled_checkout_nothing_is_charged(browser: Any, portal_server: LocalServer, api: Api) -> None:
     account = open_account(api, f"Checkout Cancel {uuid.uuid4().hex[:6]} s.r.o.")
     customer = localauth.mint("customer", account_id=account)
-    deposit_id = card_deposit(api, account, customer, 1500)
+    deposit_id = card_deposit(api, account, customer, 1500)["deposit_id"]
     sign_in(browser, portal_server, "customer", account)
     come_back_from_checkout(browser, portal_server, account, deposit_id, "cancelled")
     note = wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=cancelled]")))
@@ -114,3 +114,23 @@ def test_a_card_kept_at_top_up_becomes_a_payment_method(browser: Any, portal_ser
     assert len(cards) == 1
     assert card.get_attribute("data-pm") == cards[0]["payment_method_id"]
     assert cards[0]["last4"] in card.text
+
+
+def test_back_in_a_tab_that_forgot_the_top_up_the_session_id_finds_it(
+    browser: Any, portal_server: LocalServer, api: Api
+) -> None:
+    """Stripe names its session in the return URL (the deposit's payment_id): enough without sessionStorage."""
+    account = open_account(api, f"Checkout Tab {uuid.uuid4().hex[:6]} s.r.o.")
+    customer = localauth.mint("customer", account_id=account)
+    deposit = card_deposit(api, account, customer, 1990)
+    r = api.call(
+        "POST",
+        "/local/sandbox/pay",
+        customer,
+        json={"account_id": account, "deposit_id": deposit["deposit_id"], "outcome": "pay"},
+    )
+    assert r.status_code < 300, r.text
+    sign_in(browser, portal_server, "customer", account)
+    browser.get("about:blank")
+    browser.get(f"{portal_server.base}/portal#/a/{account}/top-up?checkout=done&session={deposit['payment_id']}")
+    wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=credited]")))

@@ -200,8 +200,8 @@ def test_checkout_creates_a_stripe_checkout_session_with_our_idempotency_key(fak
     assert {k: form[f"payment_intent_data[metadata][{k}]"] for k in meta} == meta
     assert form["payment_intent_data[metadata][via]"] == "checkout"
     assert form["payment_intent_data[description]"] == "Account credit top-up"
-    assert form["success_url"] == f"{PORTAL}/#/accounts/acc_1/topup?checkout=done&session={{CHECKOUT_SESSION_ID}}"
-    assert form["cancel_url"] == f"{PORTAL}/#/accounts/acc_1/topup?checkout=cancelled"
+    assert form["success_url"] == f"{PORTAL}/#/a/acc_1/top-up?checkout=done&session={{CHECKOUT_SESSION_ID}}"
+    assert form["cancel_url"] == f"{PORTAL}/#/a/acc_1/top-up?checkout=cancelled"
     assert "customer" not in form and "payment_intent_data[setup_future_usage]" not in form
     assert not any("dep_1" in v for v in form.values()), "the deposit id differs between attempts"
 
@@ -254,8 +254,7 @@ def test_without_the_portal_url_card_top_ups_are_refused_before_any_call(
         amount=Money(5_000, "EUR"), account_id="a", deposit_id="d", idempotency_key="k", save_card=False
     )
     assert (
-        fake.requests[0]["form"]["cancel_url"]
-        == "https://portal.example.test/portal/#/accounts/a/topup?checkout=cancelled"
+        fake.requests[0]["form"]["cancel_url"] == "https://portal.example.test/portal/#/a/a/top-up?checkout=cancelled"
     )
 
 

@@ -3,7 +3,7 @@
 * ``create_checkout``: a Stripe Checkout Session (``mode=payment``, one ``price_data`` line in the
   account's currency); the portal sends the browser to the returned ``checkout_url`` (Stripe's
   hosted page), and Stripe sends it back to ``PORTAL_URL`` (setting ``portal_url``, the portal's
-  address): ``<PORTAL_URL>/#/accounts/<account_id>/topup?checkout=done&session=<cs_id>`` after
+  address): ``<PORTAL_URL>/#/a/<account_id>/top-up?checkout=done&session=<cs_id>`` after
   paying, ``...?checkout=cancelled`` when the customer gives up. ``payment_id`` is the session id
   (``cs_...``); the PaymentIntent exists only once the customer pays. Metadata ``purpose=deposit``,
   ``account_id``, ``save_card`` on the session and its intent (the intent also ``via=checkout``).
@@ -98,7 +98,7 @@ class StripeProvider:
         # the payment link item maps the session to its deposit), and the return URLs name only the account.
         # Stripe itself puts the session id into the success URL ({CHECKOUT_SESSION_ID}, sent literally).
         metadata = {"purpose": "deposit", "account_id": account_id, "save_card": "true" if save_card else "false"}
-        page = f"{portal}/#/accounts/{account_id}/topup"
+        page = f"{portal}/#/a/{account_id}/top-up"
         intent_data: dict[str, Any] = {
             "description": "Account credit top-up",
             # via=checkout: the intent's own events are ignored, the session's do the work (stripe_format).
