@@ -36,6 +36,15 @@ class Environment:
             found.insert(0, "stack_name/region")
         return found
 
+    def reminders(self) -> list[str]:
+        """What a first deploy may leave empty but a working stack needs next (README "Deploy", step 9)."""
+        if self.parameters.get("PortalOrigin", "").strip():
+            return []
+        return [
+            "PortalOrigin is empty: the portal cannot sign in and Stripe card top-ups are refused until it is set to "
+            "the ApiUrl output (or your domain) and the stack is deployed again"
+        ]
+
 
 def _overrides(value: Any) -> dict[str, str]:
     """parameter_overrides as a table (Key = "value") or as sam's "Key=value Key2=value2" string."""
@@ -89,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"samconfig.toml [{env.name}]: stack {env.stack_name} in {env.region or 'the default region'}, no placeholders"
     )
+    for reminder in env.reminders():
+        print(f"note: {reminder}", file=sys.stderr)
     return 0
 
 

@@ -159,3 +159,18 @@ def test_a_filled_in_environment_passes_the_check(tmp_path: Path) -> None:
     assert env.placeholders() == []
     with pytest.raises(SystemExit, match="no environment 'qa'"):
         deploy.environment("qa", config)
+
+
+def test_an_empty_portal_origin_is_a_reminder_not_a_refusal(tmp_path: Path) -> None:
+    """A first deploy cannot know its API's URL yet: the check passes and says what the second deploy needs."""
+    config = tmp_path / "samconfig.toml"
+    first = 'parameter_overrides = "Environment=dev PortalOrigin=\\"\\""\n'
+    second = (
+        'parameter_overrides = "Environment=dev PortalOrigin=\\"https://abc.execute-api.eu-west-1.amazonaws.com\\""\n'
+    )
+    head = 'version = 0.1\n[dev.deploy.parameters]\nstack_name = "ac-dev"\nregion = "eu-west-1"\n'
+    config.write_text(head + first)
+    [reminder] = deploy.environment("dev", config).reminders()
+    assert "PortalOrigin is empty" in reminder and "Stripe card top-ups" in reminder
+    config.write_text(head + second)
+    assert deploy.environment("dev", config).reminders() == []
