@@ -1,0 +1,131 @@
+"""The portal in Slovak in headless Chromium: amounts as sk-SK formats them (a non-breaking space between the
+thousands, a decimal comma, the euro sign after), dates as d. M. yyyy, headings, labels and tabs in Slovak
+(none left in English), <html lang="sk">, problems in Slovak words, and no WCAG 2.1 A/AA violation in Slovak."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select
+
+from tests.browser.test_portal import OPERATOR, open_account, sign_in, wait
+from tests.browser.test_portal_accessibility import go, report, settled, violations
+from tests.e2e.conftest import Api, LocalServer
+
+# What a person reads on the pages checked: tabs, headings, labels, column heads, buttons, figure names.
+TEXTS = "nav.tabs a, h1, h2, h3, legend, label, th, button, dt"
+# The same in both languages on purpose: codes and names that are not words.
+SAME = {"IBAN", "BIC", "PDF", "XML", "Partner", "CSV", "Export", "LOCAL"}
+
+
+def shown(driver: Any) -> list[str]:
+    texts = driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].filter((e) => e.getClientRects().length)"
+        ".map((e) => e.innerText.split(/\\s+/).join(' ').trim()).filter(Boolean);",
+        TEXTS,
+    )
+    return [str(t) for t in texts]
+
+
+def text_of(driver: Any, selector: str) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, selector).get_property("textContent"))
+
+
+def set_language(driver: Any, lang: str, expect: str) -> None:
+    Select(driver.find_element(By.ID, "lang")).select_by_value(lang)
+    wait(driver).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "nav.tabs"), expect))
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+
+
+def test_the_overview_and_transactions_in_slovak(browser: Any, portal_server: LocalServer, api: Api) -> None:
+    name = f"Slovenská {uuid.uuid4().hex[:6]} s.r.o."
+    account = open_account(api, name)
+    r = api.call(
+        "POST",
+        f"/accounts/{account}/adjustments",
+        OPERATOR,
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        json={"type": "credit", "amount": 123456, "reason": "slovak test credit"},
+    )
+    assert r.status_code == 201, r.text
+
+    sign_in(browser, portal_server, "customer", account)
+    settled(browser, "[data-testid=balance]")
+    set_language(browser, "sk", "Prehľad")
+    settled(browser, "[data-testid=balance]")
+
+    # 1 234,56 €: what Intl formats for sk-SK in this browser, and explicitly the Slovak way.
+    expected = browser.execute_script(
+        "return new Intl.NumberFormat('sk-SK', {style: 'currency', currency: 'EUR'}).format(1234.56)"
+    )
+    assert re.fullmatch("1[\u00a0\u202f]234,56[\u00a0\u202f]\u20ac", expected), ascii(expected)
+    # textContent: WebDriver's .text turns the non-breaking spaces into plain ones.
+    assert text_of(browser, "[data-testid=balance]") == expected
+    assert text_of(browser, "[data-testid=held]") == "0,00\u00a0\u20ac"
+    assert browser.find_element(By.CSS_SELECTOR, "#ov-h").text == name
+    figures = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".figures dt")]
+    assert figures == ["Zostatok", "Úverový limit", "Možno minúť", "Blokované"]
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "sk"
+    found = violations(browser, "overview (sk)")
+
+    # The date of the entry as d. M. yyyy (the day in the browser's own time zone), amounts signed the Slovak way.
+    go(browser, portal_server, f"#/a/{account}/transactions", "[data-testid=transactions] tbody tr")
+    entry = api.call("GET", f"/accounts/{account}/transactions", OPERATOR).json()["items"][0]
+    created = entry["created_at"]
+    day = browser.execute_script(
+        "const d = new Date(arguments[0]); return `${d.getDate()}. ${d.getMonth() + 1}. ${d.getFullYear()}`;", created
+    )
+    cell = browser.find_element(By.CSS_SELECTOR, "[data-testid=transactions] tbody tr td").text
+    assert cell.replace("\u00a0", " ").startswith(day + ","), (cell, day)
+    assert re.fullmatch(r"\d{1,2}\. \d{1,2}\. \d{4}", day)
+    heads = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=transactions] th")]
+    assert heads == ["Dátum", "Typ", "Popis", "Suma", "Zostatok po"]
+    found += violations(browser, "transactions (sk)")
+
+    # A problem in Slovak words: another customer's account, and a refused amount on its field.
+    theirs = open_account(api, f"Cudzia {uuid.uuid4().hex[:6]} s.r.o.")
+    browser.execute_script("location.hash = arguments[0]", f"#/a/{theirs}")
+    problem = wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=problem]")))
+    assert "Tento účet neexistuje alebo ho nemôžete vidieť." in problem.text
+    go(browser, portal_server, f"#/a/{account}/top-up", "#amount")
+    browser.find_element(By.ID, "amount").send_keys("0")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=top-up] button[type=submit]").click()
+    problem = wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=problem]")))
+    assert "Niečo sa pokazilo" in problem.text and "Pole: amount" in problem.text
+    assert "Suma" in problem.text
+    found += violations(browser, "top-up with a problem (sk)")
+    assert not found, report(found)
+
+
+def test_no_english_left_on_the_slovak_pages(browser: Any, portal_server: LocalServer, api: Api) -> None:
+    name = f"Preklad {uuid.uuid4().hex[:6]} s.r.o."
+    account = open_account(api, name)
+    sign_in(browser, portal_server, "customer", account)
+    pages = [
+        ("", "[data-testid=balance]"),
+        ("transactions", "[data-testid=transactions]"),
+        ("top-up", "#amount"),
+        ("documents", "h2"),
+        ("orders", "[data-testid=order-filters]"),
+        ("summary", "[data-testid=summary-period]"),
+        ("settings", "[data-testid=settings]"),
+        ("methods", "[data-testid=payment-methods]"),
+        ("subscriptions", "[data-testid=forecast]"),
+    ]
+    english: dict[str, list[str]] = {}
+    for path, selector in pages:
+        go(browser, portal_server, f"#/a/{account}/{path}".rstrip("/"), selector)
+        english[path] = shown(browser)
+    set_language(browser, "sk", "Prehľad")
+    left: list[str] = []
+    for path, selector in pages:
+        go(browser, portal_server, f"#/a/{account}/{path}".rstrip("/"), selector)
+        slovak = set(shown(browser))
+        left += [
+            f"{path or 'overview'}: {text!r}" for text in english[path] if text in slovak and text not in SAME | {name}
+        ]
+    assert not left, "still in English on the Slovak pages:\n" + "\n".join(left)
