@@ -19,6 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import WAIT
 from tests.browser.test_portal import OPERATOR, open_account, sign_in, wait
+from tests.browser.test_portal_operator import run_tool
 from tests.e2e.conftest import Api, LocalServer
 from tools import localauth
 from tools.template import ROOT
@@ -62,7 +63,7 @@ def go(driver: Any, server: LocalServer, hash_: str, selector: str) -> None:
     settled(driver, selector)
 
 
-def customer_with_data(api: Api) -> tuple[str, str]:
+def customer_with_data(api: Api) -> tuple[str, str]:  # the account and its order
     """An account with a credit, a card top-up paid in the sandbox and an order: no page of it is empty."""
     account = open_account(api, f"Accessible {uuid.uuid4().hex[:6]} s.r.o.")
     customer = localauth.mint("customer", account_id=account)
@@ -98,18 +99,19 @@ def customer_with_data(api: Api) -> tuple[str, str]:
         json={"name": "DV SSL", "term_months": 12, "prices": {"EUR": 1000, "USD": 1100}},
     )
     assert r.status_code in (200, 201), r.text
+    order = f"A11Y-{uuid.uuid4().hex[:6]}"
     r = api.call(
         "POST",
         f"/accounts/{account}/orders",
         customer,
         json={
-            "order_id": f"A11Y-{uuid.uuid4().hex[:6]}",
+            "order_id": order,
             "channel": "api",
             "lines": [{"product_code": "a11y-dv-1y", "quantity": 1}],
         },
     )
     assert r.status_code == 201, r.text
-    return account, customer
+    return account, order
 
 
 def until_listed(driver: Any, selector: str) -> None:
@@ -129,7 +131,7 @@ def report(found: list[str]) -> str:
 
 
 def test_every_customer_page_passes_axe(browser: Any, portal_server: LocalServer, api: Api) -> None:
-    account, _ = customer_with_data(api)
+    account, order = customer_with_data(api)
     found: list[str] = []
     browser.get(portal_server.base + "/portal#/login")
     settled(browser, "[data-testid=dev-login]")
@@ -144,7 +146,8 @@ def test_every_customer_page_passes_axe(browser: Any, portal_server: LocalServer
     pages: list[tuple[str, str, str]] = [
         ("overview", base, "[data-testid=balance]"),
         ("transactions", f"{base}/transactions", "[data-testid=transactions] tbody tr"),
-        ("orders", f"{base}/orders", "[data-testid=orders]"),
+        ("orders", f"{base}/orders", "[data-testid=orders] tbody tr"),
+        ("an order", f"{base}/orders/{order}", "[data-testid=order-lines]"),
         ("summary", f"{base}/summary", "[data-testid=summary-period]"),
         ("settings", f"{base}/settings", "[data-testid=settings]"),
         ("payment methods", f"{base}/methods", "[data-testid=payment-methods]"),
@@ -180,6 +183,21 @@ def click(driver: Any, by: str, value: str) -> None:
 def test_every_operator_page_passes_axe(browser: Any, portal_server: LocalServer, api: Api) -> None:
     name = f"Operated {uuid.uuid4().hex[:6]} s.r.o."
     account = open_account(api, name)
+    customer = localauth.mint("customer", account_id=account)
+    r = api.call("PATCH", f"/accounts/{account}", customer, json={"tax": {"country": "SK", "vat_id": "SK2020273893"}})
+    assert r.status_code == 200, r.text
+    po = {"po_number": f"PO-{uuid.uuid4().hex[:6]}", "amount": 50_000, "note": "certificates for Q1"}
+    r = api.call(
+        "POST",
+        f"/accounts/{account}/purchase-orders",
+        customer,
+        json=po,
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert r.status_code == 201, r.text
+    transfer = f"tr_a11y_{uuid.uuid4().hex[:12]}"
+    run_tool(portal_server, "tools.sandbox", "--base", portal_server.base, "transfer", "--amount", "4321",
+             "--currency", "EUR", "--transfer-id", transfer)  # fmt: skip
     found: list[str] = []
     sign_in(browser, portal_server, "operator")
     search = wait(browser).until(ec.element_to_be_clickable((By.ID, "q")))
@@ -192,13 +210,19 @@ def test_every_operator_page_passes_axe(browser: Any, portal_server: LocalServer
     click(browser, By.LINK_TEXT, "Manage")
     settled(browser, "[data-testid=credit-limit-form]")
     found += violations(browser, "manage")
-    for page, hash_ in (
-        ("suspense", "#/suspense"),
-        ("purchase orders", "#/purchase-orders"),
-        ("reconciliation", "#/reconciliation"),
-        ("new account", "#/new-account"),
+    browser.find_element(By.ID, "amount").send_keys("10")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=adjustment-form] button[type=submit]").click()
+    wait(browser).until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=adjustment-form] [role=alert]"))
+    )
+    found += violations(browser, "manage with a problem")
+    for page, hash_, selector in (
+        ("suspense", "#/suspense", f"[data-transfer-id='{transfer}']"),
+        ("purchase orders", "#/purchase-orders", "[data-testid=purchase-orders] li"),
+        ("reconciliation", "#/reconciliation", "main h2"),
+        ("new account", "#/new-account", "[data-testid=new-account]"),
     ):
-        go(browser, portal_server, hash_, "main h2")
+        go(browser, portal_server, hash_, selector)
         found += violations(browser, page)
     assert not found, report(found)
 
