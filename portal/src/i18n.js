@@ -74,7 +74,11 @@ export function translator(lang) {
     const major = Math.floor(abs / 10 ** digits) + (abs % 10 ** digits) / 10 ** digits;
     return new Intl.NumberFormat(locale, { style: "currency", currency }).format(sign * major);
   };
-  t.date = (iso) => (iso ? new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(new Date(iso)) : "-");
+  // A plain date ("2026-12-15": a due date, an issue date) is a calendar day, not an instant: read and shown in UTC
+  // so that it is the same day everywhere (new Date("2026-12-15") is UTC midnight, the day before west of UTC).
+  t.date = (iso) => (iso ? new Intl.DateTimeFormat(locale, {
+    dateStyle: "medium", ...(/^\d{4}-\d{2}-\d{2}$/.test(iso) ? { timeZone: "UTC" } : {}),
+  }).format(new Date(iso)) : "-");
   t.dateTime = (iso) =>
     iso ? new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)) : "-";
   return t;

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from typing import Any
 
 from selenium.webdriver.common.by import By
@@ -15,6 +16,7 @@ from selenium.webdriver.support.ui import Select
 from tests.browser.test_portal import OPERATOR, open_account, sign_in, wait
 from tests.browser.test_portal_accessibility import go, report, settled, violations
 from tests.e2e.conftest import Api, LocalServer
+from tools import localauth
 
 # What a person reads on the pages checked: tabs, headings, labels, column heads, buttons, figure names.
 TEXTS = "nav.tabs a, h1, h2, h3, legend, label, th, button, dt"
@@ -129,3 +131,23 @@ def test_no_english_left_on_the_slovak_pages(browser: Any, portal_server: LocalS
             f"{path or 'overview'}: {text!r}" for text in english[path] if text in slovak and text not in SAME | {name}
         ]
     assert not left, "still in English on the Slovak pages:\n" + "\n".join(left)
+
+
+def test_a_due_date_is_the_same_day_west_of_utc(browser: Any, portal_server: LocalServer, api: Api) -> None:
+    """A plain date (a proforma's due date) is a calendar day, not an instant: shown as the same day in Los Angeles."""
+    browser.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "America/Los_Angeles"})
+    account = open_account(api, f"Západ {uuid.uuid4().hex[:6]} s.r.o.")
+    sign_in(browser, portal_server, "customer", account)
+    set_language(browser, "sk", "Prehľad")
+    go(browser, portal_server, f"#/a/{account}/top-up", "#amount")
+    browser.find_element(By.CSS_SELECTOR, "input[value=bank_transfer]").click()
+    browser.find_element(By.ID, "amount").send_keys("1234,56")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=top-up] button[type=submit]").click()
+    proforma = wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=proforma]")))
+    customer = localauth.mint("customer", account_id=account)
+    deposits = api.call("GET", f"/accounts/{account}/deposits", customer).json()["items"]
+    due = date.fromisoformat(deposits[0]["proforma"]["due_date"])
+    shown_due = proforma.find_element(By.XPATH, ".//dt[text()='Splatnosť']/following-sibling::dd").text
+    assert shown_due == f"{due.day}. {due.month}. {due.year}"
+    amount = proforma.find_element(By.XPATH, ".//dt[text()='Suma']/following-sibling::dd").get_property("textContent")
+    assert amount == "1\u00a0234,56\u00a0\u20ac"
