@@ -20,6 +20,14 @@ const TEXTS = {
     search: "Search", open: "Open", searchHint: "Part of the company name, a VAT id or a payment reference",
     notFound: "This account does not exist or you may not see it.", sessionEnded: "Your session has ended. Please sign in again.",
     forbidden: "You may not do this.", problem: "Something went wrong", retry: "Try again", fieldLabel: "Field",
+    "entry.adjustment_credit": "Credit by an operator", "entry.adjustment_debit": "Debit by an operator",
+    "entry.deposit_card": "Card top-up", "entry.deposit_bank_transfer": "Bank transfer top-up",
+    "entry.deposit_reversal": "Top-up reversed", "entry.order_balance": "Order from the balance",
+    "entry.order_credit": "Order on credit", "entry.order_card": "Order by card", "entry.order_gift_card": "Order by gift card",
+    "entry.order_cancellation": "Order cancelled", "entry.order_refund": "Order refund",
+    "doc.kind.tax_document": "Tax document", "doc.kind.statement": "Statement", "doc.kind.credit_invoice": "Credit invoice",
+    "doc.kind.card_invoice": "Card invoice", "doc.kind.credit_note": "Credit note", "doc.kind.payment_request": "Payment request",
+    "doc.status.paid": "Paid", "doc.status.due": "Due", "doc.status.overdue": "Overdue",
   },
   sk: {
     app: "Kreditný účet", signIn: "Prihlásiť", signOut: "Odhlásiť", language: "Jazyk",
@@ -41,6 +49,15 @@ const TEXTS = {
     search: "Hľadať", open: "Otvoriť", searchHint: "Časť názvu firmy, IČ DPH alebo variabilný symbol",
     notFound: "Tento účet neexistuje alebo ho nemôžete vidieť.", sessionEnded: "Vaše prihlásenie vypršalo. Prihláste sa znova.",
     forbidden: "Toto nemôžete urobiť.", problem: "Niečo sa pokazilo", retry: "Skúsiť znova", fieldLabel: "Pole",
+    "entry.adjustment_credit": "Pripísanie operátorom", "entry.adjustment_debit": "Odpísanie operátorom",
+    "entry.deposit_card": "Dobitie kartou", "entry.deposit_bank_transfer": "Dobitie prevodom",
+    "entry.deposit_reversal": "Zrušené dobitie", "entry.order_balance": "Objednávka zo zostatku",
+    "entry.order_credit": "Objednávka na úver", "entry.order_card": "Objednávka kartou",
+    "entry.order_gift_card": "Objednávka darčekovou kartou", "entry.order_cancellation": "Zrušená objednávka",
+    "entry.order_refund": "Vrátenie za objednávku",
+    "doc.kind.tax_document": "Daňový doklad", "doc.kind.statement": "Výpis", "doc.kind.credit_invoice": "Faktúra na úver",
+    "doc.kind.card_invoice": "Faktúra za platbu kartou", "doc.kind.credit_note": "Dobropis", "doc.kind.payment_request": "Výzva na platbu",
+    "doc.status.paid": "Zaplatené", "doc.status.due": "Na úhradu", "doc.status.overdue": "Po splatnosti",
   },
 };
 
@@ -63,6 +80,8 @@ export function translator(lang) {
   const locale = LOCALES[lang] || LOCALES.en;
   const t = (key) => texts[key] ?? TEXTS.en[key] ?? key;
   t.lang = lang;
+  // An API code in words ("entry", "deposit_card" -> "Card top-up"); a code without a text stays as it is.
+  t.code = (group, code) => texts[`${group}.${code}`] ?? TEXTS.en[`${group}.${code}`] ?? code;
   t.digits = (currency) =>
     new Intl.NumberFormat(locale, { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
   // Minor units to a currency amount for people (EUR 12345 -> "123,45 €" in Slovak); integers only, no float input.

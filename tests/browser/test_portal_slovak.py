@@ -86,6 +86,12 @@ def test_the_overview_and_transactions_in_slovak(browser: Any, portal_server: Lo
     assert re.fullmatch(r"\d{1,2}\. \d{1,2}\. \d{4}", day)
     heads = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=transactions] th")]
     assert heads == ["Dátum", "Typ", "Popis", "Suma", "Zostatok po"]
+    kind = browser.find_element(By.CSS_SELECTOR, "tr[data-entry-type=adjustment_credit] td:nth-child(2)")
+    assert kind.text == "Pripísanie operátorom"
+    # Every entry type in the filter in words, not the API's codes.
+    options = [o.get_property("textContent") for o in browser.find_elements(By.CSS_SELECTOR, "#type option")]
+    assert options[0] == "Všetky" and len(options) > 10
+    assert not [o for o in options if re.fullmatch(r"[a-z_]+", o)], options
     found += violations(browser, "transactions (sk)")
 
     # A problem in Slovak words: another customer's account, and a refused amount on its field.
