@@ -37,7 +37,12 @@ export function Problem({ t, error }) {
     if (error.status === 401) text = t("sessionEnded");
     else if (error.status === 404 && !error.problem.detail) text = t("notFound");
     else if (error.status === 403 && !error.problem.detail) text = t("forbidden");
-    else text = [error.problem.title, error.problem.detail].filter(Boolean).join(": ");
+    else {
+      // The API's title in the reader's language (by the problem's type, /problems/<slug>); its detail as it came.
+      const key = `problemType.${String(error.problem.type || "").split("/").pop()}`;
+      const title = t(key) === key ? error.problem.title : t(key);
+      text = [title, error.problem.detail].filter(Boolean).join(": ");
+    }
   }
   return html`<div class="problem" role="alert" data-testid="problem">
     <strong>${error.status === 404 ? t("notFound") : t("problem")}</strong>

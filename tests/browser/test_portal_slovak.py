@@ -106,6 +106,14 @@ def test_the_overview_and_transactions_in_slovak(browser: Any, portal_server: Lo
     assert "Niečo sa pokazilo" in problem.text and "Pole: amount" in problem.text
     assert "Suma" in problem.text
     found += violations(browser, "top-up with a problem (sk)")
+    # The API's refusal: its title in Slovak (by the problem's type), the field named.
+    browser.find_element(By.ID, "amount").send_keys("99999999")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=top-up] button[type=submit]").click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=problem]"), "Požiadavka nie je platná")
+    )
+    assert "Pole: amount" in browser.find_element(By.CSS_SELECTOR, "[data-testid=problem]").text
+    assert browser.find_element(By.ID, "amount").get_attribute("aria-invalid") == "true"
     assert not found, report(found)
 
 
