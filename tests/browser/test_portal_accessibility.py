@@ -260,6 +260,11 @@ def test_a_top_up_with_the_keyboard_alone_and_a_refused_amount_is_announced(
     browser.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
     assert browser.execute_script("return document.activeElement.value") == "bank_transfer"
     tab_to(browser, lambda a: a["id"] == "amount")
+    # Where the focus is can be seen: the focus ring of the stylesheet (:focus-visible).
+    ring = browser.execute_script(
+        "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth];"
+    )
+    assert ring[0] != "none" and ring[1] != "0px", ring
     browser.switch_to.active_element.send_keys("0")
     tab_to(browser, lambda a: a["tag"] == "BUTTON" and a["type"] == "submit")
     browser.switch_to.active_element.send_keys(Keys.ENTER)

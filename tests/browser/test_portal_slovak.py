@@ -165,3 +165,29 @@ def test_a_due_date_is_the_same_day_west_of_utc(browser: Any, portal_server: Loc
     assert shown_due == f"{due.day}. {due.month}. {due.year}"
     amount = proforma.find_element(By.XPATH, ".//dt[text()='Suma']/following-sibling::dd").get_property("textContent")
     assert amount == "1\u00a0234,56\u00a0\u20ac"
+
+
+def test_no_english_left_on_the_slovak_operator_pages(browser: Any, portal_server: LocalServer, api: Api) -> None:
+    name = f"Operátor {uuid.uuid4().hex[:6]} s.r.o."
+    account = open_account(api, name)
+    sign_in(browser, portal_server, "operator")
+    pages = [
+        ("#/accounts", "form[role=search]"),
+        (f"#/a/{account}/manage", "[data-testid=credit-limit-form]"),
+        ("#/suspense", "main h2"),
+        ("#/purchase-orders", "main h2"),
+        ("#/reconciliation", "main h2"),
+        ("#/new-account", "[data-testid=new-account]"),
+    ]
+    english: dict[str, list[str]] = {}
+    for hash_, selector in pages:
+        go(browser, portal_server, hash_, selector)
+        english[hash_] = shown(browser)
+    Select(browser.find_element(By.ID, "lang")).select_by_value("sk")
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "sk")
+    left: list[str] = []
+    for hash_, selector in pages:
+        go(browser, portal_server, hash_, selector)
+        slovak = set(shown(browser))
+        left += [f"{hash_}: {text!r}" for text in english[hash_] if text in slovak and text not in SAME | {name}]
+    assert not left, "still in English on the Slovak pages:\n" + "\n".join(left)
