@@ -44,9 +44,10 @@ export function Problem({ t, error }) {
       text = [title, error.problem.detail].filter(Boolean).join(": ");
     }
   }
+  const heading = error.status === 404 ? t("notFound") : t("problem");
   return html`<div class="problem" role="alert" data-testid="problem">
-    <strong>${error.status === 404 ? t("notFound") : t("problem")}</strong>
-    <p>${text}</p>
+    <strong>${heading}</strong>
+    ${text !== heading ? html`<p>${text}</p>` : null}
     ${error.field ? html`<p>${t("fieldLabel")}: <code>${error.field}</code></p>` : null}
   </div>`;
 }
