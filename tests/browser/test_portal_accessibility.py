@@ -219,7 +219,7 @@ def test_every_operator_page_passes_axe(browser: Any, portal_server: LocalServer
     for page, hash_, selector in (
         ("suspense", "#/suspense", f"[data-transfer-id='{transfer}']"),
         ("purchase orders", "#/purchase-orders", "[data-testid=purchase-orders] li"),
-        ("reconciliation", "#/reconciliation", "main h2"),
+        ("reconciliation", "#/reconciliation", "#rc-h"),
         ("new account", "#/new-account", "[data-testid=new-account]"),
     ):
         go(browser, portal_server, hash_, selector)

@@ -40,7 +40,8 @@ def text_of(driver: Any, selector: str) -> str:
 def set_language(driver: Any, lang: str, expect: str) -> None:
     Select(driver.find_element(By.ID, "lang")).select_by_value(lang)
     wait(driver).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "nav.tabs"), expect))
-    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+    # <html lang> follows from an effect after the render: wait for it too.
+    wait(driver).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang)
 
 
 def test_the_overview_and_transactions_in_slovak(browser: Any, portal_server: LocalServer, api: Api) -> None:
@@ -125,7 +126,7 @@ def test_no_english_left_on_the_slovak_pages(browser: Any, portal_server: LocalS
         ("", "[data-testid=balance]"),
         ("transactions", "[data-testid=transactions]"),
         ("top-up", "#amount"),
-        ("documents", "h2"),
+        ("documents", "#doc-h"),
         ("orders", "[data-testid=order-filters]"),
         ("summary", "[data-testid=summary-period]"),
         ("settings", "[data-testid=settings]"),
@@ -174,9 +175,9 @@ def test_no_english_left_on_the_slovak_operator_pages(browser: Any, portal_serve
     pages = [
         ("#/accounts", "form[role=search]"),
         (f"#/a/{account}/manage", "[data-testid=credit-limit-form]"),
-        ("#/suspense", "main h2"),
-        ("#/purchase-orders", "main h2"),
-        ("#/reconciliation", "main h2"),
+        ("#/suspense", "#su-h"),
+        ("#/purchase-orders", "#po-h"),
+        ("#/reconciliation", "#rc-h"),
         ("#/new-account", "[data-testid=new-account]"),
     ]
     english: dict[str, list[str]] = {}
