@@ -1,6 +1,6 @@
 // What every page shares: htm bound to preact, the problem box, labelled fields, loading and the hash route.
 import { h } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 import { ApiError } from "./api.js";
 
@@ -17,13 +17,16 @@ export function useRoute() {
   return hash.slice(1).split("?")[0].split("/").filter(Boolean);
 }
 
-// Loads once per key; {data, error, reload}.
+// Loads once per key; {data, error, reload}. Only the latest load's answer counts: an earlier, slower one (the
+// account opened before this one) must not replace it.
 export function useLoad(fn, deps) {
   const [state, setState] = useState({ data: null, error: null, loading: true });
+  const latest = useRef(0);
   const reload = useCallback(() => {
+    const mine = ++latest.current;
     setState((s) => ({ ...s, loading: true }));
-    fn().then((data) => setState({ data, error: null, loading: false }),
-      (error) => setState({ data: null, error, loading: false }));
+    fn().then((data) => mine === latest.current && setState({ data, error: null, loading: false }),
+      (error) => mine === latest.current && setState({ data: null, error, loading: false }));
   }, deps);
   useEffect(reload, [reload]);
   return { ...state, reload };
