@@ -24,6 +24,26 @@ const TEXTS = {
     search: "Search", open: "Open", searchHint: "Part of the company name, a VAT id or a payment reference",
     notFound: "This account does not exist or you may not see it.", sessionEnded: "Your session has ended. Please sign in again.",
     forbidden: "You may not do this.", problem: "Something went wrong", retry: "Try again", fieldLabel: "Field",
+    "entry.adjustment_credit": "Credit by an operator", "entry.adjustment_debit": "Debit by an operator",
+    "entry.deposit_card": "Card top-up", "entry.deposit_bank_transfer": "Bank transfer top-up",
+    "entry.deposit_reversal": "Top-up reversed", "entry.order_balance": "Order from the balance",
+    "entry.order_credit": "Order on credit", "entry.order_card": "Order by card", "entry.order_gift_card": "Order by gift card",
+    "entry.order_cancellation": "Order cancelled", "entry.order_refund": "Order refund",
+    "doc.kind.tax_document": "Tax document", "doc.kind.statement": "Statement", "doc.kind.credit_invoice": "Credit invoice",
+    "doc.kind.card_invoice": "Card invoice", "doc.kind.credit_note": "Credit note", "doc.kind.payment_request": "Payment request",
+    "doc.status.paid": "Paid", "doc.status.due": "Due", "doc.status.overdue": "Overdue",
+    // The API's problem titles (shared/account_credit/kernel/errors.py), by their type's slug.
+    "problemType.bad-request": "Bad request", "problemType.validation-error": "Request is not valid",
+    "problemType.not-found": "Not found", "problemType.unauthorized": "Authentication required",
+    "problemType.forbidden": "Not allowed for this role", "problemType.conflict": "Conflict with the current state",
+    "problemType.concurrent-update": "Concurrent update, retry with the same Idempotency-Key",
+    "problemType.idempotency-key-reused": "Idempotency-Key was already used with a different request",
+    "problemType.idempotency-key-missing": "Idempotency-Key header is required",
+    "problemType.insufficient-funds": "Insufficient funds", "problemType.currency-mismatch": "Currency does not match the account",
+    "problemType.service-unavailable": "Temporarily unavailable, retry later",
+    "problemType.invalid-signature": "Webhook signature is not valid",
+    "problemType.payment-provider-error": "The payment provider did not complete the request",
+    "problemType.not-configured": "This operation is not configured in this deployment",
   },
   sk: {
     app: "Kreditný účet", signIn: "Prihlásiť", signOut: "Odhlásiť", language: "Jazyk",
@@ -49,6 +69,26 @@ const TEXTS = {
     search: "Hľadať", open: "Otvoriť", searchHint: "Časť názvu firmy, IČ DPH alebo variabilný symbol",
     notFound: "Tento účet neexistuje alebo ho nemôžete vidieť.", sessionEnded: "Vaše prihlásenie vypršalo. Prihláste sa znova.",
     forbidden: "Toto nemôžete urobiť.", problem: "Niečo sa pokazilo", retry: "Skúsiť znova", fieldLabel: "Pole",
+    "entry.adjustment_credit": "Pripísanie operátorom", "entry.adjustment_debit": "Odpísanie operátorom",
+    "entry.deposit_card": "Dobitie kartou", "entry.deposit_bank_transfer": "Dobitie prevodom",
+    "entry.deposit_reversal": "Zrušené dobitie", "entry.order_balance": "Objednávka zo zostatku",
+    "entry.order_credit": "Objednávka na úver", "entry.order_card": "Objednávka kartou",
+    "entry.order_gift_card": "Objednávka darčekovou kartou", "entry.order_cancellation": "Zrušená objednávka",
+    "entry.order_refund": "Vrátenie za objednávku",
+    "doc.kind.tax_document": "Daňový doklad", "doc.kind.statement": "Výpis", "doc.kind.credit_invoice": "Faktúra na úver",
+    "doc.kind.card_invoice": "Faktúra za platbu kartou", "doc.kind.credit_note": "Dobropis", "doc.kind.payment_request": "Výzva na platbu",
+    "doc.status.paid": "Zaplatené", "doc.status.due": "Na úhradu", "doc.status.overdue": "Po splatnosti",
+    "problemType.bad-request": "Chybná požiadavka", "problemType.validation-error": "Požiadavka nie je platná",
+    "problemType.not-found": "Nenašlo sa", "problemType.unauthorized": "Treba sa prihlásiť",
+    "problemType.forbidden": "Pre túto rolu nepovolené", "problemType.conflict": "Nezodpovedá aktuálnemu stavu",
+    "problemType.concurrent-update": "Súčasná zmena, skúste znova",
+    "problemType.idempotency-key-reused": "Táto požiadavka už bola odoslaná s inými údajmi",
+    "problemType.idempotency-key-missing": "Chýba kľúč požiadavky (Idempotency-Key)",
+    "problemType.insufficient-funds": "Nedostatok prostriedkov", "problemType.currency-mismatch": "Mena nezodpovedá účtu",
+    "problemType.service-unavailable": "Dočasne nedostupné, skúste neskôr",
+    "problemType.invalid-signature": "Neplatný podpis webhooku",
+    "problemType.payment-provider-error": "Poskytovateľ platieb požiadavku nedokončil",
+    "problemType.not-configured": "Táto operácia nie je v tomto nasadení nastavená",
   },
 };
 
@@ -71,6 +111,8 @@ export function translator(lang) {
   const locale = LOCALES[lang] || LOCALES.en;
   const t = (key) => texts[key] ?? TEXTS.en[key] ?? key;
   t.lang = lang;
+  // An API code in words ("entry", "deposit_card" -> "Card top-up"); a code without a text stays as it is.
+  t.code = (group, code) => texts[`${group}.${code}`] ?? TEXTS.en[`${group}.${code}`] ?? code;
   t.digits = (currency) =>
     new Intl.NumberFormat(locale, { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
   // Minor units to a currency amount for people (EUR 12345 -> "123,45 €" in Slovak); integers only, no float input.
@@ -82,7 +124,11 @@ export function translator(lang) {
     const major = Math.floor(abs / 10 ** digits) + (abs % 10 ** digits) / 10 ** digits;
     return new Intl.NumberFormat(locale, { style: "currency", currency }).format(sign * major);
   };
-  t.date = (iso) => (iso ? new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(new Date(iso)) : "-");
+  // A plain date ("2026-12-15": a due date, an issue date) is a calendar day, not an instant: read and shown in UTC
+  // so that it is the same day everywhere (new Date("2026-12-15") is UTC midnight, the day before west of UTC).
+  t.date = (iso) => (iso ? new Intl.DateTimeFormat(locale, {
+    dateStyle: "medium", ...(/^\d{4}-\d{2}-\d{2}$/.test(iso) ? { timeZone: "UTC" } : {}),
+  }).format(new Date(iso)) : "-");
   t.dateTime = (iso) =>
     iso ? new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)) : "-";
   return t;

@@ -94,7 +94,7 @@ function Transactions({ t, id, currency }) {
   return html`<section aria-labelledby="tx-h"><h2 id="tx-h">${t("transactions")}</h2>
     <form class="filters" onSubmit=${apply}>
       <${Field} label=${t("type")} name="type" error=${error}><select>
-        <option value="">${t("any")}</option>${ENTRY_TYPES.map((v) => html`<option value=${v}>${v}</option>`)}
+        <option value="">${t("any")}</option>${ENTRY_TYPES.map((v) => html`<option value=${v}>${t.code("entry", v)}</option>`)}
       </select><//>
       <${Field} label=${t("from")} name="from" error=${error}><input type="date" /><//>
       <${Field} label=${t("to")} name="to" error=${error}><input type="date" /><//>
@@ -105,7 +105,7 @@ function Transactions({ t, id, currency }) {
         <th scope="col">${t("date")}</th><th scope="col">${t("type")}</th><th scope="col">${t("description")}</th>
         <th scope="col" class="num">${t("amount")}</th><th scope="col" class="num">${t("balanceAfter")}</th></tr></thead>
       <tbody>${data.items.map((e) => html`<tr data-entry-type=${e.type}>
-        <td>${t.dateTime(e.created_at)}</td><td>${e.type}</td><td>${e.description}</td>
+        <td>${t.dateTime(e.created_at)}</td><td>${t.code("entry", e.type)}</td><td>${e.description}</td>
         <td class="num">${t.money(e.amount, e.currency)}</td><td class="num">${t.money(e.balance_after, e.currency)}</td>
       </tr>`)}</tbody></table>
       ${data.items.length === 0 ? html`<p>${t("noEntries")}</p>` : null}
@@ -256,8 +256,8 @@ function Documents({ t, id }) {
       <th scope="col">${t("number")}</th><th scope="col">${t("kind")}</th><th scope="col">${t("issued")}</th>
       <th scope="col" class="num">${t("total")}</th><th scope="col">${t("status")}</th><th scope="col">${t("download")}</th></tr></thead>
       <tbody>${data.items.map((d) => html`<tr data-number=${d.number}>
-        <td>${d.number}</td><td>${d.kind}</td><td>${t.date(d.issue_date)}</td>
-        <td class="num">${t.money(d.totals.gross, d.currency)}</td><td>${d.status}</td>
+        <td>${d.number}</td><td>${t.code("doc.kind", d.kind)}</td><td>${t.date(d.issue_date)}</td>
+        <td class="num">${t.money(d.totals.gross, d.currency)}</td><td>${t.code("doc.status", d.status)}</td>
         <td><button onClick=${() => save(d, "pdf")} aria-label=${`PDF ${d.number}`}>PDF</button>
             <button onClick=${() => save(d, "xml")} aria-label=${`XML ${d.number}`}>XML</button></td></tr>`)}</tbody></table>`}
   </section>`;

@@ -1,6 +1,6 @@
 // What every page shares: htm bound to preact, the problem box, labelled fields, loading and the hash route.
 import { h } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 import { ApiError } from "./api.js";
 
@@ -17,13 +17,16 @@ export function useRoute() {
   return hash.slice(1).split("?")[0].split("/").filter(Boolean);
 }
 
-// Loads once per key; {data, error, reload}.
+// Loads once per key; {data, error, reload}. Only the latest load's answer counts: an earlier, slower one (the
+// account opened before this one) must not replace it.
 export function useLoad(fn, deps) {
   const [state, setState] = useState({ data: null, error: null, loading: true });
+  const latest = useRef(0);
   const reload = useCallback(() => {
+    const mine = ++latest.current;
     setState((s) => ({ ...s, loading: true }));
-    fn().then((data) => setState({ data, error: null, loading: false }),
-      (error) => setState({ data: null, error, loading: false }));
+    fn().then((data) => mine === latest.current && setState({ data, error: null, loading: false }),
+      (error) => mine === latest.current && setState({ data: null, error, loading: false }));
   }, deps);
   useEffect(reload, [reload]);
   return { ...state, reload };
@@ -37,11 +40,17 @@ export function Problem({ t, error }) {
     if (error.status === 401) text = t("sessionEnded");
     else if (error.status === 404 && !error.problem.detail) text = t("notFound");
     else if (error.status === 403 && !error.problem.detail) text = t("forbidden");
-    else text = [error.problem.title, error.problem.detail].filter(Boolean).join(": ");
+    else {
+      // The API's title in the reader's language (by the problem's type, /problems/<slug>); its detail as it came.
+      const key = `problemType.${String(error.problem.type || "").split("/").pop()}`;
+      const title = t(key) === key ? error.problem.title : t(key);
+      text = [title, error.problem.detail].filter(Boolean).join(": ");
+    }
   }
+  const heading = error.status === 404 ? t("notFound") : t("problem");
   return html`<div class="problem" role="alert" data-testid="problem">
-    <strong>${error.status === 404 ? t("notFound") : t("problem")}</strong>
-    <p>${text}</p>
+    <strong>${heading}</strong>
+    ${text !== heading ? html`<p>${text}</p>` : null}
     ${error.field ? html`<p>${t("fieldLabel")}: <code>${error.field}</code></p>` : null}
   </div>`;
 }

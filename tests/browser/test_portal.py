@@ -121,7 +121,7 @@ def test_an_order_placed_through_the_api_shows_among_the_transactions(
     sign_in(browser, portal_server, "customer", account)
     browser.find_element(By.LINK_TEXT, "Transactions").click()
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "tr[data-entry-type=order_balance]")))
-    Select(browser.find_element(By.ID, "type")).select_by_visible_text("order_balance")
+    Select(browser.find_element(By.ID, "type")).select_by_value("order_balance")
     browser.find_element(By.XPATH, "//button[text()='Filter']").click()
     wait(browser).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "tr[data-entry-type=adjustment_credit]"))
     assert browser.find_elements(By.CSS_SELECTOR, "tr[data-entry-type=order_balance]")
