@@ -166,7 +166,7 @@ function TopUp({ t, id, config }) {
     setError(null); setDeposit(null); setProgress(null);
     const minor = toMinor(amount, digits);
     if (minor === null || minor <= 0) {
-      setError(new ApiError(422, { title: t("amount"), detail: `${amount || "-"}`, field: "amount" }));
+      setError(new ApiError(422, { title: t("amount"), detail: t("amountInvalid"), field: "amount" }));
       return;
     }
     try {
