@@ -412,6 +412,33 @@ def test_a_card_saved_at_top_up_is_stored_once(store: MemoryStore, open_account:
     assert len(payment_methods.list_methods(store, acc.account_id)) == 1
 
 
+def test_a_card_lost_to_a_crash_after_the_credit_is_saved_by_the_next_delivery(
+    store: MemoryStore, open_account: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card is saved after the credit commits: a container that dies in between must not lose it for good."""
+    acc = open_account("EUR")
+    dep = card_deposit(store, acc, save_card=True)
+    ev = sup.card_events(dep)["succeeded"]()
+    ev["data"]["object"]["metadata"]["save_card"] = "true"
+    keep = payment_methods.save_card
+
+    def died(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("the container died here")
+
+    monkeypatch.setattr(payment_methods, "save_card", died)
+    with pytest.raises(RuntimeError, match="died"):
+        deliver(store, ev)
+    assert balance(store, acc.account_id) == 5_000, "the credit is committed"
+    assert payment_methods.list_methods(store, acc.account_id) == []
+    monkeypatch.setattr(payment_methods, "save_card", keep)
+    assert deliver(store, ev)["outcome"] == "duplicate", "the provider delivers the same event again"
+    [card] = payment_methods.list_methods(store, acc.account_id)
+    assert card.card is not None and card.card.token == ev["data"]["object"]["payment_method"]
+    assert deliver(store, ev)["outcome"] == "duplicate"
+    assert len(payment_methods.list_methods(store, acc.account_id)) == 1
+    assert balance(store, acc.account_id) == 5_000
+
+
 def test_list_filters_by_state_newest_first(store: MemoryStore, open_account: Opener) -> None:
     acc = open_account("EUR")
     a = card_deposit(store, acc, key="a")

@@ -199,6 +199,8 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
         return {**ack, "outcome": "ignored"}
     seen = store.get_item(*keys.webhook_event(event.provider, event.event_id))
     if seen is not None:
+        if seen.get("account_id") and seen.get("deposit_id"):
+            _keep_card(store, get(store, seen["account_id"], seen["deposit_id"]), event)
         return {
             **ack,
             "outcome": "duplicate",
@@ -224,6 +226,7 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
             return {**ack, **_commit_event(store, deposit, event, transition)}
         except (AlreadyRecorded, IdempotencyKeyReused):
             # The same event, or this payment's credit / this reversal, is already committed.
+            _keep_card(store, deposit, event)
             return {**ack, "outcome": "duplicate"}
 
     # The deposit changed between our read and our write (StaleDeposit): read it and decide again.
@@ -233,6 +236,14 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
         attempts=settings().max_write_attempts,
         exhausted=ConcurrentUpdate("the deposit kept changing; deliver again"),
     )
+
+
+def _keep_card(store: Store, deposit: Deposit | None, event: WebhookEvent) -> None:
+    """Save the card a paid top-up asked to keep. After the credit, which must not depend on it; and again on every
+    redelivery of the payment (saving is idempotent per token), so a process that died between the credit and
+    this step loses no card: the provider's next delivery saves it."""
+    if deposit is not None and deposit.save_card and event.type == "payment.succeeded" and event.card is not None:
+        payment_methods.save_card(store, deposit.account_id, event.card)
 
 
 def decide(deposit: Deposit, event: WebhookEvent) -> Transition:
@@ -384,9 +395,8 @@ def _commit_event(store: Store, deposit: Deposit, event: WebhookEvent, t: Transi
         return body
 
     result = commit(uow, claim, respond)
-    if t.credit and deposit.save_card and event.card is not None:
-        # After the credit, which must not depend on it (also on a redelivery: saving is idempotent per token).
-        payment_methods.save_card(store, account_id, event.card)
+    if t.credit:
+        _keep_card(store, deposit, event)
     if result.replayed:
         return {"outcome": "duplicate"}
     if t.outcome == "currency_mismatch":
