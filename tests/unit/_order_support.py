@@ -89,6 +89,9 @@ class FakeProvider:
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         raise NotImplementedError
 
+    def payment_metadata(self, payment_id: str) -> Mapping[str, str]:
+        raise NotImplementedError
+
 
 def add_product(store: MemoryStore, code: str = PRODUCT, prices: dict[str, int] | None = None, **kw: Any) -> None:
     req = ProductPut(name=kw.pop("name", "OV SSL"), term_months=12, prices=prices or {"USD": PRICE}, **kw)

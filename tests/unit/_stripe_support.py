@@ -32,6 +32,7 @@ class FakeStripe:
     fail_with: tuple[int, dict[str, Any]] | None = None
     fail_on: str = "/v1/"  # path prefix the failure applies to
     base: str = ""
+    intent_metadata: dict[str, dict[str, str]] = field(default_factory=dict)  # PaymentIntent id -> its metadata
 
     def keyed_answer(self, key: str | None, method: str, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if key is None or method != "POST":
@@ -71,11 +72,13 @@ class FakeStripe:
                 "card": {"brand": "visa", "last4": "4242", "exp_month": 3, "exp_year": 2032},
             }
             expanded = form.get("expand[0]") == "payment_method"
+            intent_id = path.rsplit("/", 1)[1]
             return 200, {
-                "id": path.rsplit("/", 1)[1],
+                "id": intent_id,
                 "object": "payment_intent",
                 "status": "succeeded",
                 "payment_method": pm if expanded else pm["id"],
+                "metadata": self.intent_metadata.get(intent_id, {}),
             }
         if method == "POST" and path == "/v1/customers":
             return 200, {"id": "cus_fake_1", "object": "customer", "metadata": {}}

@@ -27,7 +27,7 @@ from account_credit.deposits import config as deposit_config
 from account_credit.deposits import schemas as ds
 from account_credit.deposits import service as svc
 from account_credit.kernel.domain import Account
-from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError
+from account_credit.kernel.errors import ConcurrentUpdate, InvalidInput, PaymentProviderError, ServiceUnavailable
 from account_credit.kernel.money import Money
 from account_credit.payment_methods import service as payment_methods
 from account_credit.platform import config, payments
@@ -498,6 +498,37 @@ def test_a_checkout_top_up_is_credited_once_and_a_refund_of_its_intent_takes_it_
     assert deliver(store, "charge.refunded", refund, "evt_refund")["outcome"] == "duplicate"
     assert store.get_account(acc.account_id).balance == 0
     assert svc.get_deposit(store, acc.account_id, dep["deposit_id"])["state"] == "reversed"
+
+
+def test_a_dispute_that_overtakes_its_checkouts_completion_is_delivered_again_not_lost(
+    fake: FakeStripe, stripe_deposits: None, store: MemoryStore, open_account: Callable[..., Account]
+) -> None:
+    """A dispute's charge carries no metadata and names the PaymentIntent, linked only when the completion is
+    applied: while the completion's deliveries keep failing, the dispute asks Stripe whose payment it is and, a
+    top-up's, answers 503 so Stripe delivers it again."""
+    acc = open_account("EUR")
+    dep = checkout_deposit(store, acc, "k-dispute")
+    meta = {"purpose": "deposit", "account_id": acc.account_id, "save_card": "false"}
+    fake.intent_metadata["pi_disputed_1"] = {**meta, "via": "checkout"}
+    dispute = {"id": "dp_1", "object": "dispute", "amount": 5_000, "currency": "eur", "payment_intent": "pi_disputed_1"}
+    with pytest.raises(ServiceUnavailable, match="not known yet"):
+        deliver(store, "charge.dispute.created", dispute, "evt_dispute")
+    assert store.get_account(acc.account_id).balance == 0
+
+    session = {**SESSION, "id": dep["payment_id"], "amount_total": 5_000, "payment_intent": "pi_disputed_1"}
+    session["metadata"] = meta
+    assert deliver(store, "checkout.session.completed", session, "evt_done")["outcome"] == "credited"
+    ack = deliver(store, "charge.dispute.created", dispute, "evt_dispute")
+    assert (ack["outcome"], ack["deposit_id"]) == ("reversed", dep["deposit_id"])
+    assert store.get_account(acc.account_id).balance == 0
+
+    # Someone else's payment (an order's) is acknowledged; a Stripe that cannot answer makes it a 503, not a loss.
+    fake.intent_metadata["pi_order_1"] = {"purpose": "order", "account_id": acc.account_id}
+    other = {**dispute, "id": "dp_2", "payment_intent": "pi_order_1"}
+    assert deliver(store, "charge.dispute.created", other, "evt_other")["outcome"] == "ignored"
+    fake.fail_with = (500, {"error": {"type": "api_error", "message": "down"}})
+    with pytest.raises(ServiceUnavailable, match="could not tell"):
+        deliver(store, "charge.dispute.created", {**dispute, "payment_intent": "pi_unknown"}, "evt_down")
 
 
 @pytest.mark.usefixtures("stripe_deposits")

@@ -19,7 +19,7 @@ derived from the provider's payment id (credit) or the cumulative reversed amoun
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from account_credit.bank import proformas
@@ -49,7 +49,14 @@ from account_credit.deposits.state import (
     on_reversal,
 )
 from account_credit.kernel.domain import Account, EntryType, Floor, Movement
-from account_credit.kernel.errors import ConcurrentUpdate, Conflict, IdempotencyKeyReused, NotFound, ServiceUnavailable
+from account_credit.kernel.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    IdempotencyKeyReused,
+    NotFound,
+    PaymentProviderError,
+    ServiceUnavailable,
+)
 from account_credit.kernel.ids import iso, new_id, utc_now
 from account_credit.kernel.money import Money
 from account_credit.payment_methods import service as payment_methods
@@ -184,10 +191,12 @@ def receive_webhook(store: Store, provider_name: str, payload: bytes, headers: M
         event = provider.parse_webhook(payload, headers)
     except InvalidSignature as exc:
         refuse(provider_name, exc)
-    return apply_event(store, event)
+    return apply_event(store, event, payment_metadata=provider.payment_metadata)
 
 
-def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
+def apply_event(
+    store: Store, event: WebhookEvent, *, payment_metadata: Callable[[str], Mapping[str, str]] | None = None
+) -> dict[str, Any]:
     """Apply one verified provider event to its deposit (exactly once, whatever the order)."""
     ack: dict[str, Any] = {
         "received": True,
@@ -209,7 +218,7 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
         }
     link = store.get_item(*keys.payment_link(event.provider, event.payment_id))
     if link is None:
-        if event.metadata.get("purpose") == "deposit":
+        if _a_top_ups_payment_not_linked_yet(event, payment_metadata):
             # Ours, but its deposit is not committed (yet): make the provider deliver it again later.
             logger.error("deposit payment without a deposit", extra={"payment_id": event.payment_id})
             raise ServiceUnavailable(f"payment {event.payment_id} is not known yet; deliver again later")
@@ -236,6 +245,24 @@ def apply_event(store: Store, event: WebhookEvent) -> dict[str, Any]:
         attempts=settings().max_write_attempts,
         exhausted=ConcurrentUpdate("the deposit kept changing; deliver again"),
     )
+
+
+def _a_top_ups_payment_not_linked_yet(
+    event: WebhookEvent, payment_metadata: Callable[[str], Mapping[str, str]] | None
+) -> bool:
+    """Whether an event naming a payment no deposit is linked to is ours all the same, so it must be delivered again
+    rather than acknowledged and lost. Its own metadata says so; a refund's or dispute's charge carries none, so the
+    provider is asked about the payment (a Checkout top-up's PaymentIntent is linked only once the session's
+    completion is applied: a refund or dispute can overtake a completion whose deliveries kept failing)."""
+    if event.metadata.get("purpose") == "deposit":
+        return True
+    if event.type not in ("payment.refunded", "payment.disputed") or payment_metadata is None:
+        return False
+    assert event.payment_id is not None
+    try:
+        return payment_metadata(event.payment_id).get("purpose") == "deposit"
+    except PaymentProviderError as exc:
+        raise ServiceUnavailable(f"could not tell whether payment {event.payment_id} is a top-up's: {exc}") from None
 
 
 def _keep_card(store: Store, deposit: Deposit | None, event: WebhookEvent) -> None:

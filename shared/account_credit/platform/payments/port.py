@@ -138,3 +138,9 @@ class PaymentProvider(Protocol):
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         """Verify the signature (and timestamp) and normalise the event; raises InvalidSignature."""
         ...
+
+    def payment_metadata(self, payment_id: str) -> Mapping[str, str]:
+        """The metadata our request gave payment ``payment_id`` (``purpose``, ``via``...), read at the provider:
+        for a refund or dispute that names a payment no deposit is linked to yet. Raises
+        ``PaymentProviderError`` when the provider cannot answer."""
+        ...

@@ -99,6 +99,10 @@ class SandboxProvider:
         payment_id = "pi_sbx_" + digest[:24]
         return Checkout(provider=self.name, payment_id=payment_id, client_secret=f"{payment_id}_secret_{digest[24:48]}")
 
+    def payment_metadata(self, payment_id: str) -> Mapping[str, str]:
+        """Nothing to ask: a sandbox top-up's payment is linked to its deposit when the deposit is created."""
+        return {}
+
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         body = stripe_format.verify(payload, stripe_format.header(headers, SIGNATURE_HEADER), self._secret())
         return stripe_format.normalise(self.name, body, card_lookup=sandbox_card)

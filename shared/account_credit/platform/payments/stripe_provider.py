@@ -263,6 +263,19 @@ class StripeProvider:
             exp_year=int(card.get("exp_year", 0)),
         )
 
+    def payment_metadata(self, payment_id: str) -> Mapping[str, str]:
+        """The PaymentIntent's metadata: a refund's or dispute's charge does not carry it."""
+        import stripe
+
+        try:
+            intent = self._client().v1.payment_intents.retrieve(payment_id)
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(
+                f"Stripe could not read payment {payment_id}: {exc.user_message or exc}"
+            ) from None
+        metadata = intent.to_dict().get("metadata")
+        return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
+
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         webhook_secret = self.webhook_secret if self.webhook_secret is not None else secret("stripe_webhook_secret")
         body = stripe_format.verify(payload, stripe_format.header(headers, SIGNATURE_HEADER), webhook_secret)
