@@ -315,7 +315,7 @@ function App({ config }) {
       : html`<main><${Accounts} t=${t} /></main>`;
   }
   return html`<header>
-      <a class="brand" href="#/">${t("app")}</a>
+      ${claims ? html`<h1 class="brand-h"><a class="brand" href="#/">${t("app")}</a></h1>` : html`<a class="brand" href="#/">${t("app")}</a>`}
       ${config.auth === "local" ? html`<span class="badge local-only">LOCAL</span>` : null}
       <span class="spacer"></span>
       ${claims ? html`<span data-testid="who">${t(role)}${claims["custom:account_id"] ? ` ${claims["custom:account_id"]}` : ""}${claims["custom:partner_id"] ? ` ${claims["custom:partner_id"]}` : ""}</span>` : null}
