@@ -20,7 +20,6 @@ from tools.template import ROOT
 SCREENSHOTS = ROOT / ".local" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-WAIT = 60.0  # explicit waits only; generous for a busy 2-core CI machine
 
 if not (CHROMIUM and CHROMEDRIVER):
     pytest.skip(

@@ -8,51 +8,26 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.browser.conftest import WAIT
+from tests.browser._support import (
+    balance,
+    click,
+    credit,
+    downloaded,
+    open_account,
+    pay_in_the_sandbox,
+    place_order,
+    product,
+    reload_until_listed,
+    search_accounts,
+    sign_in,
+    wait,
+)
 from tests.e2e.conftest import Api, LocalServer
 from tools import localauth
-
-OPERATOR = localauth.mint("operator", subject="portal-tests")
-
-
-def open_account(api: Api, name: str, partner_id: str | None = None) -> str:
-    body: dict[str, Any] = {"currency": "EUR", "company": {"name": name}, "billing_emails": ["billing@portal.test"]}
-    if partner_id:
-        body["partner_id"] = partner_id
-    r = api.call("POST", "/accounts", OPERATOR, json=body)
-    assert r.status_code == 201, r.text
-    return str(r.json()["account_id"])
-
-
-def wait(driver: Any) -> WebDriverWait:
-    return WebDriverWait(driver, WAIT)
-
-
-def sign_in(driver: Any, server: LocalServer, role: str, value: str | None = None) -> None:
-    driver.get(server.base + "/portal#/login")
-    form = wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=dev-login]")))
-    assert "local only" in driver.find_element(By.CSS_SELECTOR, "p.local-only").text.lower()
-    Select(form.find_element(By.ID, "role")).select_by_value(role)
-    if role in ("customer", "partner"):
-        field = wait(driver).until(
-            ec.element_to_be_clickable((By.ID, "account_id" if role == "customer" else "partner_id"))
-        )
-        field.send_keys(value)
-    driver.find_element(By.CSS_SELECTOR, "[data-testid=dev-login] button[type=submit]").click()
-    wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=who]")))
-
-
-def balance(driver: Any) -> int:
-    return int(
-        wait(driver)
-        .until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=balance]")))
-        .get_attribute("data-minor")
-    )
 
 
 def test_customer_tops_up_by_card_sees_the_balance_and_downloads_the_tax_document(
@@ -65,58 +40,27 @@ def test_customer_tops_up_by_card_sees_the_balance_and_downloads_the_tax_documen
     amount = wait(browser).until(ec.element_to_be_clickable((By.ID, "amount")))
     amount.send_keys("25.50")
     browser.find_element(By.CSS_SELECTOR, "[data-testid=top-up] button[type=submit]").click()
-    sandbox = wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=sandbox]")))
-    sandbox.find_element(By.XPATH, ".//button[1]").click()
-    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=credited]")))
+    pay_in_the_sandbox(browser)
     browser.find_element(By.LINK_TEXT, "Overview").click()
     wait(browser).until(lambda d: balance(d) == 2550)
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=balance]").text.replace("\u00a0", " ") == "€25.50"
 
     # The top-up's tax document is issued from the table stream a moment later: reload until it is listed.
     browser.get(f"{portal_server.base}/portal#/a/{account}/documents")
-
-    def listed(d: Any) -> Any:
-        rows = d.find_elements(By.CSS_SELECTOR, "[data-testid=documents] tbody tr")
-        if not rows:
-            d.refresh()
-        return rows[0] if rows else False
-
-    row = WebDriverWait(browser, WAIT, poll_frequency=1).until(listed)
+    row = reload_until_listed(browser, "[data-testid=documents] tbody tr")
     number = row.get_attribute("data-number")
     row.find_element(By.XPATH, ".//button[text()='PDF']").click()
-    pdf = downloads / f"{number}.pdf"
-    wait(browser).until(lambda d: pdf.exists() and pdf.stat().st_size > 0)
-    assert pdf.read_bytes().startswith(b"%PDF")
+    assert downloaded(browser, downloads / f"{number}.pdf").startswith(b"%PDF")
 
 
 def test_an_order_placed_through_the_api_shows_among_the_transactions(
     browser: Any, portal_server: LocalServer, api: Api
 ) -> None:
     account = open_account(api, "Portal Orders a.s.")
-    key = {"Idempotency-Key": uuid.uuid4().hex}
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/adjustments",
-        OPERATOR,
-        headers=key,
-        json={"type": "credit", "amount": 100000, "reason": "portal test credit"},
-    )
-    assert r.status_code == 201, r.text
-    r = api.call(
-        "PUT",
-        "/catalog/products/portal-dv-1y",
-        OPERATOR,
-        json={"name": "DV SSL", "term_months": 12, "prices": {"EUR": 1000, "USD": 1100}},
-    )
-    assert r.status_code in (200, 201), r.text
+    credit(api, account, 100000, "portal test credit")
+    code = product(api, "portal-dv-1y", {"EUR": 1000, "USD": 1100}, name="DV SSL")
     customer = localauth.mint("customer", account_id=account)
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/orders",
-        customer,
-        json={"order_id": "PORTAL-1", "channel": "api", "lines": [{"product_code": "portal-dv-1y", "quantity": 1}]},
-    )
-    assert r.status_code == 201, r.text
+    place_order(api, account, customer, code, 1, order_id="PORTAL-1")
 
     sign_in(browser, portal_server, "customer", account)
     browser.find_element(By.LINK_TEXT, "Transactions").click()
@@ -164,11 +108,7 @@ def test_partner_and_operator_sign_in_and_open_a_customers_pages(
             wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=dev-login]")))
         sign_in(browser, portal_server, role, value)
         if role == "operator":
-            search = wait(browser).until(ec.element_to_be_clickable((By.ID, "q")))
-            search.send_keys("Partner Customer")
-            browser.find_element(By.XPATH, "//form[@role='search']//button").click()
+            search_accounts(browser, "Partner Customer")
         # The list re-renders when the search answers: click whichever link is there, again if it went stale.
-        WebDriverWait(browser, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
-            lambda d: d.find_element(By.XPATH, f"//a[@href='#/a/{account}']").click() or True
-        )
+        click(browser, By.XPATH, f"//a[@href='#/a/{account}']")
         assert balance(browser) == 0

@@ -6,128 +6,48 @@ top-up works with the keyboard alone and a refused amount is announced (role="al
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import WAIT
-from tests.browser.test_portal import OPERATOR, open_account, sign_in, wait
-from tests.browser.test_portal_operator import run_tool
+from tests.browser._support import (
+    card_deposit,
+    click,
+    credit,
+    go,
+    open_account,
+    place_order,
+    product,
+    reload_until_listed,
+    report,
+    run_tool,
+    sandbox_pay,
+    search_accounts,
+    settled,
+    sign_in,
+    violations,
+    wait,
+    wait_until_credited,
+)
 from tests.e2e.conftest import Api, LocalServer
 from tools import localauth
-from tools.template import ROOT
-
-AXE = ROOT / "portal" / "node_modules" / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-RUN_AXE = """
-const done = arguments[arguments.length - 1];
-axe.run(document, {runOnly: {type: "tag", values: arguments[0]}}).then(
-  (r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 3).map((n) => ({target: n.target.join(" "), summary: n.failureSummary}))}))),
-  (e) => done([{id: "axe-error", help: String(e), nodes: []}]));
-"""
-
-
-LOADING = """return [...document.querySelectorAll("[role=status]")]
-  .some((s) => s.textContent.includes("Loading") || s.textContent.includes("Načítava"));"""
-
-
-def violations(driver: Any, page: str) -> list[str]:
-    """axe-core's WCAG 2.1 A/AA violations on the page as shown now, each as one readable line."""
-    if not driver.execute_script("return typeof window.axe === 'object'"):
-        driver.execute_script(AXE.read_text())
-    driver.set_script_timeout(WAIT)
-    found = driver.execute_async_script(RUN_AXE, WCAG)
-    return [
-        f"{page}: {v['id']} ({v['impact']}): {v['help']} at "
-        + "; ".join(f"{n['target']} [{' '.join(n['summary'].split())}]" for n in v["nodes"])
-        for v in found
-    ]
-
-
-def settled(driver: Any, selector: str) -> None:
-    """The page's content is there and nothing is loading any more."""
-    wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, selector)))
-    wait(driver).until(lambda d: not d.execute_script(LOADING))
-
-
-def go(driver: Any, server: LocalServer, hash_: str, selector: str) -> None:
-    driver.execute_script("location.hash = arguments[0]", hash_)
-    settled(driver, selector)
 
 
 def customer_with_data(api: Api) -> tuple[str, str]:  # the account and its order
     """An account with a credit, a card top-up paid in the sandbox and an order: no page of it is empty."""
     account = open_account(api, f"Accessible {uuid.uuid4().hex[:6]} s.r.o.")
     customer = localauth.mint("customer", account_id=account)
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/adjustments",
-        OPERATOR,
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-        json={"type": "credit", "amount": 123456, "reason": "accessibility test credit"},
-    )
-    assert r.status_code == 201, r.text
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/deposits",
-        customer,
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-        json={"method": "card", "amount": 2550},
-    )
-    assert r.status_code == 201, r.text
-    deposit = r.json()["deposit_id"]
-    r = api.call(
-        "POST", "/local/sandbox/pay", customer, json={"account_id": account, "deposit_id": deposit, "outcome": "pay"}
-    )
-    assert r.status_code < 300, r.text
-    deadline = time.monotonic() + WAIT
-    while api.call("GET", f"/accounts/{account}/deposits/{deposit}", customer).json()["state"] == "pending":
-        assert time.monotonic() < deadline, "the sandbox payment was not confirmed"
-        time.sleep(0.5)
-    r = api.call(
-        "PUT",
-        "/catalog/products/a11y-dv-1y",
-        OPERATOR,
-        json={"name": "DV SSL", "term_months": 12, "prices": {"EUR": 1000, "USD": 1100}},
-    )
-    assert r.status_code in (200, 201), r.text
-    order = f"A11Y-{uuid.uuid4().hex[:6]}"
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/orders",
-        customer,
-        json={
-            "order_id": order,
-            "channel": "api",
-            "lines": [{"product_code": "a11y-dv-1y", "quantity": 1}],
-        },
-    )
-    assert r.status_code == 201, r.text
+    credit(api, account, 123456, "accessibility test credit")
+    deposit = card_deposit(api, account, customer, 2550)["deposit_id"]
+    sandbox_pay(api, account, customer, deposit)
+    wait_until_credited(api, account, customer, deposit)
+    code = product(api, "a11y-dv-1y", {"EUR": 1000, "USD": 1100}, name="DV SSL")
+    order = place_order(api, account, customer, code, 1, order_id=f"A11Y-{uuid.uuid4().hex[:6]}")
     return account, order
-
-
-def until_listed(driver: Any, selector: str) -> None:
-    """Documents are issued from the table stream a moment later: reload until one is listed."""
-
-    def listed(d: Any) -> bool:
-        if d.find_elements(By.CSS_SELECTOR, selector):
-            return True
-        d.refresh()
-        return False
-
-    WebDriverWait(driver, WAIT, poll_frequency=1).until(listed)
-
-
-def report(found: list[str]) -> str:
-    return "axe-core found WCAG 2.1 A/AA violations:\n" + "\n".join(found)
 
 
 def test_every_customer_page_passes_axe(browser: Any, portal_server: LocalServer, api: Api) -> None:
@@ -169,15 +89,9 @@ def test_every_customer_page_passes_axe(browser: Any, portal_server: LocalServer
     found += violations(browser, "top-up with a proforma")
 
     browser.execute_script("location.hash = arguments[0]", f"{base}/documents")
-    until_listed(browser, "[data-testid=documents] tbody tr")
+    reload_until_listed(browser, "[data-testid=documents] tbody tr")
     found += violations(browser, "documents")
     assert not found, report(found)
-
-
-def click(driver: Any, by: str, value: str) -> None:
-    WebDriverWait(driver, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
-        lambda d: d.find_element(by, value).click() or True
-    )
 
 
 def test_every_operator_page_passes_axe(browser: Any, portal_server: LocalServer, api: Api) -> None:
@@ -200,9 +114,7 @@ def test_every_operator_page_passes_axe(browser: Any, portal_server: LocalServer
              "--currency", "EUR", "--transfer-id", transfer)  # fmt: skip
     found: list[str] = []
     sign_in(browser, portal_server, "operator")
-    search = wait(browser).until(ec.element_to_be_clickable((By.ID, "q")))
-    search.send_keys(name)
-    browser.find_element(By.XPATH, "//form[@role='search']//button").click()
+    search_accounts(browser, name)
     wait(browser).until(ec.presence_of_element_located((By.XPATH, f"//a[@href='#/a/{account}']")))
     found += violations(browser, "accounts search")
     click(browser, By.XPATH, f"//a[@href='#/a/{account}']")

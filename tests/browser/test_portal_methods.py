@@ -14,28 +14,9 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
 from account_credit.kernel.proration import prorate
-from tests.browser.test_portal import OPERATOR, open_account, sign_in, wait
+from tests.browser._support import credit, open_account, payment_methods, product, sign_in, wait
 from tests.e2e.conftest import Api, LocalServer
 from tools import localauth
-
-
-def product(api: Api, price: int = 12000) -> str:
-    code = f"pm-ov-{uuid.uuid4().hex[:8]}"
-    r = api.call(
-        "PUT",
-        f"/catalog/products/{code}",
-        OPERATOR,
-        json={"name": "OV SSL", "term_months": 12, "prices": {"EUR": price}},
-    )
-    assert r.status_code in (200, 201), r.text
-    return code
-
-
-def methods(api: Api, account: str) -> dict[str, Any]:
-    customer = localauth.mint("customer", account_id=account)
-    r = api.call("GET", f"/accounts/{account}/payment-methods", customer)
-    assert r.status_code == 200, r.text
-    return dict(r.json())
 
 
 def add_card_in_portal(driver: Any, token: str) -> None:
@@ -63,7 +44,7 @@ def test_customer_adds_two_sandbox_cards_and_sets_default_and_alternate(
     for token, last4 in (("pm_card_visa", "4242"), ("pm_card_mastercard", "4444")):
         add_card_in_portal(browser, token)
         card_row(browser, last4)
-    listed = methods(api, account)
+    listed = payment_methods(api, account)
     cards = {m["last4"]: m["payment_method_id"] for m in listed["items"] if m["type"] == "card"}
     assert set(cards) == {"4242", "4444"}
 
@@ -79,7 +60,7 @@ def test_customer_adds_two_sandbox_cards_and_sets_default_and_alternate(
     )
     assert "Default" in card_row(browser, "4444").text
     assert "Alternate" in card_row(browser, "4242").text
-    prefs = methods(api, account)["preferences"]
+    prefs = payment_methods(api, account)["preferences"]
     assert prefs == {"default": cards["4444"], "alternate": cards["4242"]}
 
 
@@ -87,7 +68,7 @@ def test_backdated_subscription_preview_is_the_charge_and_its_card_cannot_be_del
     browser: Any, portal_server: LocalServer, api: Api
 ) -> None:
     account = open_account(api, "Portal Subscriptions s.r.o.")
-    code = product(api)
+    code = product(api, prices={"EUR": 12000})
     customer = localauth.mint("customer", account_id=account)
     ids = {}
     for token, brand, last4 in (("pm_sub_visa", "visa", "4242"), ("pm_sub_mc", "mastercard", "4444")):
@@ -160,23 +141,16 @@ def test_backdated_subscription_preview_is_the_charge_and_its_card_cannot_be_del
     assert "cannot be deleted" in told.text and subs[0]["subscription_id"] in told.text
     problem = browser.find_element(By.CSS_SELECTOR, "[data-testid=delete-problem] [data-testid=problem]")
     assert "payment_method_id" in problem.text
-    assert ids["4444"] in {m["payment_method_id"] for m in methods(api, account)["items"]}
+    assert ids["4444"] in {m["payment_method_id"] for m in payment_methods(api, account)["items"]}
 
 
 def test_a_subscriptions_page_adds_inventory_changes_renewal_and_suspends(
     browser: Any, portal_server: LocalServer, api: Api
 ) -> None:
     account = open_account(api, "Portal Inventory s.r.o.")
-    code = product(api, price=36500)
+    code = product(api, prices={"EUR": 36500})
     customer = localauth.mint("customer", account_id=account)
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/adjustments",
-        OPERATOR,
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-        json={"type": "credit", "amount": 500000, "reason": "portal test credit"},
-    )
-    assert r.status_code == 201, r.text
+    credit(api, account, 500000, "portal test credit")
     start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=30)
     r = api.call(
         "POST",

@@ -6,10 +6,6 @@ everything) on the same page after confirming."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,56 +13,29 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.test_portal import OPERATOR, open_account, sign_in, wait
+from tests.browser._support import (
+    credit,
+    fetch_account,
+    open_account,
+    place_order,
+    product,
+    run_tool,
+    sign_in,
+    wait,
+)
 from tests.e2e.conftest import Api, LocalServer
 from tools import localauth
-from tools.template import ROOT
 
 
 def funded_account_with_order(api: Api, name: str, quantity: int = 5) -> tuple[str, str, str]:
     """An account credited by an operator and an order of ``quantity`` certificates paid from its balance:
     (account id, order id, the customer's token)."""
     account = open_account(api, name)
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/adjustments",
-        OPERATOR,
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-        json={"type": "credit", "amount": 100000, "reason": "portal orders test credit"},
-    )
-    assert r.status_code == 201, r.text
-    code = f"portal-ov-{uuid.uuid4().hex[:6]}"
-    r = api.call(
-        "PUT",
-        f"/catalog/products/{code}",
-        OPERATOR,
-        json={"name": "OV SSL", "term_months": 12, "prices": {"EUR": 2000}},
-    )
-    assert r.status_code in (200, 201), r.text
+    credit(api, account, 100000, "portal orders test credit")
+    code = product(api, prices={"EUR": 2000})
     customer = localauth.mint("customer", account_id=account)
-    order_id = f"PO-{uuid.uuid4().hex[:8]}"
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/orders",
-        customer,
-        json={"order_id": order_id, "channel": "portal", "lines": [{"product_code": code, "quantity": quantity}]},
-    )
-    assert r.status_code == 201, r.text
+    order_id = place_order(api, account, customer, code, quantity, channel="portal")
     return account, order_id, customer
-
-
-def tool(server: LocalServer, *args: str) -> str:
-    """``python -m tools.<...>`` with the server's settings, as the README runs it."""
-    out = subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=ROOT,
-        env={**os.environ, **server.env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout
 
 
 def cell(driver: Any, line: int, column: str) -> str:
@@ -117,7 +86,7 @@ def test_a_refund_past_30_days_is_refused_in_plain_words_and_an_operator_cancels
     browser: Any, portal_server: LocalServer, api: Api
 ) -> None:
     account, order_id, customer = funded_account_with_order(api, "Portal Old Order s.r.o.")
-    tool(portal_server, "tools.sandbox", "age-order", account, order_id, "--days", "31")
+    run_tool(portal_server, "tools.sandbox", "age-order", account, order_id, "--days", "31")
     sign_in(browser, portal_server, "customer", account)
     browser.get(f"{portal_server.base}/portal#/a/{account}/orders/{order_id}")
     refund(browser, 1, 1)
@@ -153,7 +122,7 @@ def test_the_summary_adds_up_and_an_export_is_downloaded(
     rows = [int(r.get_attribute("data-minor")) for r in table.find_elements(By.CSS_SELECTOR, "tbody tr[data-minor]")]
     assert rows and opening + sum(rows) == closing
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=summary-check]").get_attribute("data-adds") == "true"
-    assert closing == api.call("GET", f"/accounts/{account}", customer).json()["balance"]
+    assert closing == fetch_account(api, account, customer)["balance"]
 
     Select(browser.find_element(By.ID, "export-format")).select_by_value("csv")
     browser.find_element(By.CSS_SELECTOR, "[data-testid=export-form] button[type=submit]").click()
@@ -178,7 +147,7 @@ def test_payment_settings_are_saved(browser: Any, portal_server: LocalServer, ap
     threshold.send_keys("50.25")
     browser.find_element(By.CSS_SELECTOR, "[data-testid=settings] button[type=submit]").click()
     wait(browser).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=settings-state]"), "Saved"))
-    settings = api.call("GET", f"/accounts/{account}", OPERATOR).json()["settings"]
+    settings = fetch_account(api, account)["settings"]
     assert settings["low_balance_threshold"] == 5025
 
     threshold = browser.find_element(By.ID, "low_balance_threshold")

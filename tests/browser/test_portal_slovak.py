@@ -13,8 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.test_portal import OPERATOR, open_account, sign_in, wait
-from tests.browser.test_portal_accessibility import go, report, settled, violations
+from tests.browser._support import OPERATOR, credit, go, open_account, report, settled, sign_in, violations, wait
 from tests.e2e.conftest import Api, LocalServer
 from tools import localauth
 
@@ -47,14 +46,7 @@ def set_language(driver: Any, lang: str, expect: str) -> None:
 def test_the_overview_and_transactions_in_slovak(browser: Any, portal_server: LocalServer, api: Api) -> None:
     name = f"Slovenská {uuid.uuid4().hex[:6]} s.r.o."
     account = open_account(api, name)
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/adjustments",
-        OPERATOR,
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-        json={"type": "credit", "amount": 123456, "reason": "slovak test credit"},
-    )
-    assert r.status_code == 201, r.text
+    credit(api, account, 123456, "slovak test credit")
 
     sign_in(browser, portal_server, "customer", account)
     settled(browser, "[data-testid=balance]")

@@ -11,21 +11,19 @@ from typing import Any
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from tests.browser.test_portal import balance, open_account, sign_in, wait
+from tests.browser._support import (
+    balance,
+    card_deposit,
+    downloaded,
+    open_account,
+    pay_in_the_sandbox,
+    payment_methods,
+    sandbox_pay,
+    sign_in,
+    wait,
+)
 from tests.e2e.conftest import Api, LocalServer
 from tools import localauth
-
-
-def card_deposit(api: Api, account: str, token: str, amount: int) -> dict[str, Any]:
-    r = api.call(
-        "POST",
-        f"/accounts/{account}/deposits",
-        token,
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-        json={"method": "card", "amount": amount},
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
 
 
 def come_back_from_checkout(browser: Any, server: LocalServer, account: str, deposit_id: str, outcome: str) -> None:
@@ -50,13 +48,7 @@ def test_back_from_a_paid_checkout_the_page_waits_for_the_webhook_then_shows_the
     assert browser.execute_script("return sessionStorage.getItem(arguments[0])", f"ac.checkout.{account}") is None
 
     # The provider's webhook arrives (the sandbox signs and sends it, as Stripe would).
-    r = api.call(
-        "POST",
-        "/local/sandbox/pay",
-        customer,
-        json={"account_id": account, "deposit_id": deposit_id, "outcome": "pay"},
-    )
-    assert r.status_code < 300, r.text
+    sandbox_pay(api, account, customer, deposit_id)
     wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=credited]")))
     browser.find_element(By.LINK_TEXT, "Overview").click()
     wait(browser).until(lambda d: balance(d) == 4200)
@@ -88,9 +80,7 @@ def test_a_bank_transfers_proforma_downloads_as_a_pdf(
     proforma = wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=proforma]")))
     number = proforma.find_element(By.TAG_NAME, "h3").text.split()[-1]
     proforma.find_element(By.XPATH, ".//button[text()='Download PDF']").click()
-    pdf = downloads / f"{number}.pdf"
-    wait(browser).until(lambda d: pdf.exists() and pdf.stat().st_size > 0)
-    assert pdf.read_bytes().startswith(b"%PDF")
+    assert downloaded(browser, downloads / f"{number}.pdf").startswith(b"%PDF")
 
 
 def test_a_card_kept_at_top_up_becomes_a_payment_method(browser: Any, portal_server: LocalServer, api: Api) -> None:
@@ -100,17 +90,13 @@ def test_a_card_kept_at_top_up_becomes_a_payment_method(browser: Any, portal_ser
     wait(browser).until(ec.element_to_be_clickable((By.ID, "amount"))).send_keys("12")
     browser.find_element(By.ID, "save_card").click()
     browser.find_element(By.CSS_SELECTOR, "[data-testid=top-up] button[type=submit]").click()
-    sandbox = wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=sandbox]")))
-    sandbox.find_element(By.XPATH, ".//button[1]").click()
-    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=credited]")))
+    pay_in_the_sandbox(browser)
 
     browser.find_element(By.LINK_TEXT, "Payment methods").click()
     card = wait(browser).until(
         ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=payment-methods] tr[data-type=card]"))
     )
-    customer = localauth.mint("customer", account_id=account)
-    methods = api.call("GET", f"/accounts/{account}/payment-methods", customer).json()["items"]
-    cards = [m for m in methods if m["type"] == "card"]
+    cards = [m for m in payment_methods(api, account)["items"] if m["type"] == "card"]
     assert len(cards) == 1
     assert card.get_attribute("data-pm") == cards[0]["payment_method_id"]
     assert cards[0]["last4"] in card.text
@@ -123,13 +109,7 @@ def test_back_in_a_tab_that_forgot_the_top_up_the_session_id_finds_it(
     account = open_account(api, f"Checkout Tab {uuid.uuid4().hex[:6]} s.r.o.")
     customer = localauth.mint("customer", account_id=account)
     deposit = card_deposit(api, account, customer, 1990)
-    r = api.call(
-        "POST",
-        "/local/sandbox/pay",
-        customer,
-        json={"account_id": account, "deposit_id": deposit["deposit_id"], "outcome": "pay"},
-    )
-    assert r.status_code < 300, r.text
+    sandbox_pay(api, account, customer, deposit["deposit_id"])
     sign_in(browser, portal_server, "customer", account)
     browser.get("about:blank")
     browser.get(f"{portal_server.base}/portal#/a/{account}/top-up?checkout=done&session={deposit['payment_id']}")
