@@ -11,12 +11,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from _support import Api, Clock, account_request, load_accounts_app
+from _support import Api, Clock, account_request, load_accounts_app, load_function
 from hypothesis import HealthCheck
 from hypothesis import settings as hyp_settings
 
 from account_credit.accounts import service as svc
 from account_credit.kernel.domain import Account
+from account_credit.orders.config import order_settings
 from account_credit.platform import config
 from account_credit.platform.store.memory import MemoryStore
 
@@ -85,3 +86,20 @@ def api(accounts_app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[A
     assert isinstance(resolver.store(), MemoryStore)
     yield Api(accounts_app)
     resolver.store.cache_clear()
+
+
+@pytest.fixture
+def apis(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Api]]:
+    """The order, catalog and accounts handlers sharing one fresh in-memory store (STORE=memory)."""
+    from account_credit.platform.http import resolver
+
+    for k, v in {**_POWERTOOLS_ENV, "STORE": "memory", "POWERTOOLS_SERVICE_NAME": "orders"}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.delenv("PAYMENT_PROVIDER", raising=False)
+    resolver.store.cache_clear()
+    order_settings.cache_clear()
+    assert isinstance(resolver.store(), MemoryStore)
+    yield {name: Api(load_function(name)) for name in ("order", "catalog", "accounts")}
+    resolver.store.cache_clear()
+    order_settings.cache_clear()

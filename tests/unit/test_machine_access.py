@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import jwt
 import pytest
-from _support import Api, account_request, customer_claims, load_function, operator_claims, partner_claims
+from _support import Api, account_request, customer_claims, operator_claims, partner_claims
 from moto import mock_aws
 
 from account_credit.accounts import service as svc
@@ -28,7 +28,6 @@ from account_credit.kernel.auth import (
     scopes_of,
 )
 from account_credit.kernel.errors import Conflict, Forbidden, Unauthorized
-from account_credit.orders.config import order_settings
 from account_credit.platform.store import clients, keys
 from account_credit.platform.store.memory import MemoryStore
 from tools import localauth, ordering_client
@@ -123,25 +122,6 @@ def test_bindings_are_written_once_read_and_revoked() -> None:
 
 
 # --------------------------------------------------------------------------- over the handlers
-
-
-@pytest.fixture
-def apis(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Api]]:
-    from account_credit.platform.http import resolver
-
-    for k, v in {
-        "STORE": "memory",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "orders",
-    }.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("PAYMENT_PROVIDER", raising=False)
-    resolver.store.cache_clear()
-    order_settings.cache_clear()
-    yield {name: Api(load_function(name)) for name in ("order", "catalog", "accounts")}
-    resolver.store.cache_clear()
-    order_settings.cache_clear()
 
 
 def _store() -> MemoryStore:

@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _support import Api, customer_claims, load_function, partner_claims
+from _support import Api, customer_claims, partner_claims
 
 from account_credit import openapi
-from account_credit.orders.config import order_settings
-from account_credit.platform.store.memory import MemoryStore
 
 PRODUCT = {"name": "OV SSL", "term_months": 12, "prices": {"USD": 10_000, "EUR": 9_000}}
-
-
-@pytest.fixture
-def apis(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Api]]:
-    """order, catalog and accounts handlers sharing one fresh in-memory store."""
-    from account_credit.platform.http import resolver
-
-    for k, v in {
-        "STORE": "memory",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "orders",
-    }.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("PAYMENT_PROVIDER", raising=False)
-    resolver.store.cache_clear()
-    order_settings.cache_clear()
-    assert isinstance(resolver.store(), MemoryStore)
-    yield {name: Api(load_function(name)) for name in ("order", "catalog", "accounts")}
-    resolver.store.cache_clear()
-    order_settings.cache_clear()
 
 
 def open_funded(apis: dict[str, Api], balance: int, **extra: Any) -> str:

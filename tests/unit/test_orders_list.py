@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from _order_support import FakeProvider, add_product, order, set_up
-from _support import OPERATOR, Api, Clock, customer_claims, customer_of, load_function, operator_claims, partner_claims
+from _support import OPERATOR, Api, Clock, customer_claims, customer_of, operator_claims, partner_claims
 
 from account_credit.kernel.domain import Account
 from account_credit.kernel.errors import InvalidInput
@@ -155,23 +155,6 @@ def test_orders_paid_before_the_index_are_listed_after_the_backfill(store: Memor
 
 
 # --------------------------------------------------------------------------- over HTTP
-
-
-@pytest.fixture
-def apis(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Api]]:
-    from account_credit.platform.http import resolver
-
-    for k, v in {
-        "STORE": "memory",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "orders",
-    }.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("PAYMENT_PROVIDER", raising=False)
-    resolver.store.cache_clear()
-    yield {name: Api(load_function(name)) for name in ("order", "catalog", "accounts")}
-    resolver.store.cache_clear()
 
 
 def test_the_route_lists_for_owner_partner_and_operator_only(apis: dict[str, Api]) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from _support import Api, customer_claims, operator_claims
-from test_order_http import apis, open_funded, problem, with_product
-
-__all__ = ["apis"]  # the fixture
+from test_order_http import open_funded, problem, with_product
 
 CARD = {"token": "pm_card_visa", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2099}
 ADDRESS = {"line1": "1 Main St", "city": "Bratislava", "postal_code": "81101", "country": "SK"}

@@ -19,7 +19,7 @@ from _order_support import (
     order,
     set_up,
 )
-from _support import OPERATOR, Api, Clock, customer_claims, customer_of, load_function, operator_claims, partner_claims
+from _support import OPERATOR, Api, Clock, customer_claims, customer_of, operator_claims, partner_claims
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -298,23 +298,6 @@ def test_any_refund_history_keeps_the_ledger_exact_and_never_gives_back_more(
 
 
 # --------------------------------------------------------------------------- the window and roles at the edge
-
-
-@pytest.fixture
-def apis(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Api]]:
-    from account_credit.platform.http import resolver
-
-    for k, v in {
-        "STORE": "memory",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "orders",
-    }.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("PAYMENT_PROVIDER", raising=False)
-    resolver.store.cache_clear()
-    yield {name: Api(load_function(name)) for name in ("order", "catalog", "accounts")}
-    resolver.store.cache_clear()
 
 
 ROLES = {
