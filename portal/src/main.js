@@ -3,7 +3,7 @@ import { h, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { ApiError, download, get, poll, post, session, setApiBase } from "./api.js";
-import { ACCOUNT_PAGES, Field, Problem, TOP_PAGES, newKey, useLoad, useRoute } from "./ui.js";
+import { ACCOUNT_PAGES, Field, Pager, Problem, TOP_PAGES, newKey, useLoad, usePages, useRoute } from "./ui.js";
 import "./pages/index.js";
 import { cognitoSignIn, cognitoSignOutUrl, completeCognitoSignIn, devSignIn } from "./auth.js";
 import { LANGUAGES, initialLanguage, toMinor, translator } from "./i18n.js";
@@ -76,20 +76,12 @@ function Overview({ t, id }) {
 }
 
 function Transactions({ t, id, currency }) {
-  const [filters, setFilters] = useState({ type: "", from: "", to: "" });
-  const [cursors, setCursors] = useState([null]);
-  const cursor = cursors[cursors.length - 1];
-  const { data, error } = useLoad(() => {
-    const q = new URLSearchParams({ limit: "20" });
-    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
-    if (cursor) q.set("cursor", cursor);
-    return get(`/accounts/${id}/transactions?${q}`);
-  }, [id, filters, cursor]);
+  const pages = usePages(`/accounts/${id}/transactions`, { type: "", from: "", to: "" });
+  const { data, error } = pages;
   const apply = (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
-    setFilters({ type: f.get("type") || "", from: f.get("from") || "", to: f.get("to") || "" });
-    setCursors([null]);
+    pages.setFilters({ type: f.get("type") || "", from: f.get("from") || "", to: f.get("to") || "" });
   };
   return html`<section aria-labelledby="tx-h"><h2 id="tx-h">${t("transactions")}</h2>
     <form class="filters" onSubmit=${apply}>
@@ -109,10 +101,7 @@ function Transactions({ t, id, currency }) {
         <td class="num">${t.money(e.amount, e.currency)}</td><td class="num">${t.money(e.balance_after, e.currency)}</td>
       </tr>`)}</tbody></table>
       ${data.items.length === 0 ? html`<p>${t("noEntries")}</p>` : null}
-      <div class="pager">
-        ${cursors.length > 1 ? html`<button onClick=${() => setCursors([null])}>${t("first")}</button>` : null}
-        ${data.next_cursor ? html`<button onClick=${() => setCursors([...cursors, data.next_cursor])}>${t("next")}</button>` : null}
-      </div>` : html`<p role="status">${t("loading")}</p>`}
+      <${Pager} t=${t} pages=${pages} />` : html`<p role="status">${t("loading")}</p>`}
   </section>`;
 }
 

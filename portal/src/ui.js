@@ -2,7 +2,7 @@
 import { h } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
-import { ApiError } from "./api.js";
+import { ApiError, get } from "./api.js";
 
 export const html = htm.bind(h);
 export const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
@@ -30,6 +30,32 @@ export function useLoad(fn, deps) {
   }, deps);
   useEffect(reload, [reload]);
   return { ...state, reload };
+}
+
+// A cursor-paged list of `path` with filters (empty ones left out): the page shown and the pager's moves (null
+// when there is nowhere to go). New filters start again at the first page.
+export function usePages(path, initialFilters, limit = 20) {
+  const [filters, setFilterState] = useState(initialFilters);
+  const [cursors, setCursors] = useState([null]);
+  const cursor = cursors[cursors.length - 1];
+  const loaded = useLoad(() => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+    if (cursor) q.set("cursor", cursor);
+    return get(`${path}?${q}`);
+  }, [path, filters, cursor, limit]);
+  const setFilters = (next) => { setFilterState(next); setCursors([null]); };
+  const first = cursors.length > 1 ? () => setCursors([null]) : null;
+  const nextCursor = loaded.data && loaded.data.next_cursor;
+  const next = nextCursor ? () => setCursors([...cursors, nextCursor]) : null;
+  return { ...loaded, filters, setFilters, first, next };
+}
+
+export function Pager({ t, pages }) {
+  return html`<div class="pager">
+    ${pages.first ? html`<button type="button" onClick=${pages.first}>${t("first")}</button>` : null}
+    ${pages.next ? html`<button type="button" onClick=${pages.next}>${t("next")}</button>` : null}
+  </div>`;
 }
 
 // Every API problem in plain words: the title and detail, and which field (highlighted next to the input).

@@ -3,7 +3,7 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, get, post } from "../api.js";
 import { addTexts } from "../i18n.js";
-import { ACCOUNT_PAGES, Field, Problem, html, newKey, useLoad } from "../ui.js";
+import { ACCOUNT_PAGES, Field, Pager, Problem, html, newKey, useLoad, usePages } from "../ui.js";
 
 const STATES = ["paid", "partly_refunded", "refunded", "cancelled"];
 const DESTINATIONS = ["balance", "credit", "card", "gift_card"];
@@ -72,20 +72,12 @@ function useAction() {
 }
 
 function OrderList({ t, id }) {
-  const [filters, setFilters] = useState({ state: "", from: "", to: "" });
-  const [cursors, setCursors] = useState([null]);
-  const cursor = cursors[cursors.length - 1];
-  const { data, error } = useLoad(() => {
-    const q = new URLSearchParams({ limit: "20" });
-    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
-    if (cursor) q.set("cursor", cursor);
-    return get(`/accounts/${id}/orders?${q}`);
-  }, [id, filters, cursor]);
+  const pages = usePages(`/accounts/${id}/orders`, { state: "", from: "", to: "" });
+  const { data, error } = pages;
   const apply = (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
-    setFilters({ state: f.get("state") || "", from: f.get("from") || "", to: f.get("to") || "" });
-    setCursors([null]);
+    pages.setFilters({ state: f.get("state") || "", from: f.get("from") || "", to: f.get("to") || "" });
   };
   return html`<section aria-labelledby="ord-h"><h2 id="ord-h">${t("orders.tab")}</h2>
     <form class="filters" onSubmit=${apply} data-testid="order-filters">
@@ -106,10 +98,7 @@ function OrderList({ t, id }) {
         <td>${t.dateTime(o.created_at)}</td><td>${o.channel}</td><td>${stateText(t, o.state)}</td>
         <td class="num">${t.money(o.total, o.currency)}</td></tr>`)}</tbody></table>
       ${data.items.length === 0 ? html`<p>${t("noEntries")}</p>` : null}
-      <div class="pager">
-        ${cursors.length > 1 ? html`<button onClick=${() => setCursors([null])}>${t("first")}</button>` : null}
-        ${data.next_cursor ? html`<button onClick=${() => setCursors([...cursors, data.next_cursor])}>${t("next")}</button>` : null}
-      </div>` : error ? null : html`<p role="status">${t("loading")}</p>`}
+      <${Pager} t=${t} pages=${pages} />` : error ? null : html`<p role="status">${t("loading")}</p>`}
   </section>`;
 }
 

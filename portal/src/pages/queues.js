@@ -3,7 +3,7 @@
 // the reconciliation runs of a period with each day's findings.
 import { useState } from "preact/hooks";
 import { get, post } from "../api.js";
-import { Field, Problem, TOP_PAGES, html, useLoad } from "../ui.js";
+import { Field, Pager, Problem, TOP_PAGES, html, useLoad, usePages } from "../ui.js";
 import { addTexts } from "../i18n.js";
 import { aimed, localProblem, useActionKey } from "./ops_forms.js";
 
@@ -170,25 +170,18 @@ function PurchaseOrderRow({ t, po, onDone }) {
 }
 
 function PurchaseOrders({ t }) {
-  const [state, setState] = useState("submitted");
-  const [cursors, setCursors] = useState([null]);
+  const pages = usePages("/purchase-orders", { state: "submitted" }, 50);
   const [done, setDone] = useState(null);
-  const cursor = cursors[cursors.length - 1];
-  const { data, error, reload } = useLoad(
-    () => get(`/purchase-orders?state=${state}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`),
-    [state, cursor]);
+  const { data, error, reload } = pages;
   return html`<section aria-labelledby="po-h"><h2 id="po-h">${t("poTitle")}</h2>
-    <${StateFilter} t=${t} states=${["submitted", "approved", "paid", "rejected", "cancelled"]} value=${state}
-      name="po-state" onChange=${(s) => { setDone(null); setState(s); setCursors([null]); }} />
+    <${StateFilter} t=${t} states=${["submitted", "approved", "paid", "rejected", "cancelled"]} value=${pages.filters.state}
+      name="po-state" onChange=${(s) => { setDone(null); pages.setFilters({ state: s }); }} />
     ${done ? html`<p role="status" class="ok" data-testid="queue-done">${done}</p>` : null}
     <${Problem} t=${t} error=${error} />
     ${data ? html`${data.items.length ? html`<ul class="queue" data-testid="purchase-orders">${data.items.map((po) =>
       html`<${PurchaseOrderRow} key=${po.po_id} t=${t} po=${po} onDone=${(m) => { setDone(m); reload(); }} />`)}</ul>`
       : html`<p>${t("noEntries")}</p>`}
-      <div class="pager">
-        ${cursors.length > 1 ? html`<button type="button" onClick=${() => setCursors([null])}>${t("first")}</button>` : null}
-        ${data.next_cursor ? html`<button type="button" onClick=${() => setCursors([...cursors, data.next_cursor])}>${t("next")}</button>` : null}
-      </div>` : html`<p role="status">${t("loading")}</p>`}
+      <${Pager} t=${t} pages=${pages} />` : html`<p role="status">${t("loading")}</p>`}
   </section>`;
 }
 
