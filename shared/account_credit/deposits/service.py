@@ -208,7 +208,8 @@ def apply_event(
         return {**ack, "outcome": "ignored"}
     seen = store.get_item(*keys.webhook_event(event.provider, event.event_id))
     if seen is not None:
-        if seen.get("account_id") and seen.get("deposit_id"):
+        if event.card is not None and seen.get("account_id") and seen.get("deposit_id"):
+            # Read the deposit only for a redelivered payment that carries a card (whether to keep it).
             _keep_card(store, get(store, seen["account_id"], seen["deposit_id"]), event)
         return {
             **ack,
